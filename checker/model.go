@@ -1,0 +1,45 @@
+// Package checker is a generic explicit-state model checker. It knows nothing
+// of the models it explores: a Model gives packed states of a fixed number of
+// 64-bit words, the labelled transitions out of a state, and for each state
+// the truth of its invariants and goals and the values of its metrics.
+//
+// Explore visits every reachable state breadth first and reports the counts
+// of states and transitions, the depth, shortest counterexamples to
+// invariants, the maximum of each metric with a shortest trace to it, whether
+// a goal stays reachable from every state (AG EF goal) and deadlocks.
+package checker
+
+// Action identifies a transition of a model; its meaning is the model's.
+type Action uint32
+
+// Model is what the checker explores.
+type Model interface {
+	// StateWords is the number of 64-bit words of a packed state.
+	StateWords() int
+	// Initial writes the initial state into dst (StateWords long).
+	Initial(dst []uint64)
+	// NewExpander returns an Expander for one worker. Expanders are not
+	// shared between goroutines.
+	NewExpander() Expander
+	// ActionName formats a transition for traces.
+	ActionName(a Action) string
+	// Invariants names the invariants, in the order Evaluate reports them.
+	Invariants() []string
+	// Goals names the goals: for each, the checker decides whether a goal
+	// state is reachable from every reachable state.
+	Goals() []string
+	// Metrics names the integer metrics whose maxima the checker computes.
+	Metrics() []string
+}
+
+// Expander computes the transitions and observations of packed states.
+type Expander interface {
+	// Successors calls emit once for every enabled transition of s (each
+	// branch of a nondeterministic action counts as one), in a fixed order.
+	// next is only valid during the call to emit.
+	Successors(s []uint64, emit func(a Action, next []uint64))
+	// Evaluate fills inv[i] with whether invariant i holds in s, goal[i]
+	// with whether s is a goal state of goal i, and metric[i] with the
+	// value of metric i in s.
+	Evaluate(s []uint64, inv, goal []bool, metric []int64)
+}

@@ -1,0 +1,167 @@
+package checker
+
+import (
+	"context"
+	"time"
+)
+
+// Verdict is the outcome of a property.
+type Verdict int
+
+// The verdicts. Unknown is given when a run ended before it had seen every
+// reachable state and had found no violation.
+const (
+	Unknown Verdict = iota
+	Holds
+	Violated
+)
+
+// String returns "holds", "VIOLATED" or "unknown".
+func (v Verdict) String() string {
+	switch v {
+	case Holds:
+		return "holds"
+	case Violated:
+		return "VIOLATED"
+	}
+	return "unknown"
+}
+
+// Options bound and observe a run. The zero value explores without limits.
+type Options struct {
+	// MaxStates stops the run once this many distinct states are stored (0: no limit).
+	MaxStates uint64
+	// MaxMemory stops the run once the checker's own tables would pass this
+	// many bytes (0: no limit).
+	MaxMemory uint64
+	// Timeout stops the run after this long (0: no limit).
+	Timeout time.Duration
+	// SkipGoals leaves goals undecided (Unknown) and saves the memory of the
+	// transition graph that deciding them needs.
+	SkipGoals bool
+	// Progress, when set, is called about every ProgressEvery (default 1 s).
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a snapshot of a running exploration.
+type Progress struct {
+	States       uint64
+	Transitions  uint64
+	Depth        int
+	Elapsed      time.Duration
+	StatesPerSec float64
+	MemoryBytes  uint64
+}
+
+// Step is one transition of a trace and the state it leads to.
+type Step struct {
+	Action  Action
+	Name    string
+	State   []uint64
+	Metrics []int64
+}
+
+// Trace is a path from the initial state.
+type Trace struct {
+	Initial        []uint64
+	InitialMetrics []int64
+	Steps          []Step
+}
+
+// Len returns the number of transitions of the trace.
+func (t *Trace) Len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.Steps)
+}
+
+// Last returns the trace's final state.
+func (t *Trace) Last() []uint64 {
+	if len(t.Steps) == 0 {
+		return t.Initial
+	}
+	return t.Steps[len(t.Steps)-1].State
+}
+
+// PropertyResult is the outcome of an invariant or a goal. For a violated
+// invariant, Trace is a shortest path to a state where it fails; for a
+// violated goal, a shortest path to a state from which no goal state can be
+// reached.
+type PropertyResult struct {
+	Name    string
+	Verdict Verdict
+	Trace   *Trace
+}
+
+// MetricResult is the largest value of a metric over the states seen, with
+// a shortest trace to a state where it is reached. Exact when the run was
+// complete; a lower bound otherwise.
+type MetricResult struct {
+	Name  string
+	Max   int64
+	Trace *Trace
+}
+
+// Result is the outcome of Explore.
+type Result struct {
+	States      uint64 // distinct reachable states stored
+	Transitions uint64 // enabled transitions of the states expanded
+	Depth       int    // largest shortest distance from the initial state
+	Elapsed     time.Duration
+	Complete    bool   // every reachable state was seen and expanded
+	StopReason  string // why an incomplete run stopped
+	Invariants  []PropertyResult
+	Goals       []PropertyResult
+	Metrics     []MetricResult
+	Deadlocks   uint64 // states with no enabled transition
+	Deadlock    *Trace // a shortest trace to one of them
+	MemoryBytes uint64 // the checker's tables at the end
+}
+
+// StatesPerSec returns States / Elapsed.
+func (r *Result) StatesPerSec() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.States) / r.Elapsed.Seconds()
+}
+
+// AllHold reports whether every invariant and goal holds.
+func (r *Result) AllHold() bool {
+	for _, p := range r.Invariants {
+		if p.Verdict != Holds {
+			return false
+		}
+	}
+	for _, p := range r.Goals {
+		if p.Verdict != Holds {
+			return false
+		}
+	}
+	return true
+}
+
+// AnyViolated reports whether some invariant or goal is violated.
+func (r *Result) AnyViolated() bool {
+	for _, p := range append(append([]PropertyResult(nil), r.Invariants...), r.Goals...) {
+		if p.Verdict == Violated {
+			return true
+		}
+	}
+	return false
+}
+
+// contextDone is a helper so that a nil context never stops a run.
+func contextDone(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}

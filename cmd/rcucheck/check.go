@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rcucheck/rcucheck/checker"
+	"github.com/rcucheck/rcucheck/model"
+)
+
+func runCheck(ctx context.Context, e *env, args []string) (int, error) {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var mf modelFlags
+	var lf limitFlags
+	mf.register(fs, "all")
+	lf.register(fs)
+	asJSON := fs.Bool("json", false, "print the reports as JSON (a list with --design all or several designs)")
+	states := fs.Bool("states", false, "print the full state after every step of a trace")
+	if err := parseFlags(fs, args); err != nil {
+		if err == flag.ErrHelp {
+			printUsage(e.stdout, fs, "rcucheck check [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--json]")
+			return exitOK, nil
+		}
+		return exitUsage, err
+	}
+	ms, err := mf.models()
+	if err != nil {
+		return exitUsage, err
+	}
+	var reports []*model.Report
+	for _, m := range ms {
+		res, err := exploreModel(ctx, m, lf.options(e.stderr, "check "+m.Design().Name()))
+		if err != nil {
+			return exitUsage, err
+		}
+		reports = append(reports, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, reports, mf.design == "all" || len(ms) > 1); err != nil {
+			return exitUsage, err
+		}
+	} else {
+		printReports(e.stdout, reports, *states)
+	}
+	return checkExitCode(reports, len(reports) < len(ms)), nil
+}
+
+func exploreModel(ctx context.Context, m *model.Model, opt checker.Options) (*model.Report, error) {
+	return model.Check(ctx, m.Design(), m.Params(), opt)
+}
+
+// checkExitCode is 1 when a property is violated, else 3 when a run was
+// incomplete (or skipped), else 0.
+func checkExitCode(reports []*model.Report, skipped bool) int {
+	incomplete := skipped
+	for _, r := range reports {
+		if r.Violated() {
+			return exitViolated
+		}
+		if !r.Complete {
+			incomplete = true
+		}
+	}
+	if incomplete {
+		return exitIncomplete
+	}
+	return exitOK
+}
+
+func writeJSON(w io.Writer, reports []*model.Report, list bool) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if list {
+		return enc.Encode(reports)
+	}
+	return enc.Encode(reports[0])
+}
+
+func verdictCell(p model.PropertyReport) string {
+	switch p.Verdict {
+	case "violated":
+		return fmt.Sprintf("VIOLATED (%d steps)", len(p.Trace))
+	case "holds":
+		return "holds"
+	}
+	return "unknown"
+}
+
+// printReports writes the verdict table, then every counterexample.
+func printReports(w io.Writer, reports []*model.Report, states bool) {
+	if len(reports) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "rcucheck check: N=%d B=%d C=%d K=%d (R and L as each design reads them)\n\n",
+		reports[0].Params.CPUs, reports[0].Params.Bulk, reports[0].Params.Cache, reports[0].Params.Calls)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "design\tR\tL\tstates\ttransitions\tdepth\tNoStuck\tGracePeriod\tDrainable\tmax pages\tmax pending\tmax reserve_used\t")
+	for _, r := range reports {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t\n",
+			r.Design, r.Params.Reserve, r.Params.Limit, r.States, r.Transitions, r.Depth,
+			verdictCell(r.Properties[model.PropNoStuck]),
+			verdictCell(r.Properties[model.PropGracePeriod]),
+			verdictCell(r.Properties[model.PropDrainable]),
+			r.Max.Pages, r.Max.Pending, r.Max.ReserveUsed)
+	}
+	tw.Flush()
+	for _, r := range reports {
+		if !r.Complete {
+			fmt.Fprintf(w, "\n%s: INCOMPLETE (%s): unknown verdicts are undecided, maxima are lower bounds\n", r.Design, r.StopReason)
+		}
+		if r.Deadlocks > 0 {
+			fmt.Fprintf(w, "\n%s: %d deadlocked states (no enabled transition)\n", r.Design, r.Deadlocks)
+		}
+		for _, name := range model.PropertyOrder() {
+			p := r.Properties[name]
+			if p.Verdict != "violated" {
+				continue
+			}
+			what := "shortest counterexample"
+			if name == model.PropDrainable {
+				what = "shortest trace to a state from which pending = 0 is unreachable"
+			}
+			fmt.Fprintf(w, "\n%s: %s VIOLATED, %s (%d steps):\n", r.Design, name, what, len(p.Trace))
+			printTrace(w, p.Trace, states)
+		}
+	}
+}
+
+// printTrace writes a trace one step a line: the action, then the metrics after it.
+func printTrace(w io.Writer, steps []model.TraceStep, states bool) {
+	width := 0
+	for _, s := range steps {
+		width = max(width, len(s.Action))
+	}
+	for i, s := range steps {
+		fmt.Fprintf(w, "  %3d  %-*s  pages=%d pending=%d reserve_used=%d\n", i+1, width, s.Action, s.Pages, s.Pending, s.ReserveUsed)
+		if states {
+			fmt.Fprintf(w, "       %s\n", strings.TrimSpace(s.State))
+		}
+	}
+}

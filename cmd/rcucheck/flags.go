@@ -1,0 +1,112 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rcucheck/rcucheck/checker"
+	"github.com/rcucheck/rcucheck/model"
+)
+
+// modelFlags are the flags that choose designs and parameters.
+type modelFlags struct {
+	design string
+	params model.Params
+}
+
+func (f *modelFlags) register(fs *flag.FlagSet, defaultDesign string) {
+	f.params = model.DefaultParams()
+	fs.StringVar(&f.design, "design", defaultDesign, "design: "+strings.Join(model.DesignNames(), ", ")+", a comma-separated list, or all")
+	fs.IntVar(&f.params.CPUs, "cpus", f.params.CPUs, "N: CPUs (1..64)")
+	fs.IntVar(&f.params.Bulk, "bulk", f.params.Bulk, "B: object pointers per bulk page")
+	fs.IntVar(&f.params.Cache, "cache", f.params.Cache, "C: page-cache capacity per CPU")
+	fs.IntVar(&f.params.Reserve, "reserve", f.params.Reserve, "R: emergency reserve pages (designs reserve, limit)")
+	fs.IntVar(&f.params.Calls, "calls", f.params.Calls, "K: frees each CPU issues")
+	fs.IntVar(&f.params.Limit, "limit", f.params.Limit, "L: in-flight objects per CPU (design limit)")
+}
+
+// designs resolves the --design flag.
+func (f *modelFlags) designs() ([]model.Design, error) {
+	if f.design == "all" {
+		return model.Designs(), nil
+	}
+	var ds []model.Design
+	for _, name := range strings.Split(f.design, ",") {
+		d, err := model.LookupDesign(strings.TrimSpace(name))
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--design: %w", err)}
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
+// models builds the model of every chosen design, so that bad parameters
+// are reported before any work starts.
+func (f *modelFlags) models() ([]*model.Model, error) {
+	ds, err := f.designs()
+	if err != nil {
+		return nil, err
+	}
+	var ms []*model.Model
+	for _, d := range ds {
+		m, err := model.New(d, f.params)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("design %s: %w", d.Name(), err)}
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// limitFlags bound an exhaustive run.
+type limitFlags struct {
+	maxStates uint64
+	maxMemMiB uint64
+	timeout   time.Duration
+	quiet     bool
+}
+
+func (f *limitFlags) register(fs *flag.FlagSet) {
+	fs.Uint64Var(&f.maxStates, "max-states", 0, "stop after this many distinct states (0: no limit); the run is then incomplete")
+	fs.Uint64Var(&f.maxMemMiB, "max-memory", 8192, "stop when the checker's tables reach this many MiB (0: no limit)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long, e.g. 30s (0: no limit)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+}
+
+func (f *limitFlags) options(stderr io.Writer, label string) checker.Options {
+	opt := checker.Options{MaxStates: f.maxStates, MaxMemory: f.maxMemMiB << 20, Timeout: f.timeout}
+	if !f.quiet {
+		opt.Progress = func(p checker.Progress) {
+			fmt.Fprintf(stderr, "%s: %d states, %.0f states/s, depth %d, %d MiB, %s\n",
+				label, p.States, p.StatesPerSec, p.Depth, p.MemoryBytes>>20, p.Elapsed.Round(time.Second))
+		}
+	}
+	return opt
+}
+
+// parseFlags parses args into fs, turning every error into a usage error and
+// refusing stray arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// printUsage writes a command's flags.
+func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}

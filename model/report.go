@@ -1,0 +1,134 @@
+package model
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rcucheck/rcucheck/checker"
+)
+
+// TraceStep is one step of a counterexample: the action and the metrics after it.
+type TraceStep struct {
+	Action      string `json:"action"`
+	Pages       int64  `json:"pages"`
+	Pending     int64  `json:"pending"`
+	ReserveUsed int64  `json:"reserve_used"`
+	State       string `json:"state,omitempty"`
+}
+
+// PropertyReport is the verdict on one property.
+type PropertyReport struct {
+	Holds   bool        `json:"holds"`
+	Verdict string      `json:"verdict"` // "holds", "violated" or "unknown"
+	Trace   []TraceStep `json:"trace,omitempty"`
+}
+
+// Report is the outcome of checking one design at one set of parameters,
+// in the form rcucheck prints as JSON.
+type Report struct {
+	Design       string                    `json:"design"`
+	Params       Params                    `json:"params"`
+	States       uint64                    `json:"states"`
+	Transitions  uint64                    `json:"transitions"`
+	Depth        int                       `json:"depth"`
+	Complete     bool                      `json:"complete"`
+	StopReason   string                    `json:"stop_reason,omitempty"`
+	ElapsedSec   float64                   `json:"elapsed_sec"`
+	StatesPerSec float64                   `json:"states_per_sec"`
+	Deadlocks    uint64                    `json:"deadlocks"`
+	Properties   map[string]PropertyReport `json:"properties"`
+	Max          Metrics                   `json:"max"`
+	MaxTraces    map[string][]TraceStep    `json:"max_traces,omitempty"`
+
+	// Result is the checker's raw result, for callers in Go.
+	Result *checker.Result `json:"-"`
+}
+
+// PropertyOrder lists the spec's properties in the order rcucheck prints them.
+func PropertyOrder() []string { return []string{PropNoStuck, PropGracePeriod, PropDrainable} }
+
+// Violated reports whether some property is violated.
+func (r *Report) Violated() bool {
+	for _, p := range r.Properties {
+		if p.Verdict == "violated" {
+			return true
+		}
+	}
+	return false
+}
+
+// Check explores the model of design d at parameters p exhaustively and
+// reports the spec's properties and metric maxima.
+func Check(ctx context.Context, d Design, p Params, opt checker.Options) (*Report, error) {
+	m, err := New(d, p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := checker.Explore(ctx, m.Checkable(), opt)
+	if err != nil {
+		return nil, fmt.Errorf("checking %s: %w", d.Name(), err)
+	}
+	return m.Report(res), nil
+}
+
+// Report converts a checker result on m into a Report.
+func (m *Model) Report(res *checker.Result) *Report {
+	r := &Report{
+		Design:       m.design.Name(),
+		Params:       m.params,
+		States:       res.States,
+		Transitions:  res.Transitions,
+		Depth:        res.Depth,
+		Complete:     res.Complete,
+		StopReason:   res.StopReason,
+		ElapsedSec:   res.Elapsed.Seconds(),
+		StatesPerSec: res.StatesPerSec(),
+		Deadlocks:    res.Deadlocks,
+		Properties:   map[string]PropertyReport{},
+		MaxTraces:    map[string][]TraceStep{},
+		Result:       res,
+	}
+	for _, p := range append(append([]checker.PropertyResult(nil), res.Invariants...), res.Goals...) {
+		pr := PropertyReport{Holds: p.Verdict == checker.Holds}
+		switch p.Verdict {
+		case checker.Holds:
+			pr.Verdict = "holds"
+		case checker.Violated:
+			pr.Verdict = "violated"
+			pr.Trace = m.Steps(p.Trace)
+		default:
+			pr.Verdict = "unknown"
+		}
+		r.Properties[p.Name] = pr
+	}
+	for _, mr := range res.Metrics {
+		switch mr.Name {
+		case MetricPages:
+			r.Max.Pages = mr.Max
+		case MetricPending:
+			r.Max.Pending = mr.Max
+		case MetricReserve:
+			r.Max.ReserveUsed = mr.Max
+		}
+		r.MaxTraces[mr.Name] = m.Steps(mr.Trace)
+	}
+	return r
+}
+
+// Steps converts a checker trace on m into printable steps.
+func (m *Model) Steps(t *checker.Trace) []TraceStep {
+	if t == nil {
+		return nil
+	}
+	steps := make([]TraceStep, 0, len(t.Steps))
+	for _, st := range t.Steps {
+		steps = append(steps, TraceStep{
+			Action:      st.Name,
+			Pages:       st.Metrics[0],
+			Pending:     st.Metrics[1],
+			ReserveUsed: st.Metrics[2],
+			State:       m.Unpack(st.State).String(),
+		})
+	}
+	return steps
+}
