@@ -3,6 +3,10 @@ package checker
 import (
 	"context"
 	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,39 +14,124 @@ import (
 // are kept in 32 bits.
 const maxIndex = 1<<32 - 2
 
+// chunkStates is the number of frontier states a worker expands at a time;
+// batchStates the number expanded before their successors are stored.
+const (
+	chunkStates = 1024
+	batchStates = 64 * chunkStates
+)
+
+// ordOverflow marks an ordinal too large for a byte; the real one is kept in
+// a map.
+const ordOverflow = 255
+
 // explorer holds one run of Explore.
+//
+// The search is breadth first and level synchronous. The states of depth d
+// (the frontier) are cut into chunks. Phase 1: the workers expand chunks and
+// keep every successor that is not yet stored (a candidate), in the order
+// the sequential search generates them; the visited set is only read.
+// Phase 2: each worker owns a set of shards of the visited set and inserts
+// the candidates that fall in them, in chunk order, so that the first
+// candidate equal to a state is the one a sequential search would have met
+// first. Phase 3: the new states are numbered in that order, their parents
+// (state number and successor ordinal) recorded and their properties
+// evaluated. Every figure is therefore the same for any number of workers.
 type explorer struct {
-	m      Model
-	opt    Options
-	ctx    context.Context
-	words  int
-	exp    Expander
-	st     *store
-	parent []uint32 // parent[i]: the state number that first reached i
-	levels []uint64 // levels[d]: number of the first state at depth d
+	m       Model
+	opt     Options
+	ctx     context.Context
+	words   int
+	workers []*worker
+	st      *store
 
-	// Per-state observation scratch.
-	inv    []bool
-	goal   []bool
-	metric []int64
+	n         uint64 // states stored
+	parent    bigArray[uint32]
+	ord       bigArray[uint8]
+	ordBig    map[uint64]uint32 // ordinals >= ordOverflow
+	levels    []uint64          // levels[d]: number of the first state at depth d
+	frontier  []uint64          // the states of the level being expanded, packed back to back
+	front     []uint64          // their orbit sizes (symmetry)
+	next      []uint64          // the states of the next level found so far
+	nextOrbit []uint64          // their orbit sizes
+	chunks    []*chunk
+	candIdx   []uint32 // indexed mode: state number of each candidate of the level
 
-	// Findings: state numbers of the first (so shallowest) witness.
 	invBad    []int64 // -1: none
 	metricMax []int64
 	metricAt  []uint64
-	goalState [][]bool // goalState[g][i]: state i is a goal state of goal g
+	goalBits  [][]uint64 // goalBits[g]: bit i set when state i is a goal state of goal g
 	deadlocks uint64
 	deadAt    int64
 
 	// Transition graph, kept when goals are decided: the successors of
 	// state i are succ[succStart[i]:succStart[i+1]].
 	keepEdges bool
-	succ      []uint32
-	succStart []uint64
+	succ      bigArray[uint32]
+	succStart bigArray[uint64]
+
+	symmetric       bool
+	fullKnown       bool
+	fullStates      uint64
+	fullTransitions uint64
 
 	transitions uint64
+	pending     atomic.Uint64 // transitions of the level being expanded
+	stop        atomic.Bool
+	peak        uint64
+	memLevel    uint64 // memory() when the level began: read while workers run
+	metricInit  bool   // metricMax holds the initial state's values
 	start       time.Time
 }
+
+// worker is one goroutine's expander and scratch space.
+type worker struct {
+	e       *explorer
+	exp     Expander
+	canon   Canonicalizer
+	scratch []uint64
+	inv     []bool
+	goal    []bool
+	metric  []int64
+	c       *chunk
+	pos     uint64 // frontier position of the state being expanded
+	ordinal uint32
+	emit    func(Action, []uint64)
+}
+
+// chunk is a run of frontier states and what expanding them produced.
+type chunk struct {
+	lo, hi uint64 // frontier positions
+
+	cw    []uint64 // candidates, packed back to back
+	ch    []uint64 // their hashes
+	from  []uint32 // frontier position of the parent, minus lo
+	cord  []uint32 // successor ordinal
+	orbit []uint64 // orbit size (symmetry)
+	isNew []bool   // the first candidate equal to its state in the level
+	ref   []uint32 // indexed mode: level-wide number of that first candidate
+
+	deg  []uint32 // indexed mode: successors of each expanded state
+	edge []uint64 // indexed mode: a state number, or candMark|candidate
+
+	transitions uint64
+	fullTrans   uint64
+	deadlocks   uint64
+	firstDead   int64
+	candBase    uint32 // level-wide number of candidate 0
+	newBase     uint64 // rank of its first new state among the level's
+	nNew        uint64
+
+	// Observations of its new states.
+	invFirst   []int64
+	metricMax  []int64
+	metricAt   []uint64
+	metricSeen bool
+	fullStates uint64
+	bigOrds    [][2]uint64
+}
+
+const candMark = 1 << 63
 
 // Explore visits every state of m reachable from its initial state, breadth
 // first, and reports what it found. A run that hits a limit of opt, or whose
@@ -54,131 +143,540 @@ func Explore(ctx context.Context, m Model, opt Options) (*Result, error) {
 	if words < 1 {
 		return nil, fmt.Errorf("model has %d words per state; want at least 1", words)
 	}
+	if opt.Workers < 0 {
+		return nil, fmt.Errorf("workers must be at least 0, got %d", opt.Workers)
+	}
+	nw := opt.Workers
+	if nw == 0 {
+		nw = runtime.GOMAXPROCS(0)
+	}
+	sym, symOK := m.(Symmetric)
 	e := &explorer{
 		m: m, opt: opt, ctx: ctx, words: words,
-		exp:       m.NewExpander(),
-		st:        newStore(words),
-		inv:       make([]bool, len(m.Invariants())),
-		goal:      make([]bool, len(m.Goals())),
-		metric:    make([]int64, len(m.Metrics())),
 		invBad:    make([]int64, len(m.Invariants())),
 		metricMax: make([]int64, len(m.Metrics())),
 		metricAt:  make([]uint64, len(m.Metrics())),
-		goalState: make([][]bool, len(m.Goals())),
+		goalBits:  make([][]uint64, len(m.Goals())),
 		deadAt:    -1,
 		keepEdges: len(m.Goals()) > 0 && !opt.SkipGoals,
+		symmetric: opt.Symmetry && symOK,
+		ordBig:    map[uint64]uint32{},
 		start:     time.Now(),
 	}
+	e.st = newStore(words, opt.Fingerprint, e.keepEdges)
 	for i := range e.invBad {
 		e.invBad[i] = -1
 	}
-	if opt.ProgressEvery <= 0 {
+	if e.opt.ProgressEvery <= 0 {
 		e.opt.ProgressEvery = time.Second
+	}
+	for i := 0; i < nw; i++ {
+		w := &worker{
+			e:       e,
+			exp:     m.NewExpander(),
+			scratch: make([]uint64, words),
+			inv:     make([]bool, len(m.Invariants())),
+			goal:    make([]bool, len(m.Goals())),
+			metric:  make([]int64, len(m.Metrics())),
+		}
+		if e.symmetric {
+			w.canon = sym.NewCanonicalizer()
+		}
+		w.emit = w.add
+		e.workers = append(e.workers, w)
 	}
 	complete, reason := e.run()
 	return e.result(complete, reason), nil
 }
 
-func (e *explorer) observe(idx uint64, s []uint64) {
-	e.exp.Evaluate(s, e.inv, e.goal, e.metric)
-	for i, ok := range e.inv {
-		if !ok && e.invBad[i] < 0 {
-			e.invBad[i] = int64(idx)
+// run explores; it returns whether the exploration finished and, if not, why.
+func (e *explorer) run() (bool, string) {
+	w0 := e.workers[0]
+	init := make([]uint64, e.words)
+	e.m.Initial(init)
+	orbit := uint64(1)
+	if e.symmetric {
+		orbit = w0.canon.Canonicalize(init)
+	}
+	e.fullKnown = orbit > 0
+	e.fullStates = orbit
+	h := hashState(init)
+	e.st.insert(init, h, 0)
+	e.n = 1
+	e.parent.push(0)
+	e.ord.push(0)
+	e.levels = append(e.levels, 0)
+	e.frontier = append(e.frontier[:0], init...)
+	e.front = append(e.front[:0], orbit)
+	for g := range e.goalBits {
+		e.goalBits[g] = make([]uint64, 1)
+	}
+	// The initial state is observed as a chunk of its own.
+	c := &chunk{}
+	e.resetObs(c)
+	w0.observe(c, 0, init)
+	e.mergeObs(c)
+	if stop := e.limitReached(); stop != "" {
+		return false, stop
+	}
+	for len(e.frontier) > 0 {
+		if stop := e.level(); stop != "" {
+			return false, stop
 		}
 	}
-	for g, ok := range e.goal {
-		e.goalState[g] = append(e.goalState[g], ok)
+	if e.keepEdges {
+		e.succStart.push(e.succ.n)
 	}
-	for i, v := range e.metric {
-		if idx == 0 || v > e.metricMax[i] {
-			e.metricMax[i] = v
-			e.metricAt[i] = idx
+	return true, ""
+}
+
+// parallel runs task(w, i) for i in [0, n) on every worker and waits.
+func (e *explorer) parallel(n int, task func(w *worker, i int)) {
+	if len(e.workers) == 1 || n == 1 {
+		for i := 0; i < n; i++ {
+			task(e.workers[0], i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, w := range e.workers {
+		wg.Add(1)
+		go func(w *worker) {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				task(w, i)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// level expands the frontier and makes the next level the frontier. It
+// returns why the run stops, or "".
+func (e *explorer) level() string {
+	size := uint64(len(e.frontier) / e.words)
+	base := e.levels[len(e.levels)-1]
+	levelStart := e.n
+	e.next, e.nextOrbit = e.next[:0], e.nextOrbit[:0]
+	var stop string
+	for lo := uint64(0); lo < size && stop == ""; lo += batchStates {
+		stop = e.batch(base, lo, min(lo+batchStates, size))
+	}
+	if e.n > levelStart {
+		e.levels = append(e.levels, levelStart)
+	}
+	e.frontier, e.next = e.next, e.frontier
+	e.front, e.nextOrbit = e.nextOrbit, e.front
+	if stop != "" {
+		return stop
+	}
+	return e.limitReached()
+}
+
+// batch expands the frontier states [lo, hi) of the level whose first state
+// is number base, and stores their new successors. Batches run in frontier
+// order, so a state first met in an earlier batch is already stored (and
+// numbered) when a later one meets it again: the order of the sequential
+// search is kept, and the candidates of one batch bound the memory of a
+// level.
+func (e *explorer) batch(base, lo, hi uint64) string {
+	nc := int((hi - lo + chunkStates - 1) / chunkStates)
+	for len(e.chunks) < nc {
+		e.chunks = append(e.chunks, &chunk{})
+	}
+	chunks := e.chunks[:nc]
+	for i, c := range chunks {
+		c.lo = lo + uint64(i)*chunkStates
+		c.hi = min(c.lo+chunkStates, hi)
+	}
+
+	// Phase 1: expand, keeping the successors not stored yet.
+	e.pending.Store(0)
+	e.notePeak()
+	done := make(chan struct{})
+	go func() {
+		e.parallel(nc, func(w *worker, i int) {
+			if !e.stop.Load() {
+				w.expand(chunks[i])
+			}
+		})
+		close(done)
+	}()
+	if stop := e.watch(done); stop != "" {
+		return stop
+	}
+	e.notePeak()
+
+	// Number the candidates batch-wide.
+	var cands uint64
+	for _, c := range chunks {
+		c.candBase = uint32(cands)
+		cands += uint64(len(c.ch))
+		if cap(c.isNew) < len(c.ch) {
+			c.isNew = make([]bool, len(c.ch), cap(c.ch))
+		}
+		c.isNew = c.isNew[:len(c.ch)]
+		if e.keepEdges {
+			if cap(c.ref) < len(c.ch) {
+				c.ref = make([]uint32, len(c.ch), cap(c.ch))
+			}
+			c.ref = c.ref[:len(c.ch)]
+		}
+	}
+	if cands > math.MaxUint32 {
+		return fmt.Sprintf("state limit of this checker reached: %d candidates in one level", cands)
+	}
+	if e.opt.MaxMemory > 0 {
+		// What storing every candidate as a new state would add: a key of
+		// the store at its largest load, a parent, an ordinal, a frontier
+		// entry.
+		perState := uint64(e.st.kw*8+4)*1024/maxLoad + 5 + uint64(e.words)*8
+		if e.memory()+cands*perState >= e.opt.MaxMemory {
+			return fmt.Sprintf("memory limit %d MiB reached", e.opt.MaxMemory>>20)
+		}
+	}
+
+	// Phase 2: insert, each worker into its own shards, in level order.
+	nw := len(e.workers)
+	e.parallel(nw, func(w *worker, part int) {
+		for _, c := range chunks {
+			for j, h := range c.ch {
+				if shardOf(h)%nw != part {
+					continue
+				}
+				id := c.candBase + uint32(j)
+				v, found := e.st.insert(c.cw[j*e.words:(j+1)*e.words], h, id)
+				c.isNew[j] = !found
+				if e.keepEdges {
+					if found {
+						c.ref[j] = v
+					} else {
+						c.ref[j] = id
+					}
+				}
+			}
+		}
+	})
+
+	// Rank the new states in level order.
+	var total uint64
+	for _, c := range chunks {
+		c.nNew = 0
+		for _, ok := range c.isNew {
+			if ok {
+				c.nNew++
+			}
+		}
+		c.newBase = total
+		total += c.nNew
+	}
+	keep := total
+	var stop string
+	if e.opt.MaxStates > 0 && e.n+keep > e.opt.MaxStates {
+		keep = e.opt.MaxStates - e.n
+		stop = fmt.Sprintf("state limit %d reached", e.opt.MaxStates)
+	}
+	if e.n+keep > maxIndex {
+		keep = maxIndex - e.n
+		stop = fmt.Sprintf("state limit %d of this checker reached", uint64(maxIndex))
+	}
+
+	// Phase 3: number, record and observe the new states.
+	first := e.n
+	e.parent.resize(first + keep)
+	e.ord.resize(first + keep)
+	for g := range e.goalBits {
+		need := int((first + keep + 63) / 64)
+		for len(e.goalBits[g]) < need {
+			e.goalBits[g] = append(e.goalBits[g], 0)
+		}
+	}
+	off := uint64(len(e.next) / e.words)
+	e.next = append(e.next, make([]uint64, keep*uint64(e.words))...)
+	next := e.next[off*uint64(e.words):]
+	var nextOrbit []uint64
+	if e.symmetric {
+		e.nextOrbit = append(e.nextOrbit, make([]uint64, keep)...)
+		nextOrbit = e.nextOrbit[off:]
+	}
+	if e.keepEdges {
+		if uint64(cap(e.candIdx)) < cands {
+			e.candIdx = make([]uint32, cands)
+		}
+		e.candIdx = e.candIdx[:cands]
+	}
+	e.parallel(nc, func(w *worker, i int) {
+		c := chunks[i]
+		e.resetObs(c)
+		r := c.newBase
+		for j, ok := range c.isNew {
+			if !ok {
+				continue
+			}
+			if r >= keep {
+				break
+			}
+			idx := first + r
+			s := c.cw[j*e.words : (j+1)*e.words]
+			copy(next[r*uint64(e.words):], s)
+			e.parent.set(idx, uint32(base+c.lo+uint64(c.from[j])))
+			if o := c.cord[j]; o < ordOverflow {
+				e.ord.set(idx, uint8(o))
+			} else {
+				e.ord.set(idx, ordOverflow)
+				c.bigOrds = append(c.bigOrds, [2]uint64{idx, uint64(o)})
+			}
+			if e.symmetric {
+				nextOrbit[r] = c.orbit[j]
+				c.fullStates += c.orbit[j]
+			}
+			if e.keepEdges {
+				e.candIdx[c.candBase+uint32(j)] = uint32(idx)
+			}
+			w.observe(c, idx, s)
+			r++
+		}
+	})
+	e.notePeak()
+
+	// The transition graph, in state order.
+	if e.keepEdges && stop == "" {
+		e.parallel(nw, func(w *worker, part int) {
+			for _, c := range chunks {
+				for j, h := range c.ch {
+					if c.isNew[j] && shardOf(h)%nw == part {
+						e.st.setValue(c.cw[j*e.words:(j+1)*e.words], h, e.candIdx[c.candBase+uint32(j)])
+					}
+				}
+			}
+		})
+		for _, c := range chunks {
+			k := 0
+			for _, d := range c.deg {
+				e.succStart.push(e.succ.n)
+				for _, x := range c.edge[k : k+int(d)] {
+					if x&candMark != 0 {
+						j := uint32(x &^ candMark)
+						x = uint64(e.candIdx[c.ref[j]])
+					}
+					e.succ.push(uint32(x))
+				}
+				k += int(d)
+			}
+		}
+	}
+
+	// Merge what the chunks found, in level order.
+	for _, c := range chunks {
+		e.transitions += c.transitions
+		e.fullTransitions += c.fullTrans
+		e.deadlocks += c.deadlocks
+		if e.deadAt < 0 && c.firstDead >= 0 {
+			e.deadAt = int64(base + uint64(c.firstDead))
+		}
+		e.mergeObs(c)
+		for _, b := range c.bigOrds {
+			e.ordBig[b[0]] = uint32(b[1])
+		}
+		e.fullStates += c.fullStates
+	}
+	e.n = first + keep
+	e.notePeak()
+	if stop != "" {
+		return stop
+	}
+	return e.limitReached()
+}
+
+// watch waits for phase 1 to finish, reporting progress and stopping the
+// workers when a limit is hit.
+func (e *explorer) watch(done chan struct{}) string {
+	tick := time.NewTicker(min(e.opt.ProgressEvery, 100*time.Millisecond))
+	defer tick.Stop()
+	last := time.Now()
+	var stop string
+	for {
+		select {
+		case <-done:
+			return stop
+		case <-tick.C:
+			if stop == "" {
+				if stop = e.timeUp(); stop != "" {
+					e.stop.Store(true)
+				}
+			}
+			if e.opt.Progress != nil && time.Since(last) >= e.opt.ProgressEvery {
+				last = time.Now()
+				e.opt.Progress(e.progress())
+			}
 		}
 	}
 }
 
-func (e *explorer) memory() uint64 {
-	b := e.st.bytes() + uint64(cap(e.parent))*4
-	if e.keepEdges {
-		b += uint64(cap(e.succ))*4 + uint64(cap(e.succStart))*8
+// expand runs phase 1 on a chunk.
+func (w *worker) expand(c *chunk) {
+	e := w.e
+	c.cw, c.ch, c.from, c.cord, c.orbit = c.cw[:0], c.ch[:0], c.from[:0], c.cord[:0], c.orbit[:0]
+	c.deg, c.edge = c.deg[:0], c.edge[:0]
+	c.transitions, c.fullTrans, c.deadlocks, c.firstDead = 0, 0, 0, -1
+	w.c = c
+	for pos := c.lo; pos < c.hi; pos++ {
+		w.pos = pos
+		w.ordinal = 0
+		w.exp.Successors(e.frontier[pos*uint64(e.words):(pos+1)*uint64(e.words)], w.emit)
+		d := uint64(w.ordinal)
+		c.transitions += d
+		if e.symmetric {
+			c.fullTrans += e.front[pos] * d
+		}
+		if d == 0 {
+			c.deadlocks++
+			if c.firstDead < 0 {
+				c.firstDead = int64(pos)
+			}
+		}
+		if e.keepEdges {
+			c.deg = append(c.deg, uint32(d))
+		}
 	}
-	for _, g := range e.goalState {
-		b += uint64(cap(g))
+	e.pending.Add(c.transitions)
+}
+
+// add is the emit function of a worker: it keeps a successor as a
+// candidate unless it is stored.
+func (w *worker) add(_ Action, next []uint64) {
+	e, c := w.e, w.c
+	k := w.ordinal
+	w.ordinal++
+	s := next
+	var orbit uint64
+	if w.canon != nil {
+		copy(w.scratch, next)
+		orbit = w.canon.Canonicalize(w.scratch)
+		s = w.scratch
+	}
+	h := hashState(s)
+	if v, ok := e.st.lookup(s, h); ok {
+		if e.keepEdges {
+			c.edge = append(c.edge, uint64(v))
+		}
+		return
+	}
+	if e.keepEdges {
+		c.edge = append(c.edge, candMark|uint64(len(c.ch)))
+	}
+	c.cw = append(c.cw, s...)
+	c.ch = append(c.ch, h)
+	c.from = append(c.from, uint32(w.pos-c.lo))
+	c.cord = append(c.cord, k)
+	if w.canon != nil {
+		c.orbit = append(c.orbit, orbit)
+	}
+}
+
+func (e *explorer) resetObs(c *chunk) {
+	if c.invFirst == nil {
+		c.invFirst = make([]int64, len(e.invBad))
+		c.metricMax = make([]int64, len(e.metricMax))
+		c.metricAt = make([]uint64, len(e.metricAt))
+	}
+	for i := range c.invFirst {
+		c.invFirst[i] = -1
+	}
+	c.metricSeen = false
+	c.fullStates = 0
+	c.bigOrds = c.bigOrds[:0]
+}
+
+// observe evaluates the new state idx into its chunk's findings.
+func (w *worker) observe(c *chunk, idx uint64, s []uint64) {
+	w.exp.Evaluate(s, w.inv, w.goal, w.metric)
+	for i, ok := range w.inv {
+		if !ok && c.invFirst[i] < 0 {
+			c.invFirst[i] = int64(idx)
+		}
+	}
+	for g, ok := range w.goal {
+		if ok {
+			atomic.OrUint64(&w.e.goalBits[g][idx/64], 1<<(idx%64))
+		}
+	}
+	for i, v := range w.metric {
+		if !c.metricSeen || v > c.metricMax[i] {
+			c.metricMax[i] = v
+			c.metricAt[i] = idx
+		}
+	}
+	c.metricSeen = true
+}
+
+// mergeObs folds a chunk's findings into the run's; chunks come in state
+// order, so the first witness stays the lowest-numbered.
+func (e *explorer) mergeObs(c *chunk) {
+	for i, at := range c.invFirst {
+		if at >= 0 && e.invBad[i] < 0 {
+			e.invBad[i] = at
+		}
+	}
+	if !c.metricSeen {
+		return
+	}
+	first := !e.metricInit
+	e.metricInit = true
+	for i, v := range c.metricMax {
+		if first || v > e.metricMax[i] {
+			e.metricMax[i] = v
+			e.metricAt[i] = c.metricAt[i]
+		}
+	}
+}
+
+func (e *explorer) isGoal(g int, i uint64) bool { return e.goalBits[g][i/64]&(1<<(i%64)) != 0 }
+
+func (e *explorer) memory() uint64 {
+	b := e.st.bytes() + e.parent.bytes(4) + e.ord.bytes(1) +
+		uint64(cap(e.frontier)+cap(e.front)+cap(e.next)+cap(e.nextOrbit))*8 + uint64(cap(e.candIdx))*4
+	for _, c := range e.chunks {
+		b += uint64(cap(c.cw)+cap(c.ch)+cap(c.orbit)+cap(c.edge))*8 +
+			uint64(cap(c.from)+cap(c.cord)+cap(c.ref)+cap(c.deg))*4 + uint64(cap(c.isNew))
+	}
+	if e.keepEdges {
+		b += e.succ.bytes(4) + e.succStart.bytes(8)
+	}
+	for _, g := range e.goalBits {
+		b += uint64(cap(g)) * 8
 	}
 	return b
 }
 
-// run explores; it returns whether the exploration finished and, if not, why.
-func (e *explorer) run() (bool, string) {
-	init := make([]uint64, e.words)
-	e.m.Initial(init)
-	e.st.insert(init)
-	e.parent = append(e.parent, 0)
-	e.levels = append(e.levels, 0)
-	e.observe(0, init)
+func (e *explorer) notePeak() {
+	e.memLevel = e.memory()
+	e.peak = max(e.peak, e.memLevel)
+}
 
-	cur := make([]uint64, e.words)
-	var curIdx uint64
-	var succCount int
-	lastProgress := e.start
-	var stop string
-	emit := func(a Action, next []uint64) {
-		e.transitions++
-		succCount++
-		idx, added := e.st.insert(next)
-		if added {
-			e.parent = append(e.parent, uint32(curIdx))
-			e.observe(idx, next)
-		}
-		if e.keepEdges {
-			e.succ = append(e.succ, uint32(idx))
-		}
+// timeUp reports an interruption or the time limit; unlike limitReached it
+// may run while the workers do.
+func (e *explorer) timeUp() string {
+	if contextDone(e.ctx) {
+		return "interrupted"
 	}
-	levelEnd := e.st.n
-	for curIdx = 0; curIdx < e.st.n; curIdx++ {
-		if curIdx == levelEnd {
-			// Every state of the previous depth is expanded: the states
-			// stored so far end the depth that starts here.
-			e.levels = append(e.levels, curIdx)
-			levelEnd = e.st.n
-		}
-		if curIdx&1023 == 0 {
-			if stop = e.limitReached(); stop != "" {
-				return false, stop
-			}
-			if e.opt.Progress != nil && time.Since(lastProgress) >= e.opt.ProgressEvery {
-				lastProgress = time.Now()
-				e.opt.Progress(e.progress())
-			}
-		}
-		copy(cur, e.st.state(curIdx))
-		if e.keepEdges {
-			e.succStart = append(e.succStart, uint64(len(e.succ)))
-		}
-		succCount = 0
-		e.exp.Successors(cur, emit)
-		if succCount == 0 {
-			e.deadlocks++
-			if e.deadAt < 0 {
-				e.deadAt = int64(curIdx)
-			}
-		}
+	if e.opt.Timeout > 0 && time.Since(e.start) >= e.opt.Timeout {
+		return fmt.Sprintf("time limit %s reached", e.opt.Timeout)
 	}
-	if e.keepEdges {
-		e.succStart = append(e.succStart, uint64(len(e.succ)))
-	}
-	return true, ""
+	return ""
 }
 
 func (e *explorer) limitReached() string {
 	if contextDone(e.ctx) {
 		return "interrupted"
 	}
-	if e.opt.MaxStates > 0 && e.st.n >= e.opt.MaxStates {
+	if e.opt.MaxStates > 0 && e.n >= e.opt.MaxStates {
 		return fmt.Sprintf("state limit %d reached", e.opt.MaxStates)
-	}
-	if e.st.n >= maxIndex {
-		return fmt.Sprintf("state limit %d of this checker reached", uint64(maxIndex))
 	}
 	if e.opt.MaxMemory > 0 && e.memory() >= e.opt.MaxMemory {
 		return fmt.Sprintf("memory limit %d MiB reached", e.opt.MaxMemory>>20)
@@ -192,40 +690,11 @@ func (e *explorer) limitReached() string {
 func (e *explorer) progress() Progress {
 	el := time.Since(e.start)
 	return Progress{
-		States:       e.st.n,
-		Transitions:  e.transitions,
-		Depth:        e.depth(),
+		States:       e.n,
+		Transitions:  e.transitions + e.pending.Load(),
+		Depth:        len(e.levels) - 1,
 		Elapsed:      el,
-		StatesPerSec: float64(e.st.n) / el.Seconds(),
-		MemoryBytes:  e.memory(),
+		StatesPerSec: float64(e.n) / el.Seconds(),
+		MemoryBytes:  e.memLevel,
 	}
-}
-
-// depth returns the depth of the deepest state stored so far.
-func (e *explorer) depth() int {
-	d := len(e.levels) - 1
-	if e.st.n > 0 && e.depthOf(e.st.n-1) > d {
-		return d + 1
-	}
-	return d
-}
-
-// depthOf returns the depth of state i (its shortest distance from the
-// initial state), from the level table and the parent of i.
-func (e *explorer) depthOf(i uint64) int {
-	// levels is sorted; states beyond the last opened level are one deeper
-	// than their parent, which is in an opened level.
-	lo, hi := 0, len(e.levels)
-	for lo+1 < hi {
-		mid := (lo + hi) / 2
-		if e.levels[mid] <= i {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	if i > 0 && lo == len(e.levels)-1 && uint64(e.parent[i]) >= e.levels[lo] {
-		return lo + 1
-	}
-	return lo
 }

@@ -43,3 +43,24 @@ type Expander interface {
 	// value of metric i in s.
 	Evaluate(s []uint64, inv, goal []bool, metric []int64)
 }
+
+// Symmetric is implemented by models whose states come in orbits of
+// interchangeable components (such as the CPUs of the reference model).
+// When Options.Symmetry is set, Explore stores one representative per orbit.
+type Symmetric interface {
+	// NewCanonicalizer returns a Canonicalizer for one worker; it is not
+	// shared between goroutines.
+	NewCanonicalizer() Canonicalizer
+}
+
+// Canonicalizer maps a packed state to the representative of its orbit.
+type Canonicalizer interface {
+	// Canonicalize replaces s, in place, by the representative of its orbit:
+	// a state symmetric to s that depends only on the orbit, so that two
+	// symmetric states give the same words. It returns the orbit's size
+	// (the number of distinct states symmetric to s, s included), or 0 when
+	// it does not know it. Invariants, goals and metrics must have the same
+	// value on every state of an orbit, and symmetric states must have
+	// symmetric successors.
+	Canonicalize(s []uint64) uint64
+}

@@ -2,19 +2,35 @@ package checker
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
 // result assembles the Result of a finished or stopped run.
 func (e *explorer) result(complete bool, reason string) *Result {
+	e.notePeak()
 	r := &Result{
-		States:      e.st.n,
+		States:      e.n,
 		Transitions: e.transitions,
-		Depth:       e.depth(),
+		Depth:       len(e.levels) - 1,
 		Complete:    complete,
 		StopReason:  reason,
 		Deadlocks:   e.deadlocks,
 		MemoryBytes: e.memory(),
+		PeakBytes:   e.peak,
+		Workers:     len(e.workers),
+		Symmetry:    e.symmetric,
+		Fingerprint: e.opt.Fingerprint,
+	}
+	switch {
+	case !e.symmetric:
+		r.FullStates, r.FullTransitions = r.States, r.Transitions
+	case e.fullKnown && complete:
+		r.FullStates, r.FullTransitions = e.fullStates, e.fullTransitions
+	}
+	if e.opt.Fingerprint {
+		n := float64(e.n)
+		r.OmissionBound = min(1, n*(n-1)/2/math.Exp2(64))
 	}
 	for i, name := range e.m.Invariants() {
 		p := PropertyResult{Name: name, Verdict: Unknown}
@@ -53,20 +69,21 @@ func (e *explorer) result(complete bool, reason string) *Result {
 // no state of goal g is reachable, or -1 when there is none. It walks the
 // transition graph backwards from the goal states.
 func (e *explorer) firstStranded(g int) int64 {
-	n := e.st.n
+	n := e.n
 	// Reverse graph in compressed form: predecessors of j are
 	// pred[predStart[j]:predStart[j+1]].
 	predStart := make([]uint64, n+1)
-	for _, j := range e.succ {
-		predStart[j+1]++
+	for k := uint64(0); k < e.succ.n; k++ {
+		predStart[e.succ.at(k)+1]++
 	}
 	for j := uint64(0); j < n; j++ {
 		predStart[j+1] += predStart[j]
 	}
-	pred := make([]uint32, len(e.succ))
+	pred := make([]uint32, e.succ.n)
 	fill := append([]uint64(nil), predStart[:n]...)
 	for i := uint64(0); i < n; i++ {
-		for _, j := range e.succ[e.succStart[i]:e.succStart[i+1]] {
+		for k := e.succStart.at(i); k < e.succStart.at(i+1); k++ {
+			j := e.succ.at(k)
 			pred[fill[j]] = uint32(i)
 			fill[j]++
 		}
@@ -74,8 +91,8 @@ func (e *explorer) firstStranded(g int) int64 {
 	fill = nil
 	good := make([]bool, n)
 	queue := make([]uint32, 0, 1024)
-	for i, ok := range e.goalState[g] {
-		if ok {
+	for i := uint64(0); i < n; i++ {
+		if e.isGoal(g, i) {
 			good[i] = true
 			queue = append(queue, uint32(i))
 		}
@@ -98,48 +115,79 @@ func (e *explorer) firstStranded(g int) int64 {
 	return -1
 }
 
-// trace rebuilds a shortest path from the initial state to state idx: the
-// parent chain gives the states, and the parent's transitions are generated
-// again to find the action that leads to each child.
+// trace rebuilds a shortest path from the initial state to state idx. The
+// parent chain gives the states' numbers and the ordinal of the transition
+// that first reached each; the path is replayed from the initial state. With
+// symmetry the stored states are representatives: the replay follows them
+// and, alongside, the concrete states of the model, taking at each step the
+// first concrete transition whose target has the stored representative.
 func (e *explorer) trace(idx uint64) *Trace {
 	var chain []uint64
-	for i := idx; ; i = uint64(e.parent[i]) {
+	for i := idx; i != 0; i = uint64(e.parent.at(i)) {
 		chain = append(chain, i)
-		if i == 0 {
-			break
-		}
 	}
-	inv := make([]bool, len(e.inv))
-	goal := make([]bool, len(e.goal))
+	w := e.workers[0]
 	obs := func(s []uint64) []int64 {
-		m := make([]int64, len(e.metric))
-		e.exp.Evaluate(s, inv, goal, m)
-		return m
+		w.exp.Evaluate(s, w.inv, w.goal, w.metric)
+		return append([]int64(nil), w.metric...)
 	}
-	t := &Trace{Initial: append([]uint64(nil), e.st.state(0)...)}
+	t := &Trace{Initial: make([]uint64, e.words)}
+	e.m.Initial(t.Initial)
 	t.InitialMetrics = obs(t.Initial)
-	for k := len(chain) - 1; k > 0; k-- {
-		from := append([]uint64(nil), e.st.state(chain[k])...)
-		to := e.st.state(chain[k-1])
-		step, ok := e.findStep(from, to)
-		if !ok {
-			panic(fmt.Sprintf("checker: model is not deterministic: state %d no longer leads to state %d", chain[k], chain[k-1]))
+	cur := append([]uint64(nil), t.Initial...) // the concrete state
+	rep := append([]uint64(nil), t.Initial...) // its representative
+	if e.symmetric {
+		w.canon.Canonicalize(rep)
+	}
+	for k := len(chain) - 1; k >= 0; k-- {
+		o := e.ordinal(chain[k])
+		// The representative's o-th successor, as the search stored it.
+		var want []uint64
+		var n uint32
+		w.exp.Successors(rep, func(_ Action, next []uint64) {
+			if n == o {
+				want = append([]uint64(nil), next...)
+			}
+			n++
+		})
+		if want == nil {
+			panic(fmt.Sprintf("checker: model is not deterministic: state %d has no successor %d any more", chain[k], o))
+		}
+		if e.symmetric {
+			w.canon.Canonicalize(want)
+		}
+		var step Step
+		found := false
+		w.exp.Successors(cur, func(a Action, next []uint64) {
+			if found {
+				return
+			}
+			s := next
+			if e.symmetric {
+				s = append(w.scratch[:0], next...)
+				w.canon.Canonicalize(s)
+			}
+			if equalWords(s, want) {
+				found = true
+				step = Step{Action: a, Name: e.m.ActionName(a), State: append([]uint64(nil), next...)}
+			}
+		})
+		if !found {
+			panic(fmt.Sprintf("checker: model is not symmetric: no transition of the trace leads to state %d", chain[k]))
 		}
 		step.Metrics = obs(step.State)
 		t.Steps = append(t.Steps, step)
+		cur, rep = step.State, want
 	}
 	return t
 }
 
-// findStep returns the first transition of from that leads to to.
-func (e *explorer) findStep(from, to []uint64) (Step, bool) {
-	var step Step
-	found := false
-	e.exp.Successors(from, func(a Action, next []uint64) {
-		if !found && equalWords(next, to) {
-			found = true
-			step = Step{Action: a, Name: e.m.ActionName(a), State: append([]uint64(nil), next...)}
-		}
-	})
-	return step, found
+// ordinal returns the number of the transition of its parent that first
+// reached state i.
+func (e *explorer) ordinal(i uint64) uint32 {
+	o := e.ord.at(i)
+	if o == ordOverflow {
+		return e.ordBig[i]
+	}
+	return uint32(o)
 }

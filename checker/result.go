@@ -42,6 +42,22 @@ type Options struct {
 	// Progress, when set, is called about every ProgressEvery (default 1 s).
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Workers is the number of goroutines that expand and store states
+	// (0: runtime.GOMAXPROCS). Every figure of the Result (counts, depth,
+	// verdicts, maxima, traces) is the same for every number of workers.
+	Workers int
+	// Symmetry stores one representative per orbit of symmetric states when
+	// the model implements Symmetric (it is ignored otherwise). Verdicts,
+	// metric maxima and the depth are those of the full model; States and
+	// Transitions count the representatives and their transitions, and
+	// FullStates and FullTransitions give the full model's counts when the
+	// model reports orbit sizes.
+	Symmetry bool
+	// Fingerprint stores a 64-bit hash of each state instead of the whole
+	// state: 8 bytes a state whatever the model, at the price of a small
+	// probability (Result.OmissionBound) that two states share a hash and
+	// one of them is never explored. The default is exact.
+	Fingerprint bool
 }
 
 // Progress is a snapshot of a running exploration.
@@ -118,6 +134,21 @@ type Result struct {
 	Deadlocks   uint64 // states with no enabled transition
 	Deadlock    *Trace // a shortest trace to one of them
 	MemoryBytes uint64 // the checker's tables at the end
+	PeakBytes   uint64 // the checker's tables at their largest
+
+	Workers     int  // goroutines used
+	Symmetry    bool // states are orbit representatives (Options.Symmetry on a Symmetric model)
+	Fingerprint bool // the visited set held hashes (Options.Fingerprint)
+	// OmissionBound, with Fingerprint, bounds the probability that a hash
+	// collision made the run miss a state: n(n-1)/2 / 2^64 for n states.
+	// It is 0 in exact mode.
+	OmissionBound float64
+	// FullStates and FullTransitions are, with Symmetry, the counts of the
+	// unreduced model computed from orbit sizes (sum of the orbit sizes of
+	// the representatives, and of orbit size times out-degree). They are 0
+	// when unknown; without Symmetry they equal States and Transitions.
+	FullStates      uint64
+	FullTransitions uint64
 }
 
 // StatesPerSec returns States / Elapsed.

@@ -2,28 +2,21 @@ package checker
 
 import "math/bits"
 
-// store keeps every distinct state once, numbered in the order found. The
-// states themselves sit back to back in one arena (which is also the
-// breadth-first queue); an open-addressing table of 64-bit slots maps a state
-// to its number. A slot holds the upper 32 bits of the state's hash and the
-// state's number plus one (0 marks an empty slot), so that most probes are
-// decided without touching the arena.
-type store struct {
-	words int
-	arena []uint64
-	table []uint64
-	mask  uint64
-	n     uint64
-}
+// shardBits is log2 of the number of shards of the visited set. A state goes
+// to the shard named by the top bits of its hash; during a level's insertion
+// phase each shard belongs to one worker, so no locks are needed, and a shard
+// grows on its own, so growing never doubles the whole table at once.
+const (
+	shardBits = 8
+	numShards = 1 << shardBits
+)
 
-func newStore(words int) *store {
-	s := &store{words: words}
-	s.table = make([]uint64, 1<<16)
-	s.mask = uint64(len(s.table) - 1)
-	return s
-}
+// maxLoad is the fill ratio (in 1/1024) beyond which a shard grows by half.
+const maxLoad = 768
 
-// hashState mixes the words of a state into 64 bits.
+// hashState mixes the words of a state into 64 bits. It is computed once per
+// generated state: the shard, the probe position and the fingerprint all
+// come from it.
 func hashState(w []uint64) uint64 {
 	h := uint64(0x9E3779B97F4A7C15) ^ uint64(len(w))
 	for _, x := range w {
@@ -34,9 +27,7 @@ func hashState(w []uint64) uint64 {
 	return hi ^ lo
 }
 
-func (s *store) state(i uint64) []uint64 {
-	return s.arena[i*uint64(s.words) : (i+1)*uint64(s.words)]
-}
+func shardOf(h uint64) int { return int(h >> (64 - shardBits)) }
 
 func equalWords(a, b []uint64) bool {
 	for i := range a {
@@ -47,67 +38,222 @@ func equalWords(a, b []uint64) bool {
 	return true
 }
 
-// insert returns the number of w, adding it when it is new.
-func (s *store) insert(w []uint64) (idx uint64, added bool) {
-	h := hashState(w)
-	tag := h >> 32 << 32
-	for i := h & s.mask; ; i = (i + 1) & s.mask {
-		e := s.table[i]
-		if e == 0 {
-			idx = s.n
-			s.table[i] = tag | (idx + 1)
-			s.arena = append(s.arena, w...)
-			s.n++
-			if s.n*10 > uint64(len(s.table))*7 {
-				s.grow()
-			}
-			return idx, true
+func isZero(a []uint64) bool {
+	for _, x := range a {
+		if x != 0 {
+			return false
 		}
-		if e>>32<<32 == tag {
-			j := e&0xFFFFFFFF - 1
-			if equalWords(s.state(j), w) {
-				return j, false
+	}
+	return true
+}
+
+// shard is an open-addressing table with linear probing. A slot holds a key
+// of kw words: the whole state (exact mode; the all-zero state, which would
+// look like an empty slot, is kept aside) or its 64-bit hash (fingerprint
+// mode; a zero hash is stored as 1). With val, each slot also carries a
+// 32-bit value (the state's number).
+type shard struct {
+	keys    []uint64
+	val     []uint32
+	size    uint64 // slots
+	n       uint64 // keys stored (the zero key included)
+	zero    bool
+	zeroVal uint32
+}
+
+// store is the visited set.
+type store struct {
+	words   int  // words of a state
+	kw      int  // words of a key
+	fp      bool // keys are fingerprints
+	indexed bool // slots carry values
+	shards  [numShards]shard
+}
+
+func newStore(words int, fingerprint, indexed bool) *store {
+	s := &store{words: words, kw: words, fp: fingerprint, indexed: indexed}
+	if fingerprint {
+		s.kw = 1
+	}
+	for i := range s.shards {
+		s.alloc(&s.shards[i], 64)
+	}
+	return s
+}
+
+func (s *store) alloc(sh *shard, size uint64) {
+	sh.size = size
+	sh.keys = make([]uint64, size*uint64(s.kw))
+	if s.indexed {
+		sh.val = make([]uint32, size)
+	} else {
+		sh.val = nil
+	}
+}
+
+// home is the first slot probed for hash h in a shard of size slots.
+func home(h, size uint64) uint64 {
+	hi, _ := bits.Mul64(h<<shardBits, size)
+	return hi
+}
+
+// key returns the key of state w with hash h; buf holds a fingerprint.
+func (s *store) key(w []uint64, h uint64, buf *[1]uint64) []uint64 {
+	if !s.fp {
+		return w
+	}
+	buf[0] = h
+	return buf[:]
+}
+
+// find returns the slot of key k in sh, or the empty slot where it would go.
+func (s *store) find(sh *shard, k []uint64, h uint64) (slot uint64, found bool) {
+	kw := uint64(s.kw)
+	i := home(h, sh.size)
+	if kw == 1 {
+		x := k[0]
+		for {
+			y := sh.keys[i]
+			if y == x {
+				return i, true
 			}
+			if y == 0 {
+				return i, false
+			}
+			if i++; i == sh.size {
+				i = 0
+			}
+		}
+	}
+	k0 := k[0]
+	for {
+		e := sh.keys[i*kw : i*kw+kw]
+		if e[0] == k0 && equalWords(e[1:], k[1:]) {
+			return i, true
+		}
+		if e[0] == 0 && isZero(e) {
+			return i, false
+		}
+		if i++; i == sh.size {
+			i = 0
 		}
 	}
 }
 
-// lookup returns the number of w, or false when w is not stored.
-func (s *store) lookup(w []uint64) (uint64, bool) {
-	h := hashState(w)
-	tag := h >> 32 << 32
-	for i := h & s.mask; ; i = (i + 1) & s.mask {
-		e := s.table[i]
-		if e == 0 {
-			return 0, false
+// lookup reports whether the state w (hash h) is stored and its value.
+// It only reads, so workers may call it concurrently while nobody inserts.
+func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
+	if s.fp && h == 0 {
+		h = 1 // a fingerprint is never 0, the mark of an empty slot
+	}
+	sh := &s.shards[shardOf(h)]
+	var buf [1]uint64
+	k := s.key(w, h, &buf)
+	if !s.fp && isZero(k) {
+		return sh.zeroVal, sh.zero
+	}
+	slot, ok := s.find(sh, k, h)
+	if !ok {
+		return 0, false
+	}
+	if s.indexed {
+		return sh.val[slot], true
+	}
+	return 0, true
+}
+
+// insert adds the state w (hash h) with value v unless it is stored; it
+// returns whether it was already there and, if so, its value. Only the owner
+// of the shard may call it.
+func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
+	if s.fp && h == 0 {
+		h = 1 // a fingerprint is never 0, the mark of an empty slot
+	}
+	sh := &s.shards[shardOf(h)]
+	var buf [1]uint64
+	k := s.key(w, h, &buf)
+	if !s.fp && isZero(k) {
+		if sh.zero {
+			return sh.zeroVal, true
 		}
-		if e>>32<<32 == tag {
-			j := e&0xFFFFFFFF - 1
-			if equalWords(s.state(j), w) {
-				return j, true
-			}
+		sh.zero, sh.zeroVal = true, v
+		sh.n++
+		return 0, false
+	}
+	slot, ok := s.find(sh, k, h)
+	if ok {
+		if s.indexed {
+			return sh.val[slot], true
 		}
+		return 0, true
+	}
+	copy(sh.keys[slot*uint64(s.kw):], k)
+	if s.indexed {
+		sh.val[slot] = v
+	}
+	sh.n++
+	if sh.n*1024 > sh.size*maxLoad {
+		s.grow(sh, h)
+	}
+	return 0, false
+}
+
+// setValue changes the value of a stored state. Only the shard's owner may
+// call it.
+func (s *store) setValue(w []uint64, h uint64, v uint32) {
+	if s.fp && h == 0 {
+		h = 1 // a fingerprint is never 0, the mark of an empty slot
+	}
+	sh := &s.shards[shardOf(h)]
+	var buf [1]uint64
+	k := s.key(w, h, &buf)
+	if !s.fp && isZero(k) {
+		sh.zeroVal = v
+		return
+	}
+	if slot, ok := s.find(sh, k, h); ok {
+		sh.val[slot] = v
 	}
 }
 
-func (s *store) grow() {
-	old := s.table
-	s.table = make([]uint64, 2*len(old))
-	s.mask = uint64(len(s.table) - 1)
-	for _, e := range old {
-		if e == 0 {
+// grow rebuilds sh with half as many slots again. The hash of a stored key
+// is needed to place it: a fingerprint is its own hash, a whole state is
+// hashed again.
+func (s *store) grow(sh *shard, _ uint64) {
+	old := *sh
+	s.alloc(sh, old.size+old.size/2)
+	kw := uint64(s.kw)
+	for i := uint64(0); i < old.size; i++ {
+		k := old.keys[i*kw : i*kw+kw]
+		if isZero(k) {
 			continue
 		}
-		h := hashState(s.state(e&0xFFFFFFFF - 1))
-		i := h & s.mask
-		for s.table[i] != 0 {
-			i = (i + 1) & s.mask
+		h := k[0]
+		if !s.fp {
+			h = hashState(k)
 		}
-		s.table[i] = e
+		slot, _ := s.find(sh, k, h)
+		copy(sh.keys[slot*kw:], k)
+		if s.indexed {
+			sh.val[slot] = old.val[i]
+		}
 	}
+}
+
+// count is the number of keys stored.
+func (s *store) count() uint64 {
+	var n uint64
+	for i := range s.shards {
+		n += s.shards[i].n
+	}
+	return n
 }
 
 // bytes is the memory the store holds.
 func (s *store) bytes() uint64 {
-	return uint64(cap(s.arena))*8 + uint64(len(s.table))*8
+	var b uint64
+	for i := range s.shards {
+		b += uint64(cap(s.shards[i].keys))*8 + uint64(cap(s.shards[i].val))*4
+	}
+	return b
 }

@@ -51,33 +51,45 @@ type FreeCase uint8
 
 // The branches of free(c).
 const (
-	FreeNone    FreeCase = iota // not a free
-	FreeInPage                  // room in the newest bulk page
-	FreeCache                   // a page from the per-CPU cache
-	FreeAllocOK                 // the page allocator gave a page
-	FreeHead                    // allocation failed: rcu_head fallback
-	FreeSync                    // allocation failed: blocked in synchronize_rcu()
-	FreeReserve                 // no page: one from the emergency reserve
-	FreeStuck                   // no page and the reserve is empty
+	FreeNone     FreeCase = iota // not a free
+	FreeInPage                   // room in the newest bulk page
+	FreeCache                    // a page from the per-CPU cache
+	FreeAllocOK                  // the page allocator gave a page
+	FreeHead                     // allocation failed: rcu_head fallback
+	FreeSync                     // allocation failed: blocked in synchronize_rcu()
+	FreeReserve                  // no page: one from the emergency reserve
+	FreeStuck                    // no page and the reserve is empty
+	FreeLockless                 // a page from the per-CPU free lists, within the budget
 )
 
 var freeCaseNames = [...]string{
-	FreeInPage:  "",
-	FreeCache:   "cache",
-	FreeAllocOK: "alloc-ok",
-	FreeHead:    "alloc-fails rcu_head",
-	FreeSync:    "alloc-fails synchronize_rcu",
-	FreeReserve: "reserve",
-	FreeStuck:   "stuck",
+	FreeInPage:   "",
+	FreeCache:    "cache",
+	FreeAllocOK:  "alloc-ok",
+	FreeHead:     "alloc-fails rcu_head",
+	FreeSync:     "alloc-fails synchronize_rcu",
+	FreeReserve:  "reserve",
+	FreeStuck:    "stuck",
+	FreeLockless: "lockless",
 }
 
+// RefillCase says which branch of refill(c) a transition takes.
+type RefillCase uint8
+
+// The branches of refill(c).
+const (
+	RefillToCap RefillCase = iota // fill the cache to C (the spec's refill)
+	RefillOne                     // add one page (a worker backing off; RefillBackoff designs)
+)
+
 // Action is one transition of the model: an action of the spec with its
-// CPU, its slot (reclaim) and its branch (free).
+// CPU, its slot (reclaim) and its branch (free, refill).
 type Action struct {
-	Kind Kind
-	CPU  uint8
-	Slot uint8
-	Free FreeCase
+	Kind   Kind
+	CPU    uint8
+	Slot   uint8
+	Free   FreeCase
+	Refill RefillCase
 }
 
 // String formats the action as rcucheck prints it, e.g. "free(1) alloc-ok",
@@ -94,6 +106,10 @@ func (a Action) String() string {
 			s += " " + freeCaseNames[a.Free]
 		}
 		return s
+	case KindRefill:
+		if a.Refill == RefillOne {
+			return fmt.Sprintf("refill(%d) one", a.CPU)
+		}
 	}
 	return fmt.Sprintf("%s(%d)", a.Kind, a.CPU)
 }
@@ -142,6 +158,10 @@ func ParseAction(text string) (Action, error) {
 		a.Slot = uint8(slot)
 	}
 	tail = strings.TrimSpace(tail)
+	if a.Kind == KindRefill && tail == "one" {
+		a.Refill = RefillOne
+		return a, nil
+	}
 	if a.Kind != KindFree {
 		if tail != "" {
 			return a, fmt.Errorf("action %q: unexpected %q", text, tail)
@@ -159,10 +179,10 @@ func ParseAction(text string) (Action, error) {
 
 // Code packs the action into 32 bits (see ActionFromCode).
 func (a Action) Code() uint32 {
-	return uint32(a.Kind) | uint32(a.CPU)<<4 | uint32(a.Slot)<<10 | uint32(a.Free)<<11
+	return uint32(a.Kind) | uint32(a.CPU)<<4 | uint32(a.Slot)<<10 | uint32(a.Free)<<11 | uint32(a.Refill&1)<<15
 }
 
 // ActionFromCode unpacks an action packed by Code.
 func ActionFromCode(c uint32) Action {
-	return Action{Kind: Kind(c & 15), CPU: uint8(c >> 4 & 63), Slot: uint8(c >> 10 & 1), Free: FreeCase(c >> 11 & 15)}
+	return Action{Kind: Kind(c & 15), CPU: uint8(c >> 4 & 63), Slot: uint8(c >> 10 & 1), Free: FreeCase(c >> 11 & 15), Refill: RefillCase(c >> 15 & 1)}
 }

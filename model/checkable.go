@@ -54,6 +54,10 @@ func (Checkable) Goals() []string { return []string{PropDrainable} }
 // Metrics implements checker.Model: pages, pending and reserve_used.
 func (Checkable) Metrics() []string { return []string{MetricPages, MetricPending, MetricReserve} }
 
+// NewCanonicalizer implements checker.Symmetric: the CPUs are
+// interchangeable (see symmetry.go).
+func (c Checkable) NewCanonicalizer() checker.Canonicalizer { return c.m.NewCanonicalizer() }
+
 // NewExpander implements checker.Model.
 func (c Checkable) NewExpander() checker.Expander {
 	m := c.m

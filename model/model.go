@@ -23,7 +23,7 @@ func New(d Design, p Params) (*Model, error) {
 		return nil, err
 	}
 	p = Normalize(d, p)
-	if d.LimitsInflight() && p.Limit < 1 {
+	if d.Resources().Limit && p.Limit < 1 {
 		return nil, fmt.Errorf("design %s needs limit >= 1 (with limit 0 no free can ever run)", d.Name())
 	}
 	return &Model{design: d, params: p, layout: newLayout(p)}, nil
@@ -45,9 +45,11 @@ func (m *Model) Initial() *State {
 	return s
 }
 
-// freeCase returns the deterministic branch of free(c) in s when the page
-// allocator is not involved, or FreeAllocOK when the allocator is asked (the
-// caller then adds the failure branch).
+// freeCases appends the branches of free(c) in s. The first two cases
+// (room in the newest page, a cached page) are the spec's; past them the
+// design's MissPlan decides: each source in order (the allocator and the
+// lockless lists branch on success or failure, the reserve gives a page
+// whenever one is left), then the fallback.
 func (m *Model) freeCases(s *State, c int, buf []Action) []Action {
 	u := &s.CPUs[c]
 	a := Action{Kind: KindFree, CPU: uint8(c)}
@@ -59,21 +61,42 @@ func (m *Model) freeCases(s *State, c int, buf []Action) []Action {
 		a.Free = FreeCache
 		return append(buf, a)
 	}
-	if m.design.MayAllocate() {
-		a.Free = FreeAllocOK
-		buf = append(buf, a)
+	plan := m.design.Miss(View{s, &m.params}, c)
+	var seen [SourceLockless + 1]bool
+sources:
+	for _, src := range plan.Try {
+		if src > SourceLockless {
+			break
+		}
+		if seen[src] {
+			continue
+		}
+		seen[src] = true
+		switch src {
+		case SourceNone:
+			break sources
+		case SourceAllocator:
+			a.Free = FreeAllocOK
+			buf = append(buf, a)
+		case SourceReserve:
+			if s.Reserve > 0 {
+				a.Free = FreeReserve
+				return append(buf, a)
+			}
+		case SourceLockless:
+			if s.Reserve > 0 {
+				a.Free = FreeLockless
+				buf = append(buf, a)
+			}
+		}
 	}
-	switch m.design.Fallback() {
+	switch plan.Else {
 	case FallbackHead:
 		a.Free = FreeHead
 	case FallbackSync:
 		a.Free = FreeSync
 	default:
-		if s.Reserve > 0 {
-			a.Free = FreeReserve
-		} else {
-			a.Free = FreeStuck
-		}
+		a.Free = FreeStuck
 	}
 	return append(buf, a)
 }
@@ -88,7 +111,7 @@ func (m *Model) Enabled(s *State, buf []Action) []Action {
 	n := len(s.CPUs)
 	for c := 0; c < n; c++ {
 		u := &s.CPUs[c]
-		if int(u.Calls) < p.Calls && u.Blk == PhaseNone && (!m.design.LimitsInflight() || s.Inflight(c) < p.Limit) {
+		if int(u.Calls) < p.Calls && u.Blk == PhaseNone && m.design.Admit(View{s, p}, c) {
 			buf = m.freeCases(s, c, buf)
 		}
 	}
@@ -104,7 +127,7 @@ func (m *Model) Enabled(s *State, buf []Action) []Action {
 	}
 	for c := 0; c < n; c++ {
 		u := &s.CPUs[c]
-		if u.Pages+u.Heads > 0 && (u.Slot[0].Phase == PhaseFree || u.Slot[1].Phase == PhaseFree) {
+		if u.Pages+u.Heads > 0 && (u.Slot[0].Phase == PhaseFree || u.Slot[1].Phase == PhaseFree) && m.design.HandOver(View{s, p}, c) {
 			buf = append(buf, Action{Kind: KindMonitor, CPU: uint8(c)})
 		}
 	}
@@ -126,9 +149,15 @@ func (m *Model) Enabled(s *State, buf []Action) []Action {
 			buf = append(buf, Action{Kind: KindWake, CPU: uint8(c)})
 		}
 	}
-	for c := 0; c < n; c++ {
-		if int(s.CPUs[c].Cache) < p.Cache {
-			buf = append(buf, Action{Kind: KindRefill, CPU: uint8(c)})
+	if refill := m.design.Refill(); refill != RefillNever {
+		for c := 0; c < n; c++ {
+			cache := int(s.CPUs[c].Cache)
+			if cache < p.Cache {
+				buf = append(buf, Action{Kind: KindRefill, CPU: uint8(c)})
+				if refill == RefillBackoff && cache+1 < p.Cache {
+					buf = append(buf, Action{Kind: KindRefill, CPU: uint8(c), Refill: RefillOne})
+				}
+			}
 		}
 	}
 	for c := 0; c < n; c++ {
@@ -178,7 +207,7 @@ func (m *Model) Apply(s *State, a Action) {
 		case FreeSync:
 			u.Blk = PhaseNext
 			u.BlkPin = rd
-		case FreeReserve:
+		case FreeReserve, FreeLockless:
 			s.Reserve--
 			u.Pages++
 			u.Objs++
@@ -206,7 +235,7 @@ func (m *Model) Apply(s *State, a Action) {
 			j = 1
 		}
 		ph := PhaseNext
-		if s.GPRunning && m.design.JoinsRunningGP() {
+		if s.GPRunning && m.design.Join() == JoinRunning {
 			ph = PhaseCur
 		}
 		u.Slot[j] = Slot{Phase: ph, Pages: u.Pages, Objs: u.Objs, Heads: u.Heads, Pin: u.Pin}
@@ -241,19 +270,37 @@ func (m *Model) Apply(s *State, a Action) {
 	case KindReclaim:
 		u := &s.CPUs[c]
 		pages := u.Slot[a.Slot].Pages
-		if m.design.UsesReserve() {
+		toPool := func() {
 			take := min(pages, int32(p.Reserve)-s.Reserve)
 			s.Reserve += take
 			pages -= take
 		}
-		take := min(pages, int32(p.Cache)-u.Cache)
-		u.Cache += take
+		toCache := func() {
+			take := min(pages, int32(p.Cache)-u.Cache)
+			u.Cache += take
+			pages -= take
+		}
+		switch m.design.Reclaim() {
+		case ReclaimCache:
+			toCache()
+		case ReclaimReserveFirst:
+			toPool()
+			toCache()
+		case ReclaimCacheFirst:
+			toCache()
+			toPool()
+		}
+		// The pages left go back to the page allocator.
 		u.Slot[a.Slot] = Slot{}
 	case KindWake:
 		s.CPUs[c].Blk = PhaseNone
 		s.CPUs[c].BlkPin = 0
 	case KindRefill:
-		s.CPUs[c].Cache = int32(p.Cache)
+		if a.Refill == RefillOne {
+			s.CPUs[c].Cache++
+		} else {
+			s.CPUs[c].Cache = int32(p.Cache)
+		}
 	case KindShrink:
 		s.CPUs[c].Cache = 0
 	}

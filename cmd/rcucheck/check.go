@@ -11,6 +11,7 @@ import (
 
 	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
+	"github.com/rcucheck/rcucheck/traces"
 )
 
 func runCheck(ctx context.Context, e *env, args []string) (int, error) {
@@ -21,6 +22,7 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 	lf.register(fs)
 	asJSON := fs.Bool("json", false, "print the reports as JSON (a list with --design all or several designs)")
 	states := fs.Bool("states", false, "print the full state after every step of a trace")
+	traceOut := fs.String("trace", "", "write every counterexample (completed with the reclaims it enables) and every path to a maximum as histories to this trace file, for rcucheck lin")
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			printUsage(e.stdout, fs, "rcucheck check [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--json]")
@@ -43,6 +45,12 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 			break
 		}
 	}
+	if *traceOut != "" {
+		if err := writeTraces(*traceOut, ms, reports); err != nil {
+			return exitUsage, err
+		}
+		fmt.Fprintf(e.stderr, "rcucheck check: histories written to %s\n", *traceOut)
+	}
 	if *asJSON {
 		if err := writeJSON(e.stdout, reports, mf.design == "all" || len(ms) > 1); err != nil {
 			return exitUsage, err
@@ -51,6 +59,19 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 		printReports(e.stdout, reports, *states)
 	}
 	return checkExitCode(reports, len(reports) < len(ms)), nil
+}
+
+// writeTraces writes the traces of every report as histories.
+func writeTraces(path string, ms []*model.Model, reports []*model.Report) error {
+	var hs []*traces.History
+	for i, r := range reports {
+		h, err := traces.FromReport(ms[i], r)
+		if err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		hs = append(hs, h...)
+	}
+	return traces.WriteFile(path, hs...)
 }
 
 func exploreModel(ctx context.Context, m *model.Model, opt checker.Options) (*model.Report, error) {

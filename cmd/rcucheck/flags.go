@@ -68,6 +68,9 @@ type limitFlags struct {
 	maxMemMiB uint64
 	timeout   time.Duration
 	quiet     bool
+	workers   int
+	symmetry  bool
+	fprint    bool
 }
 
 func (f *limitFlags) register(fs *flag.FlagSet) {
@@ -75,10 +78,14 @@ func (f *limitFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.maxMemMiB, "max-memory", 8192, "stop when the checker's tables reach this many MiB (0: no limit)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long, e.g. 30s (0: no limit)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	fs.IntVar(&f.workers, "workers", 0, "goroutines exploring (0: one per core); the figures are the same for every value")
+	fs.BoolVar(&f.symmetry, "symmetry", false, "store one state per orbit of CPU permutations (same verdicts and maxima, fewer states)")
+	fs.BoolVar(&f.fprint, "fingerprint", false, "store 64-bit hashes of states instead of states (8 bytes each; the omission probability is bounded by n^2/2^65)")
 }
 
 func (f *limitFlags) options(stderr io.Writer, label string) checker.Options {
-	opt := checker.Options{MaxStates: f.maxStates, MaxMemory: f.maxMemMiB << 20, Timeout: f.timeout}
+	opt := checker.Options{MaxStates: f.maxStates, MaxMemory: f.maxMemMiB << 20, Timeout: f.timeout,
+		Workers: f.workers, Symmetry: f.symmetry, Fingerprint: f.fprint}
 	if !f.quiet {
 		opt.Progress = func(p checker.Progress) {
 			fmt.Fprintf(stderr, "%s: %d states, %.0f states/s, depth %d, %d MiB, %s\n",

@@ -5,8 +5,9 @@
 //
 //	rcucheck [command] [flags]
 //
-// With no command it checks the five built-in designs at the spec's small
-// defaults. Run "rcucheck help" for the commands.
+// With no command it runs "rcucheck claims": every technical claim of the
+// kernel thread with the verdict and evidence computed by the run. "rcucheck
+// check" gives the verdict table. Run "rcucheck help" for the commands.
 //
 // Exit codes: 0 every property holds, 1 a property is violated, 2 bad usage
 // or input, 3 the run was incomplete (a limit was hit or it was interrupted).
@@ -54,6 +55,13 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"check", "explore a design exhaustively: verdicts, figures, shortest counterexamples", runCheck},
+		{"fuzz", "hunt violations with random schedules at any size: seeded, shrunk witnesses, allocations per free", runFuzz},
+		{"claims", "the kernel thread's claims, each with the verdict and evidence computed now (the default)", runClaims},
+		{"bound", "sweep a parameter: least reserve, maxima, plateau or growth, a verdict for every K, plots", runBound},
+		{"gate", "run a gate file (designs, grids, required outcomes) for CI: table, JSON, JUnit XML", runGate},
+		{"lin", "judge trace histories against the reclaim contract with Porcupine (HTML, JSON)", runLin},
+		{"import", "import a kernel ftrace capture: figures, contract verdict, model replay", runImport},
+		{"bench", "time rcucheck against SPIN on the same instance: counts, states/s, bytes/state", runBench},
 	}
 }
 
@@ -66,7 +74,7 @@ func main() {
 
 // run executes rcucheck with args and returns the exit code.
 func run(ctx context.Context, e *env, args []string) int {
-	name := "check"
+	name := "claims"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	}
@@ -97,7 +105,7 @@ func run(ctx context.Context, e *env, args []string) int {
 func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "rcucheck: proves or refutes memory bounds of RCU reclaim designs")
 	fmt.Fprintln(w, "")
-	fmt.Fprintln(w, "usage: rcucheck [command] [flags]   (no command: check --design all)")
+	fmt.Fprintln(w, "usage: rcucheck [command] [flags]   (no command: claims)")
 	fmt.Fprintln(w, "")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)

@@ -1,0 +1,230 @@
+package bound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rcucheck/rcucheck/checker"
+	"github.com/rcucheck/rcucheck/model"
+)
+
+// The verdicts for every K.
+const (
+	VerdictBounded     = "bounded"       // proved for every K on the counter abstraction
+	VerdictUnbounded   = "unbounded"     // a pumpable witness, replayed on the real model
+	VerdictBoundedUpTo = "bounded-up-to" // only the swept K are known
+)
+
+// Options tune Analyze.
+type Options struct {
+	// Figure is the figure classified: least_reserve (default), pages,
+	// pending or reserve_used.
+	Figure string
+	// Window is the number of final points a plateau needs (default 3).
+	Window int
+	// Pump is the number of repetitions of a witness replayed (default 8).
+	Pump int
+	// WitnessLimit bounds the counters of the witness search (default 4
+	// pages per channel or slot); WitnessStates its states (default 2e6).
+	WitnessLimit  int
+	WitnessStates int
+	// ProofStates bounds the abstraction's states when Check sets no
+	// limit (default 4e6); a larger abstraction gives no proof.
+	ProofStates uint64
+	// NoProof skips the counter abstraction (for instances too large).
+	NoProof bool
+	// Check bounds every exhaustive run.
+	Check checker.Options
+	// Progress, when set, is told about every finished point and phase.
+	Progress func(string)
+}
+
+func (o *Options) defaults() {
+	if o.Figure == "" {
+		o.Figure = FigureLeastReserve
+	}
+	if o.Window == 0 {
+		o.Window = 3
+	}
+	if o.Pump == 0 {
+		o.Pump = 8
+	}
+	if o.WitnessLimit == 0 {
+		o.WitnessLimit = 4
+	}
+	if o.ProofStates == 0 {
+		o.ProofStates = 4_000_000
+	}
+	if o.WitnessStates == 0 {
+		o.WitnessStates = 2_000_000
+	}
+}
+
+// Result is rcucheck bound's answer for one design and one sweep.
+type Result struct {
+	Design  string       `json:"design"`
+	Base    model.Params `json:"base"`
+	Sweep   Sweep        `json:"sweep"`
+	Figure  string       `json:"figure"`
+	Verdict string       `json:"verdict"`
+	// Bound is the figure's bound for every K (verdict bounded), or its
+	// largest value over the sweep (bounded-up-to).
+	Bound *int64 `json:"bound,omitempty"`
+	// UpToCalls is the largest K the sweep explored (bounded-up-to).
+	UpToCalls int      `json:"up_to_calls,omitempty"`
+	Formula   *Formula `json:"formula,omitempty"`
+	Trend     Trend    `json:"trend"`
+	Points    []Point  `json:"points"`
+	// Proof is the counter abstraction explored for the verdict (bounded).
+	Proof   *Abstract `json:"proof,omitempty"`
+	Witness *Witness  `json:"witness,omitempty"`
+	// Why says in one line what the verdict rests on.
+	Why string `json:"why"`
+}
+
+// Analyze sweeps design d from base along s, classifies the figure, fits a
+// formula, and decides the figure for every K at the last point of the
+// sweep: a proof on the counter abstraction, else a pumpable witness, else
+// "bounded up to" the largest K explored.
+func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, opt Options) (*Result, error) {
+	opt.defaults()
+	if _, err := figureMetric(opt.Figure); err != nil {
+		return nil, err
+	}
+	say := func(format string, args ...any) {
+		if opt.Progress != nil {
+			opt.Progress(fmt.Sprintf(format, args...))
+		}
+	}
+	r := &Result{Design: d.Name(), Base: model.Normalize(d, base), Sweep: s, Figure: opt.Figure}
+	pts, err := RunSweep(ctx, d, base, s, opt.Check, func(pt Point) {
+		say("%s %s=%d: least reserve %d, max pages %d pending %d reserve_used %d (%d states, %d runs)",
+			d.Name(), s.Param, pt.Value, pt.LeastReserve, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs)
+	})
+	r.Points = pts
+	if err != nil {
+		return r, err
+	}
+	xs := make([]int, len(pts))
+	ys := make([]int64, len(pts))
+	samples := make([]Sample, len(pts))
+	for i, pt := range pts {
+		xs[i], ys[i] = pt.Value, FigureOf(pt, opt.Figure)
+		samples[i] = Sample{Params: pt.Params, Y: ys[i]}
+	}
+	if len(pts) >= 2 {
+		if r.Trend, err = Classify(xs, ys, opt.Window); err != nil {
+			return r, err
+		}
+	}
+	r.Formula = Fit(samples)
+	last := pts[len(pts)-1]
+	if last.LeastReserve < 0 {
+		r.Verdict = VerdictUnbounded
+		r.Why = fmt.Sprintf("no reserve up to %d avoids a stuck state at %s", reserveCap(last.Params), last.Params)
+		return r, r.findWitness(ctx, d, last, opt, say)
+	}
+	at := last.Params
+	at.Reserve = last.LeastReserve
+
+	// 1. A proof for every K on the counter abstraction.
+	if !opt.NoProof && specDesign(d) {
+		say("%s: exploring the counter abstraction (K = infinity) at %s", d.Name(), at)
+		co := opt.Check
+		if co.MaxStates == 0 {
+			co.MaxStates = opt.ProofStates
+		}
+		stop := opt.Figure == FigureLeastReserve || opt.Figure == FigureReserveUsed
+		a, err := exploreAbstract(ctx, d, at, co, stop)
+		switch {
+		case errors.Is(err, ErrIncomplete) && ctx.Err() == nil:
+			say("%s: abstraction too large (%v): no proof", d.Name(), err)
+			a = &Abstract{}
+		case err != nil:
+			return r, err
+		default:
+			r.Proof = a
+		}
+		var bound int64
+		proved := false
+		switch opt.Figure {
+		case FigureLeastReserve:
+			proved, bound = a.NoStuck, int64(last.LeastReserve)
+		case FigureReserveUsed:
+			proved, bound = a.NoStuck, a.Max.ReserveUsed
+		case FigurePages:
+			proved, bound = a.PagesExact, a.Max.Pages
+		case FigurePending:
+			proved, bound = a.PendingExact, a.Max.Pending
+		}
+		if proved {
+			r.Verdict, r.Bound = VerdictBounded, &bound
+			r.Why = fmt.Sprintf("counter abstraction with threshold %d (%d states) of the model with no workload bound: %s <= %d in every state, so for every K",
+				a.T, a.States, opt.Figure, bound)
+			if opt.Figure == FigureLeastReserve {
+				r.Why = fmt.Sprintf("counter abstraction with threshold %d (%d states) of the model with no workload bound: no stuck state at R = %d, so R = %d suffices for every K; R = %d does not at K = %d",
+					a.T, a.States, bound, bound, bound-1, last.Params.Calls)
+				if bound == 0 {
+					r.Why = fmt.Sprintf("counter abstraction with threshold %d (%d states) of the model with no workload bound: no stuck state without any reserve, for every K", a.T, a.States)
+				}
+			}
+			return r, nil
+		}
+	}
+	// 2. A pumpable witness.
+	if err := r.findWitness(ctx, d, last, opt, say); err != nil || r.Witness != nil {
+		return r, err
+	}
+	// 3. Only what was explored.
+	r.Verdict = VerdictBoundedUpTo
+	b := ys[len(ys)-1]
+	for _, y := range ys {
+		b = max(b, y)
+	}
+	r.Bound = &b
+	r.UpToCalls = 0
+	for _, pt := range pts {
+		r.UpToCalls = max(r.UpToCalls, pt.Params.Calls)
+	}
+	r.Why = fmt.Sprintf("no proof and no pumpable witness found: %s <= %d is known up to K = %d only", opt.Figure, b, r.UpToCalls)
+	return r, nil
+}
+
+// findWitness searches a pumpable witness at the point pt, replays it and,
+// for the least reserve, shows it exhausting every reserve up to the
+// sweep's largest least reserve plus 2.
+func (r *Result) findWitness(ctx context.Context, d model.Design, pt Point, opt Options, say func(string, ...any)) error {
+	say("%s: searching a pumpable cycle (K = infinity) for %s", d.Name(), opt.Figure)
+	w, err := FindWitness(ctx, d, pt.Params, opt.Figure, opt.WitnessLimit, opt.WitnessStates)
+	if err != nil || w == nil {
+		return err
+	}
+	if err := w.Pump(d, opt.Pump); err != nil {
+		return err
+	}
+	if !w.Linear {
+		return nil
+	}
+	if opt.Figure == FigureLeastReserve && hasReserve(d) {
+		top := 0
+		for _, p := range r.Points {
+			top = max(top, p.LeastReserve)
+		}
+		for res := 0; res <= top+2; res++ {
+			sp, err := w.Exhaust(d, res, 4*(res+2))
+			if err != nil {
+				return err
+			}
+			w.Exhausts = append(w.Exhausts, sp)
+		}
+	}
+	r.Witness = w
+	r.Verdict = VerdictUnbounded
+	r.Why = fmt.Sprintf("pumpable cycle of %d steps after a prefix of %d: %s grows by %d per repetition, replayed %d times on the real model",
+		len(w.Cycle), len(w.Prefix), w.Metric, w.Gain, opt.Pump)
+	if len(w.Exhausts) > 0 {
+		r.Why += fmt.Sprintf("; it exhausts every reserve R = 0..%d", w.Exhausts[len(w.Exhausts)-1].Reserve)
+	}
+	return nil
+}

@@ -1,0 +1,358 @@
+package bound
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rcucheck/rcucheck/model"
+)
+
+// The metrics a sweep can follow. LeastReserve is the figure of the least
+// reserve; the others are the model's metrics.
+const (
+	FigureLeastReserve = "least_reserve"
+	FigurePages        = model.MetricPages
+	FigurePending      = model.MetricPending
+	FigureReserveUsed  = model.MetricReserve
+)
+
+// Figures lists the figures a sweep can classify.
+func Figures() []string {
+	return []string{FigureLeastReserve, FigurePages, FigurePending, FigureReserveUsed}
+}
+
+// Witness is a pumpable cycle: from the initial state, Prefix leads to a
+// state s; Cycle leads from s to a state that equals s but for larger
+// counters, with the figure Gain higher, and can be repeated. The search
+// runs on the model with no workload bound; Replay shows it on the real
+// model.
+type Witness struct {
+	Design string `json:"design"`
+	// Params are the parameters of the search (K = infinity: calls is 0;
+	// R large enough to be no limit, for designs with a reserve).
+	Params model.Params `json:"params"`
+	// Metric is the metric that grows: reserve_used for the least reserve.
+	Metric string   `json:"metric"`
+	Prefix []string `json:"prefix"`
+	Cycle  []string `json:"cycle"`
+	// Gain is the metric's growth per repetition of the cycle.
+	Gain int64 `json:"gain"`
+	// Replay is the value of the metric on the real model after the prefix
+	// and m = 0..M repetitions, with the K and R the replay needed.
+	Replay      []int64      `json:"replay"`
+	ReplayCalls int          `json:"replay_calls"`
+	ReplayR     int          `json:"replay_reserve,omitempty"`
+	Linear      bool         `json:"linear"`
+	Exhausts    []StuckPoint `json:"exhausts,omitempty"`
+
+	prefix, cycle []model.Action
+}
+
+// StuckPoint says that at reserve R the witness, replayed, reaches a stuck
+// state after Iterations repetitions of the cycle, in Steps steps, once a
+// CPU has issued Calls frees (so at every K >= Calls).
+type StuckPoint struct {
+	Reserve    int `json:"reserve"`
+	Iterations int `json:"iterations"`
+	Calls      int `json:"calls"`
+	Steps      int `json:"steps"`
+}
+
+// Actions returns the prefix and cycle as actions.
+func (w *Witness) Actions() (prefix, cycle []model.Action) { return w.prefix, w.cycle }
+
+// figureMetric returns the model metric that witnesses growth of fig.
+func figureMetric(fig string) (string, error) {
+	switch fig {
+	case FigureLeastReserve, FigureReserveUsed:
+		return model.MetricReserve, nil
+	case FigurePages, FigurePending:
+		return fig, nil
+	}
+	return "", fmt.Errorf("unknown figure %q", fig)
+}
+
+func metricOf(mt model.Metrics, name string) int64 {
+	switch name {
+	case model.MetricPages:
+		return mt.Pages
+	case model.MetricPending:
+		return mt.Pending
+	}
+	return mt.ReserveUsed
+}
+
+// dominates reports whether t equals s in every finite variable (phases,
+// readers, pins, caches, the room of every bulk page, stuck) and has at
+// least s's counters (pages, objs, heads of channels and slots) and at
+// most s's reserve: the cycle from s to t may then be repeated.
+func dominates(t, s *model.State, b int32) bool {
+	if t.GPRunning != s.GPRunning || t.QS != s.QS || t.Stuck || s.Stuck || t.Reserve > s.Reserve {
+		return false
+	}
+	room := func(p, o int32) int32 { return p*b - o }
+	for c := range s.CPUs {
+		u, v := &s.CPUs[c], &t.CPUs[c]
+		if u.Rd != v.Rd || u.Cache != v.Cache || u.Blk != v.Blk || u.Pin != v.Pin || u.BlkPin != v.BlkPin {
+			return false
+		}
+		if v.Pages < u.Pages || v.Heads < u.Heads || room(u.Pages, u.Objs) != room(v.Pages, v.Objs) || (u.Pages == 0) != (v.Pages == 0) {
+			return false
+		}
+		for j := range u.Slot {
+			x, y := &u.Slot[j], &v.Slot[j]
+			if x.Phase != y.Phase || x.Pin != y.Pin || y.Pages < x.Pages || y.Heads < x.Heads ||
+				room(x.Pages, x.Objs) != room(y.Pages, y.Objs) || (x.Pages == 0) != (y.Pages == 0) || (x.Heads == 0) != (y.Heads == 0) {
+				return false
+			}
+		}
+		if (u.Heads == 0) != (v.Heads == 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// FindWitness searches design d's model with no workload bound, breadth
+// first, for a shortest pumpable cycle along which fig grows: a path from
+// the initial state through a state s to a state t that dominates s with a
+// larger metric. Counters are explored up to limit pages per channel or
+// slot; for designs with a reserve, R is set large enough never to run out
+// within that limit. It returns nil when there is none within the limit.
+// The witness is then replayed M times on the real model (see Pump).
+func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string, limit, maxStates int) (*Witness, error) {
+	metric, err := figureMetric(fig)
+	if err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, fmt.Errorf("witness search: limit must be at least 1, got %d", limit)
+	}
+	p = model.Normalize(d, p)
+	if hasReserve(d) {
+		p.Reserve = 3 * p.CPUs * (limit + 1)
+	}
+	p.Calls = (limit + 1) * p.Bulk
+	m, err := model.New(d, p)
+	if err != nil {
+		return nil, fmt.Errorf("witness search for %s: %w", d.Name(), err)
+	}
+	b := int32(p.Bulk)
+	over := func(s *model.State) bool {
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if int(u.Pages) > limit || int(u.Heads) > limit*p.Bulk {
+				return true
+			}
+			for j := range u.Slot {
+				if int(u.Slot[j].Pages) > limit || int(u.Slot[j].Heads) > limit*p.Bulk {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	type node struct {
+		s      *model.State
+		parent int
+		act    model.Action
+		val    int64
+	}
+	init := m.Initial()
+	nodes := []node{{s: init, parent: -1, val: metricOf(m.Metrics(init), metric)}}
+	seen := map[string]int{}
+	key := make([]uint64, m.Checkable().StateWords())
+	keyOf := func(s *model.State) string {
+		m.Pack(s, key)
+		return fmt.Sprint(key)
+	}
+	seen[keyOf(init)] = 0
+	var acts []model.Action
+	for i := 0; i < len(nodes); i++ {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("witness search for %s: %w", d.Name(), ctx.Err())
+		}
+		if maxStates > 0 && len(nodes) > maxStates {
+			return nil, nil
+		}
+		cur := nodes[i].s
+		acts = m.Enabled(cur, acts[:0])
+		for _, a := range acts {
+			next := cur.Clone()
+			m.Apply(next, a)
+			dropCalls(next)
+			if next.Stuck || over(next) {
+				continue
+			}
+			k := keyOf(next)
+			if _, ok := seen[k]; ok {
+				continue
+			}
+			val := metricOf(m.Metrics(next), metric)
+			seen[k] = len(nodes)
+			nodes = append(nodes, node{s: next, parent: i, act: a, val: val})
+			// Look for an ancestor the new state dominates.
+			for anc := i; anc >= 0; anc = nodes[anc].parent {
+				if val > nodes[anc].val && dominates(next, nodes[anc].s, b) {
+					var path []model.Action
+					for j := len(nodes) - 1; nodes[j].parent >= 0; j = nodes[j].parent {
+						path = append(path, nodes[j].act)
+					}
+					depth := 0
+					for j := anc; nodes[j].parent >= 0; j = nodes[j].parent {
+						depth++
+					}
+					for l, r := 0, len(path)-1; l < r; l, r = l+1, r-1 {
+						path[l], path[r] = path[r], path[l]
+					}
+					w := &Witness{
+						Design: d.Name(), Params: m.Params(), Metric: metric,
+						Gain:   val - nodes[anc].val,
+						prefix: path[:depth], cycle: path[depth:],
+					}
+					w.Params.Calls = 0
+					w.Prefix, w.Cycle = names(w.prefix), names(w.cycle)
+					return w, nil
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+func names(acts []model.Action) []string {
+	out := make([]string, len(acts))
+	for i, a := range acts {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// freesPerCPU counts the frees of each CPU in acts.
+func freesPerCPU(acts []model.Action, n int) []int {
+	f := make([]int, n)
+	for _, a := range acts {
+		if a.Kind == model.KindFree {
+			f[a.CPU]++
+		}
+	}
+	return f
+}
+
+// Pump runs the witness on the real model (with the workload bound K and
+// the reserve R it needs for the prefix and reps repetitions) and records
+// the metric after the prefix and after each repetition: Replay[m]. Every
+// step is checked enabled by model.Step. Linear is set when the metric
+// grows by exactly Gain per repetition.
+func (w *Witness) Pump(d model.Design, reps int) error {
+	p := w.Params
+	pf, cf := freesPerCPU(w.prefix, p.CPUs), freesPerCPU(w.cycle, p.CPUs)
+	k := 0
+	for c := range pf {
+		k = max(k, pf[c]+reps*cf[c])
+	}
+	p.Calls = max(k, 1)
+	if hasReserve(d) {
+		// Enough reserve for every page the replay may take.
+		p.Reserve = 0
+		for c := range pf {
+			p.Reserve += pf[c] + reps*cf[c]
+		}
+	}
+	m, err := model.New(d, p)
+	if err != nil {
+		return fmt.Errorf("replaying the witness of %s: %w", d.Name(), err)
+	}
+	s := m.Initial()
+	for i, a := range w.prefix {
+		if err := m.Step(s, a); err != nil {
+			return fmt.Errorf("replaying the witness of %s: prefix step %d: %w", d.Name(), i+1, err)
+		}
+	}
+	w.Replay = []int64{metricOf(m.Metrics(s), w.Metric)}
+	for r := 1; r <= reps; r++ {
+		for i, a := range w.cycle {
+			if err := m.Step(s, a); err != nil {
+				return fmt.Errorf("replaying the witness of %s: repetition %d step %d: %w", d.Name(), r, i+1, err)
+			}
+		}
+		w.Replay = append(w.Replay, metricOf(m.Metrics(s), w.Metric))
+	}
+	w.ReplayCalls, w.ReplayR = p.Calls, m.Params().Reserve
+	w.Linear = true
+	for r := range w.Replay {
+		if w.Replay[r] != w.Replay[0]+int64(r)*w.Gain {
+			w.Linear = false
+		}
+	}
+	return nil
+}
+
+// Exhaust replays the witness on the real model with reserve r and a
+// workload bound large enough, until a free gets stuck: every step is the
+// recorded one, except that a free whose recorded branch is not enabled
+// takes the branch the state determines (a page in the newest bulk page,
+// the cache, the reserve, or stuck). It fails when the replay cannot go on
+// or no stuck state comes within maxReps repetitions.
+func (w *Witness) Exhaust(d model.Design, r, maxReps int) (StuckPoint, error) {
+	p := w.Params
+	p.Reserve = r
+	pf, cf := freesPerCPU(w.prefix, p.CPUs), freesPerCPU(w.cycle, p.CPUs)
+	p.Calls = 1
+	for c := range pf {
+		p.Calls = max(p.Calls, pf[c]+maxReps*cf[c])
+	}
+	m, err := model.New(d, p)
+	if err != nil {
+		return StuckPoint{}, fmt.Errorf("exhausting reserve %d: %w", r, err)
+	}
+	s := m.Initial()
+	sp := StuckPoint{Reserve: r}
+	var buf []model.Action
+	step := func(a model.Action) error {
+		if err := m.Step(s, a); err == nil {
+			sp.Steps++
+			return nil
+		}
+		if a.Kind != model.KindFree {
+			return fmt.Errorf("exhausting reserve %d: %s is not enabled after %d steps", r, a, sp.Steps)
+		}
+		for _, e := range m.Enabled(s, buf[:0]) {
+			if e.Kind == model.KindFree && e.CPU == a.CPU {
+				switch e.Free {
+				case model.FreeInPage, model.FreeCache, model.FreeReserve, model.FreeStuck:
+					m.Apply(s, e)
+					sp.Steps++
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("exhausting reserve %d: no free of CPU %d is enabled after %d steps", r, a.CPU, sp.Steps)
+	}
+	for _, a := range w.prefix {
+		if err := step(a); err != nil {
+			return sp, err
+		}
+		if s.Stuck {
+			break
+		}
+	}
+	for !s.Stuck && sp.Iterations < maxReps {
+		sp.Iterations++
+		for _, a := range w.cycle {
+			if err := step(a); err != nil {
+				return sp, err
+			}
+			if s.Stuck {
+				break
+			}
+		}
+	}
+	if !s.Stuck {
+		return sp, fmt.Errorf("exhausting reserve %d: no stuck state within %d repetitions", r, maxReps)
+	}
+	for c := range s.CPUs {
+		sp.Calls = max(sp.Calls, int(s.CPUs[c].Calls))
+	}
+	return sp, nil
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rcucheck/rcucheck/bound"
+)
+
+func runBound(ctx context.Context, e *env, args []string) (int, error) {
+	fs := flag.NewFlagSet("bound", flag.ContinueOnError)
+	var mf modelFlags
+	var lf limitFlags
+	mf.register(fs, "reserve")
+	// Sweeps explore many instances: one CPU unless asked.
+	mf.params.CPUs = 1
+	fs.Lookup("cpus").DefValue = "1"
+	lf.register(fs)
+	sweepText := fs.String("sweep", "calls=1..6", "the parameter and its values: PARAM=A..B or PARAM=V1,V2 (PARAM: "+strings.Join(bound.SweepParams(), ", ")+")")
+	figure := fs.String("figure", bound.FigureLeastReserve, "the figure classified: "+strings.Join(bound.Figures(), ", "))
+	window := fs.Int("window", 3, "a plateau is this many equal values at the end of the sweep (>= 2)")
+	pump := fs.Int("pump", 8, "repetitions of a pumpable cycle replayed on the real model (1..1000)")
+	witnessLimit := fs.Int("witness-limit", 4, "the witness search explores up to this many pages per channel or batch (1..64)")
+	noProof := fs.Bool("no-proof", false, "skip the counter-abstraction proof")
+	asJSON := fs.Bool("json", false, "print the results as JSON (a list with several designs)")
+	plotPath := fs.String("plot", "", "draw the figure against the swept parameter into this file (.svg, .png or .pdf)")
+	witnessOut := fs.String("witness-out", "", "save the pumpable witness(es) as JSON into this file")
+	if err := parseFlags(fs, args); err != nil {
+		if err == flag.ErrHelp {
+			printUsage(e.stdout, fs, "rcucheck bound [--design D,...] [--sweep calls=1..6] [--figure least_reserve|pages|pending|reserve_used] [--json] [--plot out.svg]")
+			return exitOK, nil
+		}
+		return exitUsage, err
+	}
+	sw, err := bound.ParseSweep(*sweepText)
+	if err != nil {
+		return exitUsage, usageError{fmt.Errorf("--sweep: %w", err)}
+	}
+	if len(sw.Values) < 2 {
+		return exitUsage, usagef("--sweep: need at least 2 values, got %d", len(sw.Values))
+	}
+	known := false
+	for _, f := range bound.Figures() {
+		known = known || f == *figure
+	}
+	switch {
+	case !known:
+		return exitUsage, usagef("--figure: unknown figure %q (want one of %s)", *figure, strings.Join(bound.Figures(), ", "))
+	case *window < 2:
+		return exitUsage, usagef("--window: must be at least 2, got %d", *window)
+	case *pump < 1 || *pump > 1000:
+		return exitUsage, usagef("--pump: must be between 1 and 1000, got %d", *pump)
+	case *witnessLimit < 1 || *witnessLimit > 64:
+		return exitUsage, usagef("--witness-limit: must be between 1 and 64, got %d", *witnessLimit)
+	}
+	if *plotPath != "" {
+		if err := bound.CheckPlotPath(*plotPath); err != nil {
+			return exitUsage, usageError{fmt.Errorf("--plot: %w", err)}
+		}
+	}
+	ds, err := mf.designs()
+	if err != nil {
+		return exitUsage, err
+	}
+	for _, d := range ds {
+		if err := sw.Validate(d, mf.params); err != nil {
+			return exitUsage, usageError{err}
+		}
+	}
+	var results []*bound.Result
+	incomplete := false
+	for _, d := range ds {
+		opt := bound.Options{
+			Figure: *figure, Window: *window, Pump: *pump, WitnessLimit: *witnessLimit, NoProof: *noProof,
+			Check: lf.options(e.stderr, "bound "+d.Name()),
+		}
+		if !lf.quiet {
+			opt.Progress = func(s string) { fmt.Fprintf(e.stderr, "bound: %s\n", s) }
+		}
+		r, err := bound.Analyze(ctx, d, mf.params, sw, opt)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, bound.ErrIncomplete) {
+				return exitUsage, err
+			}
+			// Interrupted or a limit hit: report what was found so far.
+			fmt.Fprintf(e.stderr, "rcucheck bound: %s: %v\n", d.Name(), err)
+			incomplete = true
+			if r != nil && len(r.Points) > 0 {
+				r.Verdict = "incomplete"
+				results = append(results, r)
+			}
+			break
+		}
+		results = append(results, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		var v any = results
+		if len(results) == 1 {
+			v = results[0]
+		}
+		if err := enc.Encode(v); err != nil {
+			return exitUsage, err
+		}
+	} else {
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			printBound(e.stdout, r)
+		}
+	}
+	if *plotPath != "" && len(results) > 0 {
+		if err := bound.WritePlot(results, *plotPath); err != nil {
+			return exitUsage, err
+		}
+		fmt.Fprintf(e.stderr, "bound: plot written to %s\n", *plotPath)
+	}
+	if *witnessOut != "" {
+		var ws []*bound.Witness
+		for _, r := range results {
+			if r.Witness != nil {
+				ws = append(ws, r.Witness)
+			}
+		}
+		err := bound.WriteFileAtomic(*witnessOut, func(f *os.File) error {
+			enc := json.NewEncoder(f)
+			enc.SetIndent("", "  ")
+			return enc.Encode(ws)
+		})
+		if err != nil {
+			return exitUsage, err
+		}
+		fmt.Fprintf(e.stderr, "bound: %d witness(es) written to %s\n", len(ws), *witnessOut)
+	}
+	if incomplete || len(results) < len(ds) {
+		return exitIncomplete, nil
+	}
+	return exitOK, nil
+}
+
+// printBound writes one result: the points, the trend and formula, the
+// verdict for every K and its evidence.
+func printBound(w io.Writer, r *bound.Result) {
+	b := r.Base
+	fmt.Fprintf(w, "rcucheck bound: design %s, sweep %s, N=%d B=%d C=%d L=%d, figure %s\n\n",
+		r.Design, r.Sweep, b.CPUs, b.Bulk, b.Cache, b.Limit, r.Figure)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tleast R\tmax pages\tmax pending\tmax reserve_used\tstates\truns\t\n", r.Sweep.Param)
+	for _, pt := range r.Points {
+		least := fmt.Sprint(pt.LeastReserve)
+		if pt.LeastReserve < 0 {
+			least = "none"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t\n", pt.Value, least, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	switch r.Trend.Kind {
+	case bound.TrendPlateau:
+		fmt.Fprintf(w, "trend:   plateau at %d from %s=%d (the last %d points are equal)\n", r.Trend.Value, r.Sweep.Param, r.Trend.From, r.Trend.Window)
+	case "":
+	default:
+		fmt.Fprintf(w, "trend:   %s (over the last %d points)\n", r.Trend.Kind, r.Trend.Window)
+	}
+	if f := r.Formula; f != nil {
+		fmt.Fprintf(w, "formula: %s = %s, checked on all %d points", r.Figure, f.Text, f.Points)
+		if len(f.Also) > 0 {
+			fmt.Fprintf(w, " (also fits: %s)", strings.Join(f.Also, "; "))
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "formula: none of the family fits every point")
+	}
+	verdict := strings.ToUpper(r.Verdict)
+	switch {
+	case r.Verdict == bound.VerdictBounded:
+		verdict += fmt.Sprintf(": %s <= %d for every K", r.Figure, *r.Bound)
+	case r.Verdict == bound.VerdictBoundedUpTo:
+		verdict += fmt.Sprintf(": %s <= %d up to K = %d, nothing stronger", r.Figure, *r.Bound, r.UpToCalls)
+	}
+	fmt.Fprintf(w, "verdict: %s\n  why: %s\n", verdict, r.Why)
+	if wt := r.Witness; wt != nil {
+		p := wt.Params
+		fmt.Fprintf(w, "\npumpable witness (model with no workload bound, N=%d B=%d C=%d R=%d L=%d):\n", p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Limit)
+		for i, a := range wt.Prefix {
+			fmt.Fprintf(w, "  prefix %3d  %s\n", i+1, a)
+		}
+		for i, a := range wt.Cycle {
+			fmt.Fprintf(w, "  cycle  %3d  %s\n", i+1, a)
+		}
+		var vals []string
+		for _, v := range wt.Replay {
+			vals = append(vals, fmt.Sprint(v))
+		}
+		fmt.Fprintf(w, "replayed on the real model (K=%d", wt.ReplayCalls)
+		if wt.ReplayR > 0 {
+			fmt.Fprintf(w, ", R=%d", wt.ReplayR)
+		}
+		fmt.Fprintf(w, "): %s after m = 0..%d repetitions: %s (+%d each, linear: %v)\n", wt.Metric, len(wt.Replay)-1, strings.Join(vals, " "), wt.Gain, wt.Linear)
+		for _, sp := range wt.Exhausts {
+			fmt.Fprintf(w, "  with R=%d: stuck after %d repetitions (%d steps, K=%d)\n", sp.Reserve, sp.Iterations, sp.Steps, sp.Calls)
+		}
+	}
+	if a := r.Proof; a != nil && r.Verdict == bound.VerdictBounded {
+		fmt.Fprintf(w, "\nproof: counter abstraction, threshold T=%d, %d abstract states, NoStuck %v, GracePeriod %v; max pages %d (exact: %v), pending %d (exact: %v)\n",
+			a.T, a.States, holdsWord(a.NoStuck), holdsWord(a.GracePeriod), a.Max.Pages, a.PagesExact, a.Max.Pending, a.PendingExact)
+	}
+}
+
+func holdsWord(ok bool) string {
+	if ok {
+		return "holds"
+	}
+	return "not proved"
+}

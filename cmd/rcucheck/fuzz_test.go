@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fuzzRun(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errb}, append([]string{"fuzz"}, args...))
+	return code, out.String(), errb.String()
+}
+
+// The text report at a fixed seed, against a golden file
+// (UPDATE_GOLDEN=1 go test -run TestFuzzGolden rewrites it).
+func TestFuzzGolden(t *testing.T) {
+	code, out, _ := fuzzRun("--design", "reserve,early,head", "--seed", "1", "--runs", "300", "--quiet")
+	if code != exitViolated {
+		t.Fatalf("exit %d, want %d\n%s", code, exitViolated, out)
+	}
+	path := filepath.Join("testdata", "fuzz-defaults.golden")
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Errorf("output differs from %s:\n%s", path, out)
+	}
+}
+
+func TestFuzzJSONAndReproducible(t *testing.T) {
+	args := []string{"--design", "early", "--seed", "5", "--runs", "400", "--json", "--quiet", "--alloc-runs", "2"}
+	code, out, _ := fuzzRun(args...)
+	if code != exitViolated {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	_, again, _ := fuzzRun(args...)
+	if again != out {
+		t.Fatal("same seed, different bytes")
+	}
+	var rep struct {
+		Seed       int64 `json:"seed"`
+		Runs       int   `json:"runs"`
+		Properties map[string]struct {
+			Holds          bool              `json:"holds"`
+			Trace          []json.RawMessage `json:"trace"`
+			UnshrunkLength int               `json:"unshrunk_length"`
+			Shortest       *int              `json:"shortest"`
+		} `json:"properties"`
+		Allocations *struct {
+			Runs int `json:"runs"`
+		} `json:"allocations"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	gp := rep.Properties["GracePeriod"]
+	if rep.Seed != 5 || rep.Runs < 1 || gp.Holds || len(gp.Trace) == 0 || gp.UnshrunkLength < len(gp.Trace) {
+		t.Errorf("unexpected report: %s", out)
+	}
+	if gp.Shortest == nil || *gp.Shortest != len(gp.Trace) {
+		t.Errorf("shrunk %d steps, exhaustive shortest %v", len(gp.Trace), gp.Shortest)
+	}
+	if !rep.Properties["NoStuck"].Holds || rep.Allocations == nil || rep.Allocations.Runs != 2 {
+		t.Errorf("unexpected report: %s", out)
+	}
+}
+
+func TestFuzzExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"--design", "head", "--calls", "2", "--runs", "100", "--seed", "1"}, exitOK, ""},
+		{[]string{"--design", "nope"}, exitUsage, "unknown design"},
+		{[]string{"--runs", "-1"}, exitUsage, "--runs"},
+		{[]string{"--runs", "0"}, exitUsage, "--time"},
+		{[]string{"--profile", "calm"}, exitUsage, "unknown profile"},
+		{[]string{"--bound", "pages <="}, exitUsage, "--bound"},
+		{[]string{"--bound", "pages <= 1/(C-1)"}, exitUsage, "division by zero"},
+		{[]string{"--cpus", "0"}, exitUsage, "cpus"},
+		{[]string{"--steps", "x"}, exitUsage, "steps"},
+		{[]string{"extra"}, exitUsage, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := fuzzRun(append(tc.args, "--quiet", "--alloc-runs", "0")...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, stderr)
+		}
+		if tc.err != "" && (!strings.Contains(stderr, tc.err) || strings.Count(strings.TrimSpace(stderr), "\n") != 0) {
+			t.Errorf("%v: stderr %q, want one line containing %q", tc.args, stderr, tc.err)
+		}
+	}
+}
+
+func TestFuzzInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"fuzz", "--design", "head", "--seed", "1", "--quiet"})
+	if code != exitIncomplete || !strings.Contains(out.String(), "INTERRUPTED") {
+		t.Errorf("exit %d, output:\n%s", code, out.String())
+	}
+}
+
+func TestFuzzSeedPrinted(t *testing.T) {
+	_, _, stderr := fuzzRun("--design", "head", "--calls", "1", "--runs", "5", "--alloc-runs", "0")
+	if !strings.Contains(stderr, "fuzz head: seed ") {
+		t.Errorf("no seed on stderr: %q", stderr)
+	}
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rcucheck/rcucheck/traces"
+)
+
+// linReport is what rcucheck lin --json prints.
+type linReport struct {
+	File      string           `json:"file"`
+	Verdict   string           `json:"verdict"`
+	Histories []*traces.Result `json:"histories"`
+	HTML      []string         `json:"html,omitempty"`
+	Import    *traces.Import   `json:"import,omitempty"`
+}
+
+func runLin(ctx context.Context, e *env, args []string) (int, error) {
+	fs := flag.NewFlagSet("lin", flag.ContinueOnError)
+	htmlOut := fs.String("html", "", "write Porcupine's visualisation, annotated with grace periods and reclaims, to this file (several histories: FILE-1.html, FILE-2.html, ...)")
+	asJSON := fs.Bool("json", false, "print the verdicts as JSON")
+	window := fs.String("window", "auto", "uncertainty added around every time: an integer in the history's unit, or a duration such as 10us for ns histories; auto: 0 for model steps, "+traces.DefaultWindow.String()+" for ns")
+	timeout := fs.Duration("timeout", 0, "stop after this long; the verdict is then unknown (exit 3) unless a violation was found (0: no limit)")
+	maxHTML := fs.Int("html-objects", 200, "at most this many objects in the visualisation (failing ones first)")
+	if err := parseFlags2(fs, args, 1); err != nil {
+		if err == flag.ErrHelp {
+			printUsage(e.stdout, fs, "rcucheck lin FILE [--html out.html] [--json] [--window W] [--timeout D]")
+			return exitOK, nil
+		}
+		return exitUsage, err
+	}
+	path := fs.Arg(0)
+	if _, err := parseWindow(*window, traces.UnitNS); err != nil {
+		return exitUsage, usageError{err}
+	}
+	hs, imp, err := readHistories(path, *window)
+	if err != nil {
+		return exitUsage, usageError{err}
+	}
+	rep := linReport{File: path, Import: imp}
+	var deadline time.Time
+	if *timeout > 0 {
+		deadline = time.Now().Add(*timeout)
+	}
+	for i, h := range hs {
+		w, err := parseWindow(*window, h.Header.TimeUnit)
+		if err != nil {
+			return exitUsage, usageError{err}
+		}
+		opt := traces.CheckOptions{Window: w}
+		if !deadline.IsZero() {
+			if opt.Timeout = time.Until(deadline); opt.Timeout <= 0 {
+				opt.Timeout = time.Nanosecond
+			}
+		}
+		res, err := traces.Check(ctx, h, opt)
+		if err != nil {
+			return exitUsage, fmt.Errorf("history %d: %w", i+1, err)
+		}
+		rep.Histories = append(rep.Histories, res)
+		if *htmlOut != "" {
+			out := htmlName(*htmlOut, i, len(hs))
+			var failed []string
+			for _, f := range res.Failures {
+				failed = append(failed, f.Obj)
+			}
+			err := traces.WriteFileAtomic(out, func(wr io.Writer) error {
+				_, err := traces.Visualize(h, traces.VisualizeOptions{Window: w, Timeout: opt.Timeout, MaxObjects: *maxHTML, Failed: failed}, wr)
+				return err
+			})
+			if err != nil {
+				return exitUsage, err
+			}
+			rep.HTML = append(rep.HTML, out)
+		}
+	}
+	rep.Verdict = overallVerdict(rep.Histories)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return exitUsage, err
+		}
+	} else {
+		printLin(e.stdout, &rep)
+	}
+	switch rep.Verdict {
+	case traces.NotLinearizable:
+		return exitViolated, nil
+	case traces.Unknown:
+		return exitIncomplete, nil
+	}
+	return exitOK, nil
+}
+
+// parseFlags2 parses flags that may come before or after want positional
+// arguments.
+func parseFlags2(fs *flag.FlagSet, args []string, want int) error {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return err
+			}
+			return usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != want {
+		if len(pos) < want {
+			return usagef("missing FILE argument")
+		}
+		return usagef("unexpected argument %q", pos[want])
+	}
+	return fs.Parse(pos) // leaves the positional arguments in fs.Args()
+}
+
+// readHistories reads a trace file, or imports an ftrace capture.
+func readHistories(path, window string) ([]*traces.History, *traces.Import, error) {
+	kind, err := traces.Sniff(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if kind == traces.KindFtrace {
+		w, err := parseWindow(window, traces.UnitNS)
+		if err != nil {
+			return nil, nil, err
+		}
+		imp, err := traces.ImportFtraceFile(path, traces.ImportOptions{Window: w})
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*traces.History{imp.History}, imp, nil
+	}
+	hs, err := traces.ReadFile(path)
+	return hs, nil, err
+}
+
+// parseWindow reads --window for a history in unit.
+func parseWindow(s, unit string) (int64, error) {
+	if s == "" || s == "auto" {
+		if unit == traces.UnitNS {
+			return int64(traces.DefaultWindow), nil
+		}
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("--window: must be >= 0, got %d", n)
+		}
+		return n, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("--window: want an integer or a duration such as 10us, got %q", s)
+	}
+	if unit != traces.UnitNS {
+		return 0, fmt.Errorf("--window: a duration needs a history in ns, this one counts %ss", unit)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("--window: must be >= 0, got %s", d)
+	}
+	return int64(d), nil
+}
+
+func htmlName(base string, i, n int) string {
+	if n == 1 {
+		return base
+	}
+	ext := filepath.Ext(base)
+	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(base, ext), i+1, ext)
+}
+
+func overallVerdict(rs []*traces.Result) string {
+	v := traces.Linearizable
+	for _, r := range rs {
+		switch r.Verdict {
+		case traces.NotLinearizable:
+			return traces.NotLinearizable
+		case traces.Unknown:
+			v = traces.Unknown
+		}
+	}
+	return v
+}
+
+func printLin(w io.Writer, rep *linReport) {
+	if rep.Import != nil {
+		traces.PrintImport(w, rep.Import)
+		fmt.Fprintln(w)
+	}
+	for i, r := range rep.Histories {
+		label := r.Label
+		if label == "" {
+			label = "history"
+		}
+		fmt.Fprintf(w, "%d. %s: %s\n", i+1, label, strings.ToUpper(r.Verdict))
+		fmt.Fprintf(w, "   %d operations, %d objects (%d reclaimed), %d read sections, %d grace periods; %d partitions checked, largest %d operations; window %d %s; %.3fs\n",
+			r.Operations, r.Objects, r.Reclaimed, r.Sections, r.GracePeriods, r.Partitions, r.MaxPartOps, r.Window, r.TimeUnit, r.ElapsedSec)
+		if r.Expected != "" && r.Expected != r.Verdict && r.Verdict != traces.Unknown {
+			fmt.Fprintf(w, "   NOTE: the writer expected %s\n", r.Expected)
+		}
+		if r.Undecided > 0 || r.StopReason != "" {
+			fmt.Fprintf(w, "   %d partitions undecided (%s)\n", r.Undecided, r.StopReason)
+		}
+		if r.Failed > 0 {
+			fmt.Fprintf(w, "   %d objects violate the contract", r.Failed)
+			if len(r.Failures) < r.Failed {
+				fmt.Fprintf(w, " (first %d shown)", len(r.Failures))
+			}
+			fmt.Fprintln(w, ":")
+			for _, f := range r.Failures {
+				fmt.Fprintf(w, "   - %s\n", f.Reason)
+				for _, op := range f.Ops {
+					fmt.Fprintf(w, "       %s\n", op)
+				}
+			}
+		}
+	}
+	for _, h := range rep.HTML {
+		fmt.Fprintf(w, "visualisation: %s\n", h)
+	}
+	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
+}

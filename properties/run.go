@@ -1,0 +1,429 @@
+package properties
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/leanovate/gopter"
+	"github.com/rcucheck/rcucheck/model"
+)
+
+// Config is one fuzzing campaign of Run.
+type Config struct {
+	// Design is the design under test.
+	Design model.Design
+	// Params are the model's parameters, unless GenParams is set.
+	Params model.Params
+	// GenParams draws the parameters of every run with GenParams(Ranges)
+	// instead of using Params.
+	GenParams bool
+	// Ranges bound the generated parameters (zero value: DefaultRanges).
+	Ranges Ranges
+	// Props are the properties checked after every step (nil: NoStuck and
+	// GracePeriod).
+	Props []Property
+	// Profile names the walker's profile: "mixed" (default: each run draws
+	// one), "uniform", "adversarial" or "heavy"; see ProfileNames.
+	Profile string
+	// Seed makes the campaign reproducible: the same Config gives the same
+	// Result.
+	Seed int64
+	// Runs is the number of schedules (0: until Time is up).
+	Runs int
+	// Time bounds the campaign's duration (0: none). With a time bound the
+	// number of runs done depends on the machine; Result.Runs reports it,
+	// and Runs set to that number reproduces the campaign exactly.
+	Time time.Duration
+	// MaxSteps bounds a schedule's length (0: AutoSteps of the parameters).
+	MaxSteps int
+	// KeepGoing runs every run even after every property has a witness, to
+	// count the violating runs.
+	KeepGoing bool
+	// Candidates is the number of violating runs per property whose
+	// witnesses are shrunk; the shortest is reported (0: 8). Different
+	// runs reach a violation by different routes, and deleting steps from
+	// one route cannot always reach the shortest.
+	Candidates int
+	// ShrinkBudget bounds the replays of one shrink (0: 20000).
+	ShrinkBudget int
+	// ShortestStates, when > 0, runs the exhaustive checker on the same
+	// model with this many states at most to find the shortest length of
+	// every violation found (Witness.Shortest).
+	ShortestStates uint64
+	// ShortestTime bounds each of those checker runs (0: 10 s).
+	ShortestTime time.Duration
+	// Progress, when set, is called about every ProgressEvery (default 1 s).
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a snapshot of a running campaign.
+type Progress struct {
+	Runs     int
+	Steps    uint64
+	Elapsed  time.Duration
+	Violated []string // properties with a witness so far
+}
+
+// Result is the outcome of Run. Every field is a function of the Config
+// alone when the campaign ends by its run count.
+type Result struct {
+	Design     string
+	Params     model.Params // the fixed parameters (normalised); zero with GenParams
+	GenParams  bool
+	Profile    string
+	Seed       int64
+	Runs       int    // runs done
+	Steps      uint64 // transitions taken, over all runs
+	MaxSteps   int    // the bound on a schedule's length (with GenParams: of the first run)
+	Complete   bool   // false when ctx ended the campaign early
+	StopReason string // "runs", "time", "all violated" or "interrupted"
+	Props      []PropResult
+	Elapsed    time.Duration // wall time of the whole campaign; not part of the reproducible output
+	Search     time.Duration // wall time of the runs alone (without shrinking and the checker)
+}
+
+// PropResult is the outcome of one property.
+type PropResult struct {
+	Name string
+	// Holds is true when no run violated the property (which is evidence,
+	// not proof).
+	Holds bool
+	// ViolatingRuns counts the runs that violated it (all of them with
+	// KeepGoing; otherwise until Candidates were found).
+	ViolatingRuns int
+	// FirstRun is the first run (0-based) that violated it, -1 if none.
+	FirstRun int
+	// Witness is the first violation found, shrunk; nil when it holds.
+	Witness *Witness
+}
+
+// Violated reports whether some property has a witness.
+func (r *Result) Violated() bool {
+	for _, p := range r.Props {
+		if !p.Holds {
+			return true
+		}
+	}
+	return false
+}
+
+// Witness is a violation found by Run: everything needed to replay it
+// (design, parameters, seed) and the shrunk schedule.
+type Witness struct {
+	Design   model.Design
+	Params   model.Params
+	Property string
+	Seed     int64  // the campaign's seed
+	Run      int    // the run that found it (0-based)
+	RunSeed  uint64 // that run's own seed
+	Profile  string // that run's profile
+	// Actions is the shrunk schedule: a path of the model from its initial
+	// state whose last state violates Property.
+	Actions []model.Action
+	// UnshrunkLength is the length of the run's prefix up to the violation.
+	UnshrunkLength int
+	// Shortest is the exhaustive checker's shortest length, or -1 when it
+	// was not computed or the checker's budget was too small.
+	Shortest int
+	// ShrinkReplays is the number of replays the shrink took.
+	ShrinkReplays int
+}
+
+// Model returns the witness's model.
+func (w *Witness) Model() (*model.Model, error) { return model.New(w.Design, w.Params) }
+
+// Steps returns the witness as printable steps: each action and the metrics
+// after it (with the state when withState is set).
+func (w *Witness) Steps(withState bool) ([]model.TraceStep, error) {
+	m, err := w.Model()
+	if err != nil {
+		return nil, err
+	}
+	s := m.Initial()
+	out := make([]model.TraceStep, 0, len(w.Actions))
+	for i, a := range w.Actions {
+		if err := m.Step(s, a); err != nil {
+			return nil, fmt.Errorf("witness step %d: %w", i+1, err)
+		}
+		mt := m.Metrics(s)
+		st := model.TraceStep{Action: a.String(), Pages: mt.Pages, Pending: mt.Pending, ReserveUsed: mt.ReserveUsed}
+		if withState {
+			st.State = s.String()
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// AutoSteps is the default bound on a schedule's length: enough for every
+// CPU to fill several bulk pages and cycle its cache, and no more than the
+// frees the parameters allow times four, at most one million.
+func AutoSteps(p model.Params) int {
+	byFrees := 4*int64(p.CPUs)*int64(p.Calls) + 64
+	byPages := 8*int64(p.CPUs)*int64(p.Bulk+p.Cache) + 256
+	return int(min(byFrees, byPages, 1_000_000))
+}
+
+// runSeed derives run i's seed from the campaign's (splitmix64).
+func runSeed(seed int64, i int) uint64 {
+	z := uint64(seed) + uint64(i+1)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+func genParamsFor(rs uint64) *gopter.GenParameters {
+	return gopter.DefaultGenParameters().CloneWithSeed(int64(rs >> 1))
+}
+
+// runProfile returns run i's profile: the named one, or for "mixed" the
+// adversarial preset, the uniform one, or (every other run) a profile drawn
+// by GenProfile.
+func runProfile(name string, p model.Params, i int, rs uint64) (Profile, error) {
+	if name != "mixed" {
+		return LookupProfile(name, p)
+	}
+	switch i % 4 {
+	case 0:
+		return AdversarialProfile(), nil
+	case 1:
+		return UniformProfile(), nil
+	}
+	v, ok := GenProfile()(genParamsFor(rs ^ 0x5bd1e995)).Retrieve()
+	if !ok {
+		return Profile{}, errors.New("profile generator gave no value")
+	}
+	return v.(Profile), nil
+}
+
+// Run fuzzes cfg.Design: it draws schedules with the walker, checks the
+// properties after every step, and shrinks the first violation of each
+// property. It stops after cfg.Runs runs, after cfg.Time, once every
+// property has a witness (unless KeepGoing), or when ctx ends (the result
+// then holds what was found so far and Complete is false).
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Design == nil {
+		return nil, errors.New("no design given")
+	}
+	if cfg.Runs < 0 {
+		return nil, fmt.Errorf("runs must be >= 0, got %d", cfg.Runs)
+	}
+	if cfg.Runs == 0 && cfg.Time <= 0 {
+		return nil, errors.New("give a number of runs or a time limit")
+	}
+	if cfg.MaxSteps < 0 {
+		return nil, fmt.Errorf("max steps must be >= 0, got %d", cfg.MaxSteps)
+	}
+	if cfg.Profile == "" {
+		cfg.Profile = "mixed"
+	}
+	if _, err := LookupProfile(cfg.Profile, model.DefaultParams()); err != nil {
+		return nil, err
+	}
+	if cfg.Ranges == (Ranges{}) {
+		cfg.Ranges = DefaultRanges()
+	}
+	if err := cfg.Ranges.Validate(); err != nil {
+		return nil, err
+	}
+	props := cfg.Props
+	if len(props) == 0 {
+		props = DefaultProperties()
+	}
+	var fixed *model.Model
+	if !cfg.GenParams {
+		m, err := model.New(cfg.Design, cfg.Params)
+		if err != nil {
+			return nil, fmt.Errorf("design %s: %w", cfg.Design.Name(), err)
+		}
+		if err := validateProps(props, m.Params()); err != nil {
+			return nil, err
+		}
+		fixed = m
+	} else if err := validateProps(props, model.DefaultParams()); err != nil {
+		return nil, err
+	}
+	every := cfg.ProgressEvery
+	if every <= 0 {
+		every = time.Second
+	}
+
+	res := &Result{Design: cfg.Design.Name(), GenParams: cfg.GenParams, Profile: cfg.Profile, Seed: cfg.Seed, Complete: true}
+	if fixed != nil {
+		res.Params = fixed.Params()
+	}
+	res.Props = make([]PropResult, len(props))
+	for i, p := range props {
+		res.Props[i] = PropResult{Name: p.Name, Holds: true, FirstRun: -1}
+	}
+	type found struct {
+		m       *model.Model
+		actions []model.Action
+		w       Witness
+	}
+	cands := cfg.Candidates
+	if cands <= 0 {
+		cands = 8
+	}
+	raw := make([][]found, len(props))
+	nFound := 0 // properties with cands witnesses
+
+	start := time.Now()
+	lastProgress := start
+	var trace []model.Action
+	for i := 0; cfg.Runs == 0 || i < cfg.Runs; i++ {
+		if ctx.Err() != nil {
+			res.Complete, res.StopReason = false, "interrupted"
+			break
+		}
+		if cfg.Time > 0 && time.Since(start) >= cfg.Time {
+			res.StopReason = "time"
+			break
+		}
+		if nFound == len(props) && !cfg.KeepGoing {
+			res.StopReason = "all violated"
+			break
+		}
+		rs := runSeed(cfg.Seed, i)
+		m := fixed
+		if m == nil {
+			v, ok := GenParams(cfg.Design, cfg.Ranges)(genParamsFor(rs)).Retrieve()
+			if !ok {
+				return nil, errors.New("parameter generator gave no value")
+			}
+			var err error
+			if m, err = model.New(cfg.Design, v.(model.Params)); err != nil {
+				return nil, fmt.Errorf("generated parameters %s: %w", v.(model.Params), err)
+			}
+			if err := validateProps(props, m.Params()); err != nil {
+				return nil, err
+			}
+		}
+		prof, err := runProfile(cfg.Profile, m.Params(), i, rs)
+		if err != nil {
+			return nil, err
+		}
+		maxSteps := cfg.MaxSteps
+		if maxSteps == 0 {
+			maxSteps = AutoSteps(m.Params())
+		}
+		if i == 0 {
+			res.MaxSteps = maxSteps
+		}
+		w := newWalker(m, prof, rs)
+		s := m.Initial()
+		trace = trace[:0]
+		violatedHere := make([]bool, len(props))
+		check := func() bool { // reports whether a property is left to look for
+			mt := m.Metrics(s)
+			left := false
+			for j := range props {
+				if violatedHere[j] || len(raw[j]) >= cands && !cfg.KeepGoing {
+					continue
+				}
+				if !props[j].Holds(m, s, mt) {
+					violatedHere[j] = true
+					res.Props[j].Holds = false
+					res.Props[j].ViolatingRuns++
+					if len(raw[j]) == 0 {
+						res.Props[j].FirstRun = i
+					}
+					if len(raw[j]) < cands {
+						raw[j] = append(raw[j], found{m: m, actions: append([]model.Action(nil), trace...), w: Witness{
+							Design: cfg.Design, Params: m.Params(), Property: props[j].Name,
+							Seed: cfg.Seed, Run: i, RunSeed: rs, Profile: prof.Name,
+							UnshrunkLength: len(trace), Shortest: -1,
+						}})
+						if len(raw[j]) == cands {
+							nFound++
+						}
+					}
+					continue
+				}
+				left = true
+			}
+			return left
+		}
+		more := check()
+		for step := 0; more && step < maxSteps; step++ {
+			a, ok := w.next(s)
+			if !ok {
+				break
+			}
+			m.Apply(s, a)
+			trace = append(trace, a)
+			res.Steps++
+			more = check()
+			if step&1023 == 1023 && ctx.Err() != nil {
+				break
+			}
+		}
+		res.Runs++
+		if cfg.Progress != nil && time.Since(lastProgress) >= every {
+			lastProgress = time.Now()
+			cfg.Progress(res.progress(start))
+		}
+	}
+	if res.StopReason == "" {
+		res.StopReason = "runs"
+	}
+	res.Search = time.Since(start)
+	for j := range props {
+		var best *Witness
+		for k := range raw[j] {
+			f := &raw[j][k]
+			w := f.w
+			shrunk, st := shrink(ctx, f.m, f.actions, props[j], cfg.ShrinkBudget)
+			w.Actions, w.ShrinkReplays = shrunk, st.Replays
+			if best == nil || len(w.Actions) < len(best.Actions) ||
+				len(w.Actions) == len(best.Actions) && w.Params.CPUs*w.Params.Bulk < best.Params.CPUs*best.Params.Bulk {
+				best = &w
+			}
+		}
+		if best == nil {
+			continue
+		}
+		if cfg.ShortestStates > 0 && ctx.Err() == nil {
+			if bm, err := best.Model(); err == nil {
+				limit := cfg.ShortestTime
+				if limit <= 0 {
+					limit = 10 * time.Second
+				}
+				sctx, cancel := context.WithTimeout(ctx, limit)
+				if n, ok := ShortestLength(sctx, bm, props[j], cfg.ShortestStates); ok {
+					best.Shortest = n
+				}
+				cancel()
+			}
+		}
+		res.Props[j].Witness = best
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (r *Result) progress(start time.Time) Progress {
+	p := Progress{Runs: r.Runs, Steps: r.Steps, Elapsed: time.Since(start)}
+	for _, pr := range r.Props {
+		if !pr.Holds {
+			p.Violated = append(p.Violated, pr.Name)
+		}
+	}
+	return p
+}
+
+// Witnesses returns the witness of every violated property, in the order
+// of the properties: each carries its design, parameters, seeds and shrunk
+// schedule, ready to be written as a trace.
+func (r *Result) Witnesses() []*Witness {
+	var ws []*Witness
+	for _, p := range r.Props {
+		if p.Witness != nil {
+			ws = append(ws, p.Witness)
+		}
+	}
+	return ws
+}

@@ -1,0 +1,39 @@
+package traces
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// BenchmarkCheck measures the contract check on histories of 10^3 to 10^6
+// operations (go test -bench Check -benchtime 1x ./traces/).
+func BenchmarkCheck(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000, 1000000} {
+		h := syntheticHistory(n, 0)
+		b.Run(fmt.Sprintf("ops=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				res, err := Check(context.Background(), h, CheckOptions{Window: 5})
+				if err != nil || res.Verdict != Linearizable {
+					b.Fatalf("verdict %v, err %v", res.Verdict, err)
+				}
+			}
+			b.ReportMetric(float64(len(h.Records)), "ops")
+		})
+	}
+}
+
+func TestSyntheticHistory(t *testing.T) {
+	for _, tc := range []struct {
+		bad  int
+		want string
+	}{{0, Linearizable}, {7, NotLinearizable}} {
+		res, err := Check(context.Background(), syntheticHistory(5000, tc.bad), CheckOptions{Window: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != tc.want {
+			t.Fatalf("bad=%d: verdict %s, want %s", tc.bad, res.Verdict, tc.want)
+		}
+	}
+}

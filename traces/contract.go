@@ -1,0 +1,627 @@
+package traces
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// The verdicts of a linearizability check.
+const (
+	Linearizable    = "linearizable"
+	NotLinearizable = "not linearizable"
+	Unknown         = "unknown"
+)
+
+// CheckOptions bound and tune a contract check.
+type CheckOptions struct {
+	// Window widens every operation by this much on both sides (in the
+	// history's time unit): the uncertainty of its timestamps. Porcupine
+	// then considers every order the widened intervals allow.
+	Window int64
+	// Timeout stops the check; what was not decided is then "unknown",
+	// never a wrong verdict (0: no limit).
+	Timeout time.Duration
+	// ChunkSize is the number of object partitions handed to Porcupine at a
+	// time (default 256): it bounds Porcupine's goroutines and memory.
+	ChunkSize int
+	// MaxFailures bounds the failing objects explained (default 10).
+	MaxFailures int
+}
+
+// Failure explains one object whose partition is not linearizable.
+type Failure struct {
+	Obj    string   `json:"obj"`
+	Reason string   `json:"reason"`
+	Ops    []string `json:"ops"` // the partition's operations with their intervals
+}
+
+// Result is the outcome of checking one history against the contract.
+type Result struct {
+	Verdict      string        `json:"verdict"`
+	Label        string        `json:"label,omitempty"`
+	Design       string        `json:"design,omitempty"`
+	Expected     string        `json:"expected,omitempty"`
+	Operations   int           `json:"operations"`
+	Objects      int           `json:"objects"`
+	Reclaimed    int           `json:"reclaimed"`
+	Sections     int           `json:"sections"`
+	GracePeriods int           `json:"grace_periods"`
+	Partitions   int           `json:"partitions"` // object partitions handed to Porcupine
+	Trivial      int           `json:"trivial"`    // objects decided without Porcupine (freed once, never reclaimed)
+	Failed       int           `json:"failed"`     // partitions found not linearizable
+	Undecided    int           `json:"undecided"`  // partitions left undecided by a timeout or Ctrl-C
+	MaxPartOps   int           `json:"max_partition_ops"`
+	Window       int64         `json:"window"`
+	TimeUnit     string        `json:"time_unit"`
+	ElapsedSec   float64       `json:"elapsed_sec"`
+	StopReason   string        `json:"stop_reason,omitempty"`
+	Failures     []Failure     `json:"failures,omitempty"`
+	elapsed      time.Duration // for callers in Go
+	partsChecked int
+}
+
+// Elapsed returns the time the check took.
+func (r *Result) Elapsed() time.Duration { return r.elapsed }
+
+type copKind uint8
+
+const (
+	kFree copKind = iota
+	kReclaim
+	kLock
+	kUnlock
+	kGPStart
+	kGPEnd
+)
+
+var copNames = [...]string{"free", "reclaim", "read_lock", "read_unlock", "gp_start", "gp_end"}
+
+// cop is an operation of the contract: a record, or half of a section.
+type cop struct {
+	kind      copKind
+	name      string // object or section name
+	gp        int64
+	call, ret int64
+	client    int
+	rec       int // index of the record in the history
+}
+
+func (o *cop) describe() string {
+	switch o.kind {
+	case kGPStart, kGPEnd:
+		return fmt.Sprintf("%s(%d)", copNames[o.kind], o.gp)
+	}
+	return fmt.Sprintf("%s(%s)", copNames[o.kind], o.name)
+}
+
+// cin is a Porcupine input: the operation with its partition-local index.
+type cin struct {
+	kind  copKind
+	local int // section or grace-period index within the partition
+	part  int
+	op    *cop
+}
+
+// cstate is the contract's state for one object. Bit sets are strings of
+// bytes without trailing zeros, so that states compare with ==.
+type cstate struct {
+	phase   uint8  // 0 not freed, 1 freed, 2 reclaimed
+	open    string // read sections running
+	pins    string // sections running when the free took effect, not yet ended
+	gpAfter string // grace periods that began after the free
+	gpDone  bool   // one of them has ended
+}
+
+func bitHas(s string, i int) bool { return i/8 < len(s) && s[i/8]&(1<<(i%8)) != 0 }
+
+func bitSet(s string, i int, on bool) string {
+	b := []byte(s)
+	for len(b) <= i/8 {
+		b = append(b, 0)
+	}
+	if on {
+		b[i/8] |= 1 << (i % 8)
+	} else {
+		b[i/8] &^= 1 << (i % 8)
+	}
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+// contractStep is the sequential specification of kvfree_rcu() for one
+// object: it is freed once, then reclaimed at most once, only after every
+// read section running when it was freed has ended and, when the history
+// records grace periods, only after a grace period that began after the
+// free has ended.
+func contractStep(gpRequired bool) func(st, in, out any) (bool, any) {
+	return func(st, in, _ any) (bool, any) {
+		s := st.(cstate)
+		i := in.(cin)
+		switch i.kind {
+		case kFree:
+			if s.phase != 0 {
+				return false, s
+			}
+			s.phase, s.pins, s.gpAfter, s.gpDone = 1, s.open, "", false
+		case kReclaim:
+			if s.phase != 1 || s.pins != "" || (gpRequired && !s.gpDone) {
+				return false, s
+			}
+			s.phase = 2
+		case kLock:
+			if bitHas(s.open, i.local) {
+				return false, s
+			}
+			s.open = bitSet(s.open, i.local, true)
+		case kUnlock:
+			if !bitHas(s.open, i.local) {
+				return false, s
+			}
+			s.open = bitSet(s.open, i.local, false)
+			s.pins = bitSet(s.pins, i.local, false)
+		case kGPStart:
+			if s.phase == 1 {
+				s.gpAfter = bitSet(s.gpAfter, i.local, true)
+			}
+		case kGPEnd:
+			if bitHas(s.gpAfter, i.local) {
+				s.gpDone = true
+			}
+		}
+		return true, s
+	}
+}
+
+func describeState(st any) string {
+	s := st.(cstate)
+	phase := [...]string{"not freed", "freed", "reclaimed"}[s.phase]
+	var parts []string
+	parts = append(parts, phase)
+	if s.phase == 1 {
+		if s.pins != "" {
+			parts = append(parts, "pinned by readers "+bitList(s.pins))
+		}
+		if s.gpDone {
+			parts = append(parts, "a grace period that began after the free has ended")
+		} else if s.gpAfter != "" {
+			parts = append(parts, "a grace period began after the free")
+		}
+	}
+	if s.open != "" {
+		parts = append(parts, "readers running "+bitList(s.open))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func bitList(s string) string {
+	var out []string
+	for i := 0; i < 8*len(s); i++ {
+		if bitHas(s, i) {
+			out = append(out, fmt.Sprint(i))
+		}
+	}
+	return "#{" + strings.Join(out, ",") + "}"
+}
+
+// ContractModel returns the reclaim contract as a Porcupine model whose
+// partitions are the objects (see Partitions). gpRequired says whether the
+// history records grace periods, and so whether the grace-period rule
+// applies.
+func ContractModel(gpRequired bool) porcupine.Model {
+	return porcupine.Model{
+		Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
+			idx := map[int]int{}
+			var parts [][]porcupine.Operation
+			for _, op := range h {
+				p := op.Input.(cin).part
+				k, ok := idx[p]
+				if !ok {
+					k = len(parts)
+					idx[p] = k
+					parts = append(parts, nil)
+				}
+				parts[k] = append(parts[k], op)
+			}
+			return parts
+		},
+		Init: func() any { return cstate{} },
+		Step: contractStep(gpRequired),
+		Hash: func(st any) uint64 {
+			s := st.(cstate)
+			f := fnv.New64a()
+			f.Write([]byte{s.phase, boolByte(s.gpDone)})
+			f.Write([]byte(s.open))
+			f.Write([]byte{0xff})
+			f.Write([]byte(s.pins))
+			f.Write([]byte{0xfe})
+			f.Write([]byte(s.gpAfter))
+			return f.Sum64()
+		},
+		DescribeOperation: func(in, _ any) string { return in.(cin).op.describe() },
+		DescribeState:     describeState,
+		DescribeOperationMetadata: func(md any) string {
+			if s, ok := md.(string); ok {
+				return s
+			}
+			return ""
+		},
+	}
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// contract is a history prepared for checking: its operations and the
+// per-object partitions.
+type contract struct {
+	h          *History
+	window     int64
+	ops        []cop
+	frees      map[string][]int // object -> its free and reclaim ops
+	objOrder   []string
+	locks      []int // lock ops sorted by call
+	unlockOf   map[string]int
+	gpOps      []int // gp ops sorted by call
+	maxSecLen  int64
+	maxGPLen   int64
+	openEnded  []int // locks of sections that never end
+	gpRequired bool
+	sections   int
+	gps        map[int64]bool
+}
+
+func prepare(h *History, window int64) (*contract, error) {
+	if window < 0 {
+		return nil, fmt.Errorf("negative uncertainty window %d", window)
+	}
+	c := &contract{h: h, window: window, frees: map[string][]int{}, unlockOf: map[string]int{}, gps: map[int64]bool{}}
+	end := h.End() + window
+	add := func(k copKind, name string, gp int64, call, ret int64, client, rec int) int {
+		lo, hi := call-window, ret+window
+		if lo < math.MinInt64/4 {
+			lo = math.MinInt64 / 4
+		}
+		c.ops = append(c.ops, cop{kind: k, name: name, gp: gp, call: lo, ret: hi, client: client, rec: rec})
+		return len(c.ops) - 1
+	}
+	for i := range h.Records {
+		r := &h.Records[i]
+		if r.Type != "op" {
+			continue
+		}
+		ret := end
+		if r.Return != nil {
+			ret = *r.Return
+		}
+		switch r.Op {
+		case OpFree, OpReclaim:
+			k := kFree
+			if r.Op == OpReclaim {
+				k = kReclaim
+			}
+			if r.Pending && k == kReclaim {
+				continue // a reclaim still running when the history ended may not have happened
+			}
+			if _, ok := c.frees[r.Obj]; !ok {
+				c.objOrder = append(c.objOrder, r.Obj)
+			}
+			c.frees[r.Obj] = append(c.frees[r.Obj], add(k, r.Obj, 0, *r.Call, ret, r.Client, i))
+		case OpSection:
+			c.sections++
+			c.locks = append(c.locks, add(kLock, r.Section, 0, *r.Call, *r.Call, r.Client, i))
+			if r.Return != nil {
+				c.unlockOf[r.Section] = add(kUnlock, r.Section, 0, *r.Return, *r.Return, r.Client, i)
+			}
+		case OpReadLock:
+			c.sections++
+			c.locks = append(c.locks, add(kLock, r.Section, 0, *r.Call, ret, r.Client, i))
+		case OpReadUnlock:
+			if r.Return != nil {
+				c.unlockOf[r.Section] = add(kUnlock, r.Section, 0, *r.Call, *r.Return, r.Client, i)
+			}
+		case OpGPStart, OpGPEnd:
+			k := kGPStart
+			if r.Op == OpGPEnd {
+				k = kGPEnd
+				if r.Return == nil {
+					continue // not known to have ended
+				}
+			}
+			c.gps[*r.GP] = true
+			c.gpOps = append(c.gpOps, add(k, "", *r.GP, *r.Call, ret, r.Client, i))
+		}
+	}
+	c.gpRequired = len(c.gpOps) > 0
+	sort.Slice(c.locks, func(i, j int) bool { return c.ops[c.locks[i]].call < c.ops[c.locks[j]].call })
+	sort.Slice(c.gpOps, func(i, j int) bool { return c.ops[c.gpOps[i]].call < c.ops[c.gpOps[j]].call })
+	var closed []int
+	for _, l := range c.locks {
+		u, ok := c.unlockOf[c.ops[l].name]
+		if !ok {
+			c.openEnded = append(c.openEnded, l)
+			continue
+		}
+		closed = append(closed, l)
+		c.maxSecLen = max(c.maxSecLen, c.ops[u].ret-c.ops[l].call)
+	}
+	c.locks = closed
+	for _, g := range c.gpOps {
+		c.maxGPLen = max(c.maxGPLen, c.ops[g].ret-c.ops[g].call)
+	}
+	return c, nil
+}
+
+// partition returns the operations object obj's check needs: its own, the
+// read sections and the grace-period boundaries whose intervals meet the
+// window from its first call to its last return.
+func (c *contract) partition(obj string) []int {
+	own := c.frees[obj]
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, i := range own {
+		lo, hi = min(lo, c.ops[i].call), max(hi, c.ops[i].ret)
+	}
+	ops := append([]int(nil), own...)
+	meets := func(i int) bool { return c.ops[i].call <= hi && c.ops[i].ret >= lo }
+	// Sections: their lock is at most maxSecLen before lo.
+	first := sort.Search(len(c.locks), func(k int) bool { return c.ops[c.locks[k]].call >= lo-c.maxSecLen })
+	for k := first; k < len(c.locks) && c.ops[c.locks[k]].call <= hi; k++ {
+		l := c.locks[k]
+		u := c.unlockOf[c.ops[l].name]
+		if c.ops[u].ret >= lo {
+			ops = append(ops, l, u)
+		}
+	}
+	for _, l := range c.openEnded {
+		if c.ops[l].call <= hi {
+			ops = append(ops, l)
+		}
+	}
+	first = sort.Search(len(c.gpOps), func(k int) bool { return c.ops[c.gpOps[k]].call >= lo-c.maxGPLen })
+	for k := first; k < len(c.gpOps) && c.ops[c.gpOps[k]].call <= hi; k++ {
+		if meets(c.gpOps[k]) {
+			ops = append(ops, c.gpOps[k])
+		}
+	}
+	return ops
+}
+
+// trivial reports whether obj's partition is linearizable without search:
+// one free and nothing else of its own.
+func (c *contract) trivial(obj string) bool {
+	own := c.frees[obj]
+	return len(own) == 1 && c.ops[own[0]].kind == kFree
+}
+
+// porcupineOps turns a partition into Porcupine operations, with
+// partition-local indices for sections and grace periods.
+func (c *contract) porcupineOps(part int, ops []int, dst []porcupine.Operation) []porcupine.Operation {
+	local := map[string]int{}
+	gpLocal := map[int64]int{}
+	for _, i := range ops {
+		o := &c.ops[i]
+		in := cin{kind: o.kind, part: part, op: o}
+		switch o.kind {
+		case kLock, kUnlock:
+			k, ok := local[o.name]
+			if !ok {
+				k = len(local)
+				local[o.name] = k
+			}
+			in.local = k
+		case kGPStart, kGPEnd:
+			k, ok := gpLocal[o.gp]
+			if !ok {
+				k = len(gpLocal)
+				gpLocal[o.gp] = k
+			}
+			in.local = k
+		}
+		dst = append(dst, porcupine.Operation{ClientId: o.client, Input: in, Call: o.call, Return: o.ret, Metadata: c.metadata(o)})
+	}
+	return dst
+}
+
+func (c *contract) metadata(o *cop) string {
+	r := &c.h.Records[o.rec]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s [%d, %d] %s", o.describe(), o.call, o.ret, c.h.Header.TimeUnit)
+	if r.Line > 0 {
+		fmt.Fprintf(&b, ", line %d", r.Line)
+	}
+	if r.Info != "" {
+		fmt.Fprintf(&b, ": %s", r.Info)
+	}
+	return b.String()
+}
+
+// Check judges a history against the reclaim contract with Porcupine, one
+// partition per object. A timeout or a cancelled ctx leaves the verdict
+// "unknown" unless a violation was already found: the verdict is never
+// wrong.
+func Check(ctx context.Context, h *History, opt CheckOptions) (*Result, error) {
+	start := time.Now()
+	c, err := prepare(h, opt.Window)
+	if err != nil {
+		return nil, err
+	}
+	if opt.ChunkSize <= 0 {
+		opt.ChunkSize = 256
+	}
+	if opt.MaxFailures <= 0 {
+		opt.MaxFailures = 10
+	}
+	res := &Result{
+		Label: h.Header.Label, Design: h.Header.Design, Expected: h.Header.Expected,
+		Operations: len(h.Ops()), Objects: len(c.objOrder), Sections: c.sections, GracePeriods: len(c.gps),
+		Window: opt.Window, TimeUnit: h.Header.TimeUnit,
+	}
+	var deadline time.Time
+	if opt.Timeout > 0 {
+		deadline = start.Add(opt.Timeout)
+	}
+	pm := ContractModel(c.gpRequired)
+	var pending []string // objects of the current chunk
+	var hist []porcupine.Operation
+	var failed []string
+	undecided := 0
+	stop := ""
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		defer func() { pending, hist = pending[:0], hist[:0] }()
+		if stop != "" {
+			undecided += len(pending)
+			return
+		}
+		left := time.Duration(0)
+		if !deadline.IsZero() {
+			left = time.Until(deadline)
+			if left <= 0 {
+				stop = "timeout"
+				undecided += len(pending)
+				return
+			}
+		}
+		switch porcupine.CheckOperationsTimeout(pm, hist, left) {
+		case porcupine.Ok:
+			return
+		case porcupine.Unknown:
+			stop = "timeout"
+			undecided += len(pending)
+			return
+		}
+		// Illegal: find the objects at fault, one partition at a time.
+		for i, obj := range pending {
+			ops := c.porcupineOps(i, c.partition(obj), nil)
+			left := time.Duration(0)
+			if !deadline.IsZero() {
+				if left = time.Until(deadline); left <= 0 {
+					left = time.Millisecond
+				}
+			}
+			switch porcupine.CheckOperationsTimeout(pm, ops, left) {
+			case porcupine.Illegal:
+				failed = append(failed, obj)
+			case porcupine.Unknown:
+				undecided++
+			}
+		}
+	}
+	for _, obj := range c.objOrder {
+		own := c.frees[obj]
+		for _, i := range own {
+			if c.ops[i].kind == kReclaim {
+				res.Reclaimed++
+			}
+		}
+		if c.trivial(obj) {
+			res.Trivial++
+			continue
+		}
+		if stop == "" && ctx.Err() != nil {
+			stop = "interrupted"
+		}
+		ops := c.partition(obj)
+		res.MaxPartOps = max(res.MaxPartOps, len(ops))
+		res.Partitions++
+		hist = c.porcupineOps(len(pending), ops, hist)
+		pending = append(pending, obj)
+		if len(pending) >= opt.ChunkSize {
+			flush()
+		}
+	}
+	flush()
+	res.Failed = len(failed)
+	res.Undecided = undecided
+	res.StopReason = stop
+	switch {
+	case len(failed) > 0:
+		res.Verdict = NotLinearizable
+	case undecided > 0 || stop != "":
+		res.Verdict = Unknown
+	default:
+		res.Verdict = Linearizable
+	}
+	for _, obj := range failed {
+		if len(res.Failures) >= opt.MaxFailures {
+			break
+		}
+		res.Failures = append(res.Failures, c.explain(obj))
+	}
+	res.elapsed = time.Since(start)
+	res.ElapsedSec = res.elapsed.Seconds()
+	return res, nil
+}
+
+// explain says in words why obj's partition has no valid order. It reads
+// the operations at the edges of their intervals, which is where the
+// contract is easiest to satisfy.
+func (c *contract) explain(obj string) Failure {
+	ops := c.partition(obj)
+	f := Failure{Obj: obj}
+	sort.SliceStable(ops, func(i, j int) bool { return c.ops[ops[i]].call < c.ops[ops[j]].call })
+	for _, i := range ops {
+		f.Ops = append(f.Ops, c.metadata(&c.ops[i]))
+	}
+	var free, rec []*cop
+	for _, i := range c.frees[obj] {
+		if c.ops[i].kind == kFree {
+			free = append(free, &c.ops[i])
+		} else {
+			rec = append(rec, &c.ops[i])
+		}
+	}
+	switch {
+	case len(free) > 1:
+		f.Reason = fmt.Sprintf("%s is freed %d times", obj, len(free))
+		return f
+	case len(free) == 0:
+		f.Reason = fmt.Sprintf("%s is reclaimed but never freed", obj)
+		return f
+	case len(rec) > 1:
+		f.Reason = fmt.Sprintf("%s is reclaimed %d times", obj, len(rec))
+		return f
+	}
+	fr, rc := free[0], rec[0]
+	if rc.ret < fr.call {
+		f.Reason = fmt.Sprintf("%s is reclaimed before it is freed", obj)
+		return f
+	}
+	// A section pins the object if it surely ran when the free took effect
+	// and surely still ran when the reclaim did.
+	for _, i := range ops {
+		l := &c.ops[i]
+		if l.kind != kLock || l.ret > fr.call {
+			continue
+		}
+		u, ok := c.unlockOf[l.name]
+		if !ok || c.ops[u].call > rc.ret {
+			end := "never ends"
+			if ok {
+				end = fmt.Sprintf("ends at %d", c.ops[u].call)
+			}
+			f.Reason = fmt.Sprintf("%s is reclaimed by %d while read section %s, which began by %d (before the free at %d), %s", obj, rc.ret, l.name, l.ret, fr.call, end)
+			return f
+		}
+	}
+	if c.gpRequired {
+		f.Reason = fmt.Sprintf("%s is reclaimed by %d, but no grace period that began after its free (at %d or later) has surely ended by then", obj, rc.ret, fr.call)
+		return f
+	}
+	f.Reason = fmt.Sprintf("no order of %s's operations within their intervals satisfies the contract", obj)
+	return f
+}

@@ -1,0 +1,702 @@
+package traces
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultWindow is the default uncertainty of a kernel timestamp: every
+// event of an imported ftrace capture is widened by this much on both sides,
+// and Porcupine considers every order within. Under trace_clock=global the
+// per-CPU clocks are synchronised to well under a microsecond on real
+// hardware; 10 µs also covers the probe overhead between a function's entry
+// and the moment its effect happens.
+const DefaultWindow = 10 * time.Microsecond
+
+// BulkEntries is the number of object pointers per bulk page in Linux 6.1 on
+// 64-bit with 4 KiB pages (KVFREE_BULK_MAX_ENTR).
+const BulkEntries = 510
+
+// File kinds Sniff recognises.
+const (
+	KindJSONL  = "jsonl"
+	KindFtrace = "ftrace"
+)
+
+// Sniff says whether path is an ftrace capture (plain or gzipped text
+// starting with "# tracer:") or a trace file of this package.
+func Sniff(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("reading trace: %w", err)
+	}
+	defer f.Close()
+	var head [2]byte
+	n, _ := io.ReadFull(f, head[:])
+	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		return KindFtrace, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	br := bufio.NewReader(f)
+	line, _ := br.ReadString('\n')
+	if strings.HasPrefix(line, "# tracer:") {
+		return KindFtrace, nil
+	}
+	return KindJSONL, nil
+}
+
+// ImportOptions tune an ftrace import.
+type ImportOptions struct {
+	// Window is the uncertainty of every timestamp, in ns (DefaultWindow
+	// when 0; use a negative value for none).
+	Window int64
+	// NoReplay skips the model replay.
+	NoReplay bool
+}
+
+// Dist summarises a distribution.
+type Dist struct {
+	N    int     `json:"n"`
+	Min  float64 `json:"min"`
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+func distOf(v []float64) Dist {
+	if len(v) == 0 {
+		return Dist{}
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	q := func(p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	return Dist{N: len(s), Min: s[0], P50: q(0.5), P99: q(0.99), Max: s[len(s)-1], Mean: sum / float64(len(s))}
+}
+
+// Figures are what an ftrace capture shows about kvfree_rcu().
+type Figures struct {
+	Events           int            `json:"events"`
+	EventCounts      map[string]int `json:"event_counts"`
+	LostEvents       bool           `json:"lost_events"` // entries-in-buffer differs from entries-written
+	CPUs             int            `json:"cpus"`
+	Phases           []string       `json:"phases,omitempty"`
+	Frees            int            `json:"frees"`
+	FreesPerCPU      []int          `json:"frees_per_cpu"`
+	Headless         int            `json:"headless_frees"` // 1-argument kvfree_rcu(ptr)
+	Reclaimed        int            `json:"reclaimed"`
+	ByPath           map[string]int `json:"reclaimed_by_path"` // bulk, vmalloc, rcu_head, inline_sync
+	NotReclaimed     int            `json:"not_reclaimed"`     // freed, still pending when the capture ended
+	PreCapture       int            `json:"pre_capture_reclaims"`
+	GPsStarted       int            `json:"grace_periods_started"`
+	GPsEnded         int            `json:"grace_periods_ended"`
+	GPDurationMS     Dist           `json:"gp_duration_ms"`
+	Batches          int            `json:"batches"`
+	ObjsPerBatch     Dist           `json:"objects_per_batch"`
+	PagesPerBatch    Dist           `json:"pages_per_batch"`
+	BulkPages        int            `json:"bulk_pages"`          // bnode pages freed by the worker
+	MaxPagesInFlight int            `json:"max_pages_in_flight"` // bnode pages in batches handed to RCU and not yet freed
+	LatencyMS        Dist           `json:"free_latency_ms"`
+	LatencyGPs       Dist           `json:"free_latency_gps"`      // grace periods that ended between free and reclaim
+	FullGPs          Dist           `json:"free_latency_full_gps"` // grace periods that began after the free and ended before the reclaim
+	PageAllocs       int            `json:"page_allocations"`      // __get_free_pages returns in the kvfree_rcu machinery
+	CacheRefills     int            `json:"cache_refills"`
+	ShrinkCounts     int            `json:"shrinker_counts"`
+	ShrinkScans      int            `json:"shrinker_scans"`
+	PagesDrained     int            `json:"cache_pages_drained"`
+	DirectReclaim    int            `json:"direct_reclaims"`
+	CallsPerAlloc    float64        `json:"frees_per_page_allocation"`
+	CallsPerPage     float64        `json:"frees_per_bulk_page"`
+}
+
+// Import is an imported ftrace capture: its figures, its history of
+// contract operations, and the model replay.
+type Import struct {
+	File    string   `json:"file"`
+	Figures Figures  `json:"figures"`
+	Replay  *Replay  `json:"replay,omitempty"`
+	History *History `json:"-"`
+	events  []kevent
+}
+
+// kevent is a parsed ftrace line.
+type kevent struct {
+	line int
+	comm string
+	pid  int
+	cpu  int
+	ts   int64 // ns
+	name string
+	site string // the probe site, "(...)"
+	args map[string]string
+	raw  string
+}
+
+var ftraceLine = regexp.MustCompile(`^\s*(.*)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+(\d+)\.(\d+):\s+([A-Za-z0-9_]+):\s?(.*)$`)
+
+// ParseFtrace reads an ftrace text capture (the output of
+// /sys/kernel/tracing/trace). Comment lines start with '#'; every other
+// line must be an event line.
+func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	var evs []kevent
+	line := 0
+	lost := false
+	sawHeader := false
+	for sc.Scan() {
+		line++
+		text := sc.Text()
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		if strings.HasPrefix(text, "#") {
+			if line == 1 && strings.HasPrefix(text, "# tracer:") {
+				sawHeader = true
+			}
+			if i := strings.Index(text, "entries-in-buffer/entries-written:"); i >= 0 {
+				f := strings.Fields(text[i+len("entries-in-buffer/entries-written:"):])
+				if len(f) > 0 {
+					a, b, _ := strings.Cut(f[0], "/")
+					if a != b {
+						lost = true
+					}
+				}
+			}
+			continue
+		}
+		if !sawHeader {
+			return nil, false, fmt.Errorf("line %d: not an ftrace capture (want \"# tracer:\" on line 1)", line)
+		}
+		m := ftraceLine.FindStringSubmatch(text)
+		if m == nil {
+			return nil, false, fmt.Errorf("line %d: not an ftrace event line: %.80q", line, text)
+		}
+		pid, err1 := strconv.Atoi(m[2])
+		cpu, err2 := strconv.Atoi(m[3])
+		sec, err3 := strconv.ParseInt(m[5], 10, 64)
+		frac := m[6]
+		if err1 != nil || err2 != nil || err3 != nil || len(frac) > 9 || sec > 1<<32 {
+			return nil, false, fmt.Errorf("line %d: bad pid, cpu or timestamp", line)
+		}
+		fr, _ := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		ev := kevent{line: line, comm: strings.TrimSpace(m[1]), pid: pid, cpu: cpu, ts: sec*1e9 + fr, name: m[7], raw: text}
+		payload := m[8]
+		if strings.HasPrefix(payload, "(") {
+			if i := strings.Index(payload, ")"); i >= 0 {
+				ev.site, payload = payload[1:i], payload[i+1:]
+			}
+		}
+		ev.args = map[string]string{}
+		last := ""
+		for _, tok := range strings.Fields(payload) {
+			k, v, ok := strings.Cut(tok, "=")
+			if !ok || k == "" || strings.ContainsAny(k, "{}") {
+				if last != "" {
+					ev.args[last] += " " + tok
+				}
+				continue
+			}
+			ev.args[k] = v
+			last = k
+		}
+		evs = append(evs, ev)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, false, fmt.Errorf("line %d: %w", line+1, err)
+	}
+	if !sawHeader {
+		return nil, false, fmt.Errorf("not an ftrace capture (no \"# tracer:\" line)")
+	}
+	return evs, lost, nil
+}
+
+func (e *kevent) hex(field string) (uint64, error) {
+	v, ok := e.args[field]
+	if !ok {
+		return 0, fmt.Errorf("line %d: %s event has no field %q", e.line, e.name, field)
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("line %d: field %q: want a hex number, got %q", e.line, field, v)
+	}
+	return n, nil
+}
+
+func (e *kevent) dec(field string) (uint64, error) {
+	v, ok := e.args[field]
+	if !ok {
+		return 0, fmt.Errorf("line %d: %s event has no field %q", e.line, e.name, field)
+	}
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return n, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("line %d: field %q: want a number, got %q", e.line, field, v)
+	}
+	return uint64(n), nil
+}
+
+func (e *kevent) callerIn(fn string) bool {
+	return strings.HasPrefix(e.args["caller"], fn+"+")
+}
+
+// ImportFtraceFile imports a capture, gzipped or not.
+func ImportFtraceFile(path string, opt ImportOptions) (*Import, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("importing ftrace: %w", err)
+	}
+	var r io.Reader = bytes.NewReader(data)
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: damaged or truncated gzip data: %w", path, err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	imp, err := ImportFtrace(r, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	imp.File = path
+	imp.History.Header.Input = path
+	return imp, nil
+}
+
+// kobj is one object instance: a kvfree_call_rcu of an address.
+type kobj struct {
+	name      string
+	addr      uint64
+	cpu       int
+	freeAt    int64
+	freeLine  int
+	freeSeq   int // index in frees
+	path      string
+	recAt     int64
+	recEnd    int64
+	recLine   int
+	batch     int // index in batches, -1 if none
+	reclaimed bool
+}
+
+// kbatch is one run of kfree_rcu_work: a batch of objects after its GP.
+type kbatch struct {
+	krwp, krcp uint64
+	slot       int
+	queuedAt   int64 // queue_rcu_work time, 0 if unseen
+	queuedLine int
+	start, end int64
+	line       int
+	objs       int
+	bulkPages  int
+	vfrees     int
+	pid        int
+}
+
+// kgp is one grace period.
+type kgp struct {
+	num                 int64
+	startCall, startRet int64
+	endCall, endRet     int64
+	started, ended      bool
+	startLine, endLine  int
+}
+
+// ImportFtrace imports an ftrace capture of the kvfree_rcu machinery of
+// Linux 6.1 made with the probes of ../shared/data/kernel-traces.
+func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
+	evs, lost, err := ParseFtrace(r)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Window == 0 {
+		opt.Window = int64(DefaultWindow)
+	} else if opt.Window < 0 {
+		opt.Window = 0
+	}
+	imp := &Import{events: evs}
+	fg := &imp.Figures
+	fg.Events = len(evs)
+	fg.LostEvents = lost
+	fg.EventCounts = map[string]int{}
+	fg.ByPath = map[string]int{}
+	var objs []*kobj
+	outstanding := map[uint64][]*kobj{} // addr -> freed, not yet reclaimed (FIFO)
+	lastObj := map[uint64]*kobj{}
+	var batches []*kbatch
+	running := map[int]*kbatch{}   // pid -> running kfree_rcu_work
+	queued := map[uint64]*kbatch{} // krwp -> batch queued, its work not yet run
+	var gps []*kgp
+	gpByNum := map[int64]*kgp{}
+	gpInitEntry := map[int]int64{}
+	gpCleanEntry := map[int]kevent{}
+	var extraRecl []*kobj // reclaims of objects never freed in the capture
+	maxCPU := -1
+	reclaim := func(e *kevent, addr uint64, path string, b *kbatch) {
+		q := outstanding[addr]
+		var o *kobj
+		if len(q) > 0 {
+			o = q[0]
+			outstanding[addr] = q[1:]
+		} else if last := lastObj[addr]; last != nil {
+			// Freed once in the capture and reclaimed again: a double
+			// reclaim the contract must see.
+			o = &kobj{name: last.name, addr: addr, cpu: last.cpu, batch: -1}
+			extraRecl = append(extraRecl, o)
+			o.freeAt = -1
+		} else {
+			fg.PreCapture++
+			return
+		}
+		o.path, o.recAt, o.recLine, o.reclaimed = path, e.ts, e.line, true
+		o.recEnd = e.ts
+		o.batch = -1
+		if b != nil {
+			o.batch = len(batches) - 1
+			for i := range batches {
+				if batches[i] == b {
+					o.batch = i
+				}
+			}
+			b.objs++
+		}
+	}
+	for i := range evs {
+		e := &evs[i]
+		fg.EventCounts[e.name]++
+		maxCPU = max(maxCPU, e.cpu)
+		switch e.name {
+		case "tracing_mark_write":
+			if _, p, ok := strings.Cut(e.raw, "KT-PHASE: "); ok {
+				fg.Phases = append(fg.Phases, fmt.Sprintf("%.6fs %s", float64(e.ts)/1e9, p))
+			}
+		case "kvfree_call_rcu":
+			head, err := e.hex("head")
+			if err != nil {
+				return nil, err
+			}
+			fn, err := e.hex("func")
+			if err != nil {
+				return nil, err
+			}
+			addr := head - fn
+			if head == 0 {
+				addr = fn
+				fg.Headless++
+			}
+			o := &kobj{addr: addr, cpu: e.cpu, freeAt: e.ts, freeLine: e.line, batch: -1}
+			o.name = fmt.Sprintf("%#x#%d", addr, len(objs)+1)
+			o.freeSeq = len(objs)
+			objs = append(objs, o)
+			outstanding[addr] = append(outstanding[addr], o)
+			lastObj[addr] = o
+		case "queue_rcu_work":
+			if !e.callerIn("kfree_rcu_monitor") && !e.callerIn("kfree_rcu_shrink_scan") {
+				continue
+			}
+			rw, err := e.hex("rwork")
+			if err != nil {
+				return nil, err
+			}
+			krcp, err := e.hex("krcp")
+			if err != nil {
+				return nil, err
+			}
+			queued[rw] = &kbatch{krwp: rw, krcp: krcp, queuedAt: e.ts, queuedLine: e.line}
+		case "kfree_rcu_work":
+			krwp, err := e.hex("krwp")
+			if err != nil {
+				return nil, err
+			}
+			krcp, err := e.hex("krcp")
+			if err != nil {
+				return nil, err
+			}
+			b := queued[krwp]
+			if b == nil {
+				b = &kbatch{krwp: krwp, krcp: krcp}
+			}
+			delete(queued, krwp)
+			b.start, b.line, b.pid = e.ts, e.line, e.pid
+			switch krwp - krcp {
+			case 24:
+				b.slot = 0
+			case 112:
+				b.slot = 1
+			default:
+				b.slot = -1
+			}
+			batches = append(batches, b)
+			running[e.pid] = b
+		case "kfree_rcu_work_ret":
+			if b := running[e.pid]; b != nil {
+				b.end = e.ts
+				delete(running, e.pid)
+			}
+		case "kfree_bulk", "kfree_bulk_recs0", "kfree_bulk_recs1", "kfree_bulk_recs2", "kfree_bulk_recs3":
+			b := running[e.pid]
+			if b == nil || !e.callerIn("kfree_rcu_work") {
+				continue
+			}
+			size, err := e.dec("size")
+			if err != nil {
+				return nil, err
+			}
+			if e.name == "kfree_bulk" {
+				b.bulkPages++
+				continue
+			}
+			for k, v := range e.args {
+				if !strings.HasPrefix(k, "r") || !strings.HasPrefix(v, "{") {
+					continue
+				}
+				base, err := strconv.Atoi(k[1:])
+				if err != nil {
+					continue
+				}
+				for j, s := range strings.Split(strings.Trim(v, "{}"), ",") {
+					if uint64(base+j) >= size || s == "" {
+						continue
+					}
+					addr, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+					if err != nil {
+						return nil, fmt.Errorf("line %d: field %q: bad record %q", e.line, k, s)
+					}
+					reclaim(e, addr, "bulk", b)
+				}
+			}
+		case "kvfree", "vfree":
+			addr, err := e.hex("addr")
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case e.callerIn("kfree_rcu_work"):
+				b := running[e.pid]
+				path := "rcu_head"
+				if e.name == "vfree" {
+					path = "vmalloc"
+					if b != nil {
+						b.vfrees++
+					}
+				}
+				reclaim(e, addr, path, b)
+			case e.callerIn("kvfree_call_rcu"):
+				reclaim(e, addr, "inline_sync", nil)
+			}
+		case "gp_init":
+			gpInitEntry[e.pid] = e.ts
+		case "gp_init_ret":
+			seq, err := e.dec("gp_seq")
+			if err != nil {
+				return nil, err
+			}
+			st, _ := e.dec("started")
+			call, ok := gpInitEntry[e.pid]
+			delete(gpInitEntry, e.pid)
+			if st == 0 {
+				continue
+			}
+			if !ok {
+				call = e.ts
+			}
+			g := &kgp{num: int64(seq >> 2), startCall: call, startRet: e.ts, started: true, startLine: e.line}
+			gps = append(gps, g)
+			gpByNum[g.num] = g
+			fg.GPsStarted++
+		case "gp_cleanup":
+			gpCleanEntry[e.pid] = *e
+		case "gp_cleanup_ret":
+			seq, err := e.dec("gp_seq")
+			if err != nil {
+				return nil, err
+			}
+			ent, ok := gpCleanEntry[e.pid]
+			delete(gpCleanEntry, e.pid)
+			num := int64((seq - 1) >> 2) // the ended GP: seq is even now, one past it
+			call := e.ts
+			if ok {
+				call = ent.ts
+			}
+			g := gpByNum[num]
+			if g == nil {
+				g = &kgp{num: num}
+				gps = append(gps, g)
+				gpByNum[num] = g
+			}
+			g.endCall, g.endRet, g.ended, g.endLine = call, e.ts, true, e.line
+			fg.GPsEnded++
+		case "get_free_page_ret":
+			fg.PageAllocs++
+		case "fill_page_cache_func":
+			fg.CacheRefills++
+		case "kfree_rcu_shrink_count":
+			fg.ShrinkCounts++
+		case "kfree_rcu_shrink_scan":
+			fg.ShrinkScans++
+		case "free_page":
+			if e.callerIn("kfree_rcu_shrink_scan") {
+				fg.PagesDrained++
+			}
+		case "mm_vmscan_direct_reclaim_begin":
+			fg.DirectReclaim++
+		}
+	}
+	fg.CPUs = maxCPU + 1
+	fg.FreesPerCPU = make([]int, fg.CPUs)
+	fg.Frees = len(objs)
+	var lat, latGP, full []float64
+	var ends []int64
+	var spans [][2]int64
+	for _, g := range gps {
+		if g.ended {
+			ends = append(ends, g.endRet)
+		}
+		if g.started && g.ended {
+			spans = append(spans, [2]int64{g.startCall, g.endRet})
+		}
+	}
+	sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var gpd []float64
+	for _, s := range spans {
+		gpd = append(gpd, float64(s[1]-s[0])/1e6)
+	}
+	fg.GPDurationMS = distOf(gpd)
+	for _, b := range batches {
+		if b.end == 0 {
+			b.end = b.start
+		}
+	}
+	for _, o := range objs {
+		if o.cpu >= 0 && o.cpu < fg.CPUs {
+			fg.FreesPerCPU[o.cpu]++
+		}
+		if !o.reclaimed {
+			fg.NotReclaimed++
+			continue
+		}
+		fg.Reclaimed++
+		fg.ByPath[o.path]++
+		if o.batch >= 0 {
+			o.recEnd = batches[o.batch].end
+		}
+		lat = append(lat, float64(o.recAt-o.freeAt)/1e6)
+		n := sort.Search(len(ends), func(i int) bool { return ends[i] >= o.recAt }) - sort.Search(len(ends), func(i int) bool { return ends[i] > o.freeAt })
+		latGP = append(latGP, float64(n))
+		fi := sort.Search(len(spans), func(i int) bool { return spans[i][0] > o.freeAt })
+		k := 0
+		for j := fi; j < len(spans) && spans[j][1] < o.recAt; j++ {
+			k++
+		}
+		full = append(full, float64(k))
+	}
+	fg.LatencyMS, fg.LatencyGPs, fg.FullGPs = distOf(lat), distOf(latGP), distOf(full)
+	var opb, ppb []float64
+	type ev struct {
+		t int64
+		d int
+	}
+	var flight []ev
+	for _, b := range batches {
+		pages := b.bulkPages + (b.vfrees+BulkEntries-1)/BulkEntries
+		fg.BulkPages += pages
+		opb = append(opb, float64(b.objs))
+		ppb = append(ppb, float64(pages))
+		if b.queuedAt > 0 {
+			flight = append(flight, ev{b.queuedAt, pages}, ev{b.end, -pages})
+		}
+	}
+	sort.Slice(flight, func(i, j int) bool {
+		if flight[i].t != flight[j].t {
+			return flight[i].t < flight[j].t
+		}
+		return flight[i].d < flight[j].d
+	})
+	cur := 0
+	for _, f := range flight {
+		cur += f.d
+		fg.MaxPagesInFlight = max(fg.MaxPagesInFlight, cur)
+	}
+	fg.Batches = len(batches)
+	fg.ObjsPerBatch, fg.PagesPerBatch = distOf(opb), distOf(ppb)
+	if fg.PageAllocs > 0 {
+		fg.CallsPerAlloc = float64(fg.Frees) / float64(fg.PageAllocs)
+	}
+	if fg.BulkPages > 0 {
+		fg.CallsPerPage = float64(fg.ByPath["bulk"]+fg.ByPath["vmalloc"]) / float64(fg.BulkPages)
+	}
+	imp.History = ftraceHistory(objs, extraRecl, gps, fg.CPUs, opt.Window)
+	if !opt.NoReplay {
+		imp.Replay = replayKernel(imp, objs, batches, gps)
+	}
+	return imp, nil
+}
+
+// ftraceHistory builds the contract history of a capture. Frees are the
+// kvfree_call_rcu entries; a reclaim spans from the probe that frees the
+// object to the end of the worker's run; grace periods span rcu_gp_init and
+// rcu_gp_cleanup. The uncertainty window is applied by the checker (it is
+// recorded in the header); times are in ns.
+func ftraceHistory(objs, extra []*kobj, gps []*kgp, cpus int, window int64) *History {
+	h := &History{Header: NewHeader(SourceFtrace, UnitNS)}
+	h.Header.Model = "linux-6.1 kvfree_rcu"
+	h.Header.Label = "kernel ftrace capture"
+	h.Header.Comment = fmt.Sprintf("suggested uncertainty window %d ns", window)
+	for c := 0; c < cpus; c++ {
+		h.Header.Clients = append(h.Header.Clients, fmt.Sprintf("cpu%d", c))
+	}
+	for c := 0; c < cpus; c++ {
+		h.Header.Clients = append(h.Header.Clients, fmt.Sprintf("worker%d", c))
+	}
+	h.Header.Clients = append(h.Header.Clients, "rcu_gp")
+	var recs []Record
+	for _, o := range objs {
+		recs = append(recs, Record{Type: "op", Op: OpFree, Client: o.cpu, Obj: o.name, Call: i64(o.freeAt), Return: i64(o.freeAt), Result: "ok",
+			Info: fmt.Sprintf("kvfree_call_rcu, trace line %d", o.freeLine)})
+	}
+	for _, o := range append(append([]*kobj(nil), objs...), extra...) {
+		if !o.reclaimed {
+			continue
+		}
+		recs = append(recs, Record{Type: "op", Op: OpReclaim, Client: cpus + o.cpu%max(cpus, 1), Obj: o.name, Call: i64(o.recAt), Return: i64(max(o.recEnd, o.recAt)), Result: "ok",
+			Info: fmt.Sprintf("%s path, trace line %d", o.path, o.recLine)})
+	}
+	for _, g := range gps {
+		if g.started {
+			recs = append(recs, Record{Type: "op", Op: OpGPStart, Client: 2 * cpus, GP: i64(g.num), Call: i64(g.startCall), Return: i64(g.startRet), Result: "ok",
+				Info: fmt.Sprintf("rcu_gp_init, trace line %d", g.startLine)})
+		}
+		if g.ended {
+			recs = append(recs, Record{Type: "op", Op: OpGPEnd, Client: 2 * cpus, GP: i64(g.num), Call: i64(g.endCall), Return: i64(g.endRet), Result: "ok",
+				Info: fmt.Sprintf("rcu_gp_cleanup, trace line %d", g.endLine)})
+		}
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return *recs[i].Call < *recs[j].Call })
+	for i := range recs {
+		recs[i].ID = int64(i + 1)
+	}
+	h.Records = recs
+	return h
+}

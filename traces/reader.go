@@ -1,0 +1,359 @@
+package traces
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rcucheck/rcucheck/model"
+)
+
+// MaxLine is the longest line the reader accepts.
+const MaxLine = 1 << 20
+
+// FormatError is an error in a trace file: the line (1-based) and, when
+// known, the field at fault.
+type FormatError struct {
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *FormatError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("line %d: field %q: %s", e.Line, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+}
+
+func ferr(line int, field, format string, args ...any) error {
+	return &FormatError{Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ReadFile reads every history of the trace file at path.
+func ReadFile(path string) ([]*History, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading trace: %w", err)
+	}
+	defer f.Close()
+	hs, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return hs, nil
+}
+
+// Read reads every history of a trace. It is strict: an unknown field, a
+// missing or ill-typed field, a record before the first header, a history
+// without its end line (a truncated file), inconsistent times or a read
+// section used before it began is an error naming the line and the field.
+func Read(r io.Reader) ([]*History, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var hs []*History
+	var cur *History
+	line := 0
+	closed := true
+	for {
+		text, err := readLine(br)
+		if err == io.EOF {
+			break
+		}
+		line++
+		if err != nil {
+			return nil, ferr(line, "", "%v", err)
+		}
+		if len(bytes.TrimSpace(text)) == 0 {
+			return nil, ferr(line, "", "empty line")
+		}
+		var probe struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(text, &probe); err != nil {
+			return nil, jsonError(line, err)
+		}
+		switch probe.Type {
+		case "header":
+			if !closed {
+				return nil, ferr(line, "", "new header before the end line of the history at line %d (file truncated or concatenated badly)", cur.Header.lineOr())
+			}
+			var h Header
+			if err := strictDecode(text, &h); err != nil {
+				return nil, jsonError(line, err)
+			}
+			if err := h.validate(line); err != nil {
+				return nil, err
+			}
+			h.line = line
+			cur = &History{Header: h}
+			hs = append(hs, cur)
+			closed = false
+		case "op", "step":
+			if cur == nil || closed {
+				return nil, ferr(line, "type", "%q record outside a history (want a header line first)", probe.Type)
+			}
+			var rec Record
+			if err := strictDecode(text, &rec); err != nil {
+				return nil, jsonError(line, err)
+			}
+			rec.Line = line
+			if err := rec.validate(line); err != nil {
+				return nil, err
+			}
+			cur.Records = append(cur.Records, rec)
+		case "end":
+			if cur == nil || closed {
+				return nil, ferr(line, "type", "end line outside a history")
+			}
+			var e endRecord
+			if err := strictDecode(text, &e); err != nil {
+				return nil, jsonError(line, err)
+			}
+			if e.Records != len(cur.Records) {
+				return nil, ferr(line, "records", "the end line counts %d records but the history has %d (file damaged)", e.Records, len(cur.Records))
+			}
+			if err := cur.validate(); err != nil {
+				return nil, err
+			}
+			closed = true
+		case "":
+			return nil, ferr(line, "type", "missing (want header, op, step or end)")
+		default:
+			return nil, ferr(line, "type", "unknown record type %q (want header, op, step or end)", probe.Type)
+		}
+	}
+	if len(hs) == 0 {
+		return nil, errors.New("empty trace: no header line")
+	}
+	if !closed {
+		return nil, ferr(line, "", "the history that starts at line %d has no end line: the file is truncated", cur.Header.line)
+	}
+	return hs, nil
+}
+
+func (h *Header) lineOr() int { return h.line }
+
+// readLine returns the next line without its newline. A final line without
+// a newline is returned as is: a cut line then fails to parse.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	for {
+		part, isPrefix, err := br.ReadLine()
+		if err != nil {
+			if err == io.EOF && len(buf) > 0 {
+				return buf, nil
+			}
+			return nil, err
+		}
+		buf = append(buf, part...)
+		if len(buf) > MaxLine {
+			return nil, fmt.Errorf("line longer than %d bytes", MaxLine)
+		}
+		if !isPrefix {
+			return buf, nil
+		}
+	}
+}
+
+func strictDecode(text []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a FormatError naming the field.
+func jsonError(line int, err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return ferr(line, te.Field, "want %s, got JSON %s", te.Type, te.Value)
+	case errors.As(err, &se):
+		return ferr(line, "", "malformed or truncated JSON at column %d: %v", se.Offset, se)
+	case err == io.ErrUnexpectedEOF || errors.Is(err, io.ErrUnexpectedEOF):
+		return ferr(line, "", "truncated JSON object")
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return ferr(line, strings.Trim(f, `"`), "unknown field")
+	}
+	return ferr(line, "", "%s", strings.TrimPrefix(msg, "json: "))
+}
+
+func (h *Header) validate(line int) error {
+	switch {
+	case h.Format != FormatName:
+		return ferr(line, "format", "want %q, got %q", FormatName, h.Format)
+	case h.Version != FormatVersion:
+		return ferr(line, "version", "unsupported version %d (this rcucheck reads version %d)", h.Version, FormatVersion)
+	case h.Tool == "":
+		return ferr(line, "tool", "missing")
+	case h.TimeUnit != UnitStep && h.TimeUnit != UnitNS:
+		return ferr(line, "time_unit", "want %q or %q, got %q", UnitStep, UnitNS, h.TimeUnit)
+	case h.Window < 0:
+		return ferr(line, "window", "must be >= 0, got %d", h.Window)
+	case h.Expected != "" && h.Expected != "linearizable" && h.Expected != "not linearizable":
+		return ferr(line, "expected", "want \"linearizable\" or \"not linearizable\", got %q", h.Expected)
+	}
+	switch h.Source {
+	case SourceModel, SourceFtrace, SourceRecorder:
+	default:
+		return ferr(line, "source", "want %q, %q or %q, got %q", SourceModel, SourceFtrace, SourceRecorder, h.Source)
+	}
+	if h.Design != "" && h.Source == SourceModel {
+		if _, err := model.LookupDesign(h.Design); err != nil {
+			return ferr(line, "design", "%v", err)
+		}
+	}
+	if h.Params != nil {
+		if err := h.Params.Validate(); err != nil {
+			return ferr(line, "params", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (r *Record) validate(line int) error {
+	if r.Type == "step" {
+		switch {
+		case r.Time == nil:
+			return ferr(line, "time", "missing")
+		case *r.Time < 0:
+			return ferr(line, "time", "must be >= 0, got %d", *r.Time)
+		case r.Action == "":
+			return ferr(line, "action", "missing")
+		case r.Op != "" || r.ID != 0 || r.Call != nil || r.Return != nil:
+			return ferr(line, "", "a step record has only time, client and action")
+		}
+		if _, err := model.ParseAction(r.Action); err != nil {
+			return ferr(line, "action", "%v", err)
+		}
+		return nil
+	}
+	switch {
+	case r.ID < 1:
+		return ferr(line, "id", "missing or < 1")
+	case r.Op == "":
+		return ferr(line, "op", "missing")
+	case !r.Op.valid():
+		return ferr(line, "op", "unknown operation %q", r.Op)
+	case r.Client < 0:
+		return ferr(line, "client", "must be >= 0, got %d", r.Client)
+	case r.Call == nil:
+		return ferr(line, "call", "missing")
+	case *r.Call < 0:
+		return ferr(line, "call", "must be >= 0, got %d", *r.Call)
+	case r.Pending && r.Return != nil:
+		return ferr(line, "return", "a pending operation has no return time")
+	case !r.Pending && r.Return == nil:
+		return ferr(line, "return", "missing (or set \"pending\": true)")
+	case r.Return != nil && *r.Return < *r.Call:
+		return ferr(line, "return", "%d is before the call time %d", *r.Return, *r.Call)
+	case r.Result != "" && r.Result != "ok":
+		return ferr(line, "result", "want \"ok\", got %q", r.Result)
+	case r.Time != nil || r.Action != "":
+		return ferr(line, "", "an op record has no time or action fields (those belong to step records)")
+	}
+	switch r.Op {
+	case OpFree, OpReclaim:
+		switch {
+		case r.Obj == "":
+			return ferr(line, "obj", "missing for %s", r.Op)
+		case r.Section != "":
+			return ferr(line, "section", "not allowed for %s", r.Op)
+		case r.GP != nil:
+			return ferr(line, "gp", "not allowed for %s", r.Op)
+		}
+	case OpReadLock, OpReadUnlock, OpSection:
+		switch {
+		case r.Section == "":
+			return ferr(line, "section", "missing for %s", r.Op)
+		case r.Obj != "":
+			return ferr(line, "obj", "not allowed for %s", r.Op)
+		case r.GP != nil:
+			return ferr(line, "gp", "not allowed for %s", r.Op)
+		}
+	case OpGPStart, OpGPEnd:
+		switch {
+		case r.GP == nil:
+			return ferr(line, "gp", "missing for %s", r.Op)
+		case r.Obj != "" || r.Section != "":
+			return ferr(line, "", "%s takes only gp", r.Op)
+		}
+	}
+	return nil
+}
+
+// validate checks what spans records: unique ids, read sections that begin
+// once, end once and end after they begin, grace periods that start and end
+// once each.
+func (h *History) validate() error {
+	ids := map[int64]int{}
+	type sec struct {
+		lock, unlock *Record
+		whole        *Record
+	}
+	secs := map[string]*sec{}
+	gps := map[[2]int64]int{}
+	for i := range h.Records {
+		r := &h.Records[i]
+		if r.Type != "op" {
+			continue
+		}
+		if prev, ok := ids[r.ID]; ok {
+			return ferr(r.Line, "id", "%d already used at line %d", r.ID, prev)
+		}
+		ids[r.ID] = r.Line
+		switch r.Op {
+		case OpReadLock, OpReadUnlock, OpSection:
+			s := secs[r.Section]
+			if s == nil {
+				s = &sec{}
+				secs[r.Section] = s
+			}
+			switch {
+			case s.whole != nil || (r.Op == OpSection && (s.lock != nil || s.unlock != nil)):
+				return ferr(r.Line, "section", "section %q is already recorded", r.Section)
+			case r.Op == OpReadLock && s.lock != nil:
+				return ferr(r.Line, "section", "section %q already began at line %d", r.Section, s.lock.Line)
+			case r.Op == OpReadUnlock && s.unlock != nil:
+				return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, s.unlock.Line)
+			case r.Op == OpReadUnlock && s.lock == nil:
+				return ferr(r.Line, "section", "read_unlock of section %q, which has not begun", r.Section)
+			case r.Op == OpReadUnlock && r.Return != nil && s.lock.Pending:
+				return ferr(r.Line, "section", "section %q ends while its read_lock is still pending", r.Section)
+			case r.Op == OpReadUnlock && r.Return != nil && *r.Return < *s.lock.Call:
+				return ferr(r.Line, "return", "section %q ends before it begins", r.Section)
+			}
+			switch r.Op {
+			case OpReadLock:
+				s.lock = r
+			case OpReadUnlock:
+				s.unlock = r
+			default:
+				s.whole = r
+			}
+		case OpGPStart, OpGPEnd:
+			k := [2]int64{*r.GP, 0}
+			if r.Op == OpGPEnd {
+				k[1] = 1
+			}
+			if prev, ok := gps[k]; ok {
+				return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev)
+			}
+			gps[k] = r.Line
+		}
+	}
+	return nil
+}
