@@ -17,8 +17,8 @@ const maxIndex = 1<<32 - 2
 // chunkStates is the number of frontier states a worker expands at a time;
 // batchStates the number expanded before their successors are stored.
 const (
-	chunkStates = 1024
-	batchStates = 64 * chunkStates
+	chunkStates = 256
+	batchStates = 128 * chunkStates
 )
 
 // ordOverflow marks an ordinal too large for a byte; the real one is kept in
@@ -81,6 +81,7 @@ type explorer struct {
 	peak        uint64
 	memLevel    uint64 // memory() when the level began: read while workers run
 	metricInit  bool   // metricMax holds the initial state's values
+	batchSize   uint64 // frontier states per batch
 	start       time.Time
 }
 
@@ -97,6 +98,7 @@ type worker struct {
 	pos     uint64 // frontier position of the state being expanded
 	ordinal uint32
 	emit    func(Action, []uint64)
+	sink    uint64 // keeps filter's loads from being optimised away
 }
 
 // chunk is a run of frontier states and what expanding them produced.
@@ -139,6 +141,11 @@ const candMark = 1 << 63
 // violations are real, properties not found violated are Unknown and metric
 // maxima are lower bounds.
 func Explore(ctx context.Context, m Model, opt Options) (*Result, error) {
+	return explore(ctx, m, opt, batchStates)
+}
+
+// explore is Explore with the batch size as a parameter, for tests.
+func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, error) {
 	words := m.StateWords()
 	if words < 1 {
 		return nil, fmt.Errorf("model has %d words per state; want at least 1", words)
@@ -161,6 +168,7 @@ func Explore(ctx context.Context, m Model, opt Options) (*Result, error) {
 		keepEdges: len(m.Goals()) > 0 && !opt.SkipGoals,
 		symmetric: opt.Symmetry && symOK,
 		ordBig:    map[uint64]uint32{},
+		batchSize: max(batch, chunkStates),
 		start:     time.Now(),
 	}
 	e.st = newStore(words, opt.Fingerprint, e.keepEdges)
@@ -262,6 +270,7 @@ func (e *explorer) level() string {
 	size := uint64(len(e.frontier) / e.words)
 	base := e.levels[len(e.levels)-1]
 	levelStart := e.n
+	batchStates := e.batchSize
 	e.next, e.nextOrbit = e.next[:0], e.nextOrbit[:0]
 	var stop string
 	for lo := uint64(0); lo < size && stop == ""; lo += batchStates {
@@ -544,13 +553,14 @@ func (w *worker) expand(c *chunk) {
 			c.deg = append(c.deg, uint32(d))
 		}
 	}
+	w.filter(c)
 	e.pending.Add(c.transitions)
 }
 
 // add is the emit function of a worker: it keeps a successor as a
 // candidate unless it is stored.
 func (w *worker) add(_ Action, next []uint64) {
-	e, c := w.e, w.c
+	c := w.c
 	k := w.ordinal
 	w.ordinal++
 	s := next
@@ -560,22 +570,51 @@ func (w *worker) add(_ Action, next []uint64) {
 		orbit = w.canon.Canonicalize(w.scratch)
 		s = w.scratch
 	}
-	h := hashState(s)
-	if v, ok := e.st.lookup(s, h); ok {
-		if e.keepEdges {
-			c.edge = append(c.edge, uint64(v))
-		}
-		return
-	}
-	if e.keepEdges {
-		c.edge = append(c.edge, candMark|uint64(len(c.ch)))
-	}
 	c.cw = append(c.cw, s...)
-	c.ch = append(c.ch, h)
+	c.ch = append(c.ch, hashState(s))
 	c.from = append(c.from, uint32(w.pos-c.lo))
 	c.cord = append(c.cord, k)
 	if w.canon != nil {
 		c.orbit = append(c.orbit, orbit)
+	}
+}
+
+// filter drops the successors of a chunk that are stored, keeping the
+// others (the candidates) in order. The slots of all the successors are
+// first read in one pass of independent loads, so that the processor
+// overlaps their cache misses, then looked up for real.
+func (w *worker) filter(c *chunk) {
+	e := w.e
+	var sink uint64
+	for _, h := range c.ch {
+		sink += e.st.touch(h)
+	}
+	w.sink += sink
+	words := e.words
+	kept := 0
+	for j, h := range c.ch {
+		s := c.cw[j*words : (j+1)*words]
+		if v, ok := e.st.lookup(s, h); ok {
+			if e.keepEdges {
+				c.edge = append(c.edge, uint64(v))
+			}
+			continue
+		}
+		if e.keepEdges {
+			c.edge = append(c.edge, candMark|uint64(kept))
+		}
+		if kept != j {
+			copy(c.cw[kept*words:], s)
+			c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
+			if w.canon != nil {
+				c.orbit[kept] = c.orbit[j]
+			}
+		}
+		kept++
+	}
+	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
+	if w.canon != nil {
+		c.orbit = c.orbit[:kept]
 	}
 }
 

@@ -257,3 +257,13 @@ func (s *store) bytes() uint64 {
 	}
 	return b
 }
+
+// touch reads the first slot probed for hash h, so that a lookup soon after
+// finds it in the cache.
+func (s *store) touch(h uint64) uint64 {
+	if s.fp && h == 0 {
+		h = 1
+	}
+	sh := &s.shards[shardOf(h)]
+	return sh.keys[home(h, sh.size)*uint64(s.kw)]
+}

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-func boundRun(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb}, args)
-	return code, out.String(), errb.String()
-}
 
 func TestBoundUsageErrors(t *testing.T) {
 	tests := []struct {
@@ -35,7 +27,7 @@ func TestBoundUsageErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, out, errs := boundRun(tc.args...)
+			code, out, errs := rcucheck(tc.args...)
 			if code != exitUsage || out != "" || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and one line naming %q", code, out, errs, tc.want)
 			}
@@ -46,7 +38,7 @@ func TestBoundUsageErrors(t *testing.T) {
 func TestBoundJSONAndFiles(t *testing.T) {
 	dir := t.TempDir()
 	plot, wit := filepath.Join(dir, "b.svg"), filepath.Join(dir, "w.json")
-	code, out, errs := boundRun("bound", "--design", "reserve", "--sweep", "calls=1..4", "--quiet", "--json", "--plot", plot, "--witness-out", wit)
+	code, out, errs := rcucheck("bound", "--design", "reserve", "--sweep", "calls=1..4", "--quiet", "--json", "--plot", plot, "--witness-out", wit)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -82,7 +74,7 @@ func TestBoundJSONAndFiles(t *testing.T) {
 }
 
 func TestBoundTextLimit(t *testing.T) {
-	code, out, errs := boundRun("bound", "--design", "limit", "--sweep", "calls=1..4", "--quiet")
+	code, out, errs := rcucheck("bound", "--design", "limit", "--sweep", "calls=1..4", "--quiet")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

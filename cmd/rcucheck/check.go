@@ -123,9 +123,9 @@ func printReports(w io.Writer, reports []*model.Report, states bool) {
 	fmt.Fprintf(w, "rcucheck check: N=%d B=%d C=%d K=%d (R and L as each design reads them)\n\n",
 		reports[0].Params.CPUs, reports[0].Params.Bulk, reports[0].Params.Cache, reports[0].Params.Calls)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "design\tR\tL\tstates\ttransitions\tdepth\tNoStuck\tGracePeriod\tDrainable\tmax pages\tmax pending\tmax reserve_used\t")
+	fmt.Fprintln(tw, "design\tR\tL\tstates\ttransitions\tdepth\tNoStuck\tGracePeriod\tDrainable\tmax pages\tmax pending\tmax reserve_used")
 	for _, r := range reports {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\n",
 			r.Design, r.Params.Reserve, r.Params.Limit, r.States, r.Transitions, r.Depth,
 			verdictCell(r.Properties[model.PropNoStuck]),
 			verdictCell(r.Properties[model.PropGracePeriod]),

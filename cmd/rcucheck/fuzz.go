@@ -12,6 +12,7 @@ import (
 
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
+	"github.com/rcucheck/rcucheck/traces"
 )
 
 // boundFlags collects repeated --bound flags.
@@ -40,6 +41,7 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 	asJSON := fs.Bool("json", false, "print the report as JSON (a list with several designs)")
 	states := fs.Bool("states", false, "print the full state after every witness step")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	traceOut := fs.String("trace", "", "write every shrunk witness (completed with the reclaims it enables) and one random run per design, from the seed, as histories to this trace file, for rcucheck lin")
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			printUsage(e.stdout, fs, "rcucheck fuzz [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--seed S] [--runs N] [--time D] [--json]")
@@ -143,6 +145,12 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 			break
 		}
 	}
+	if *traceOut != "" {
+		if err := writeFuzzTraces(*traceOut, ms[:len(results)], results, *seed); err != nil {
+			return exitUsage, err
+		}
+		fmt.Fprintf(e.stderr, "rcucheck fuzz: histories written to %s\n", *traceOut)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -226,4 +234,36 @@ func printFuzz(w io.Writer, reports []*properties.Report, results []*properties.
 				a.FreesPerAlloc, a.AllocsPerFree.Mean, a.AllocsPerFree.Stddev, a.AllocsPerFree.Min, a.AllocsPerFree.Max)
 		}
 	}
+}
+
+// writeFuzzTraces writes the witnesses of a campaign, each followed by the
+// reclaims its last state allows, and one random run of each design from
+// the campaign's seed, as histories for rcucheck lin.
+func writeFuzzTraces(path string, ms []*model.Model, results []*properties.Result, seed int64) error {
+	var hs []*traces.History
+	for i, res := range results {
+		for _, w := range res.Witnesses() {
+			wm, err := w.Model()
+			if err != nil {
+				return fmt.Errorf("--trace: %w", err)
+			}
+			path, err := traces.CompletePath(wm, w.Actions)
+			if err != nil {
+				return fmt.Errorf("--trace: %s witness: %w", w.Property, err)
+			}
+			h, err := traces.FromModelRun(w.Design, w.Params, w.Seed, path)
+			if err != nil {
+				return fmt.Errorf("--trace: %w", err)
+			}
+			hs = append(hs, h)
+		}
+		m := ms[i]
+		run := traces.RandomPath(m, seed, properties.AutoSteps(m.Params()))
+		h, err := traces.FromModelRun(m.Design(), m.Params(), seed, run)
+		if err != nil {
+			return fmt.Errorf("--trace: random run: %w", err)
+		}
+		hs = append(hs, h)
+	}
+	return traces.WriteFile(path, hs...)
 }

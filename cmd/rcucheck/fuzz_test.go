@@ -4,47 +4,27 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func fuzzRun(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb}, append([]string{"fuzz"}, args...))
-	return code, out.String(), errb.String()
-}
-
 // The text report at a fixed seed, against a golden file
 // (UPDATE_GOLDEN=1 go test -run TestFuzzGolden rewrites it).
 func TestFuzzGolden(t *testing.T) {
-	code, out, _ := fuzzRun("--design", "reserve,early,head", "--seed", "1", "--runs", "300", "--quiet")
+	code, out, _ := rcucheck("fuzz", "--design", "reserve,early,head", "--seed", "1", "--runs", "300", "--quiet")
 	if code != exitViolated {
 		t.Fatalf("exit %d, want %d\n%s", code, exitViolated, out)
 	}
-	path := filepath.Join("testdata", "fuzz-defaults.golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != string(want) {
-		t.Errorf("output differs from %s:\n%s", path, out)
-	}
+	golden(t, "fuzz-defaults.golden", out)
 }
 
 func TestFuzzJSONAndReproducible(t *testing.T) {
 	args := []string{"--design", "early", "--seed", "5", "--runs", "400", "--json", "--quiet", "--alloc-runs", "2"}
-	code, out, _ := fuzzRun(args...)
+	code, out, _ := rcucheck(append([]string{"fuzz"}, args...)...)
 	if code != exitViolated {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	_, again, _ := fuzzRun(args...)
+	_, again, _ := rcucheck(append([]string{"fuzz"}, args...)...)
 	if again != out {
 		t.Fatal("same seed, different bytes")
 	}
@@ -94,7 +74,7 @@ func TestFuzzExitCodes(t *testing.T) {
 		{[]string{"extra"}, exitUsage, "unexpected argument"},
 	}
 	for _, tc := range tests {
-		code, _, stderr := fuzzRun(append(tc.args, "--quiet", "--alloc-runs", "0")...)
+		code, _, stderr := rcucheck(append(append([]string{"fuzz"}, tc.args...), "--quiet", "--alloc-runs", "0")...)
 		if code != tc.code {
 			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, stderr)
 		}
@@ -115,7 +95,7 @@ func TestFuzzInterrupted(t *testing.T) {
 }
 
 func TestFuzzSeedPrinted(t *testing.T) {
-	_, _, stderr := fuzzRun("--design", "head", "--calls", "1", "--runs", "5", "--alloc-runs", "0")
+	_, _, stderr := rcucheck("fuzz", "--design", "head", "--calls", "1", "--runs", "5", "--alloc-runs", "0")
 	if !strings.Contains(stderr, "fuzz head: seed ") {
 		t.Errorf("no seed on stderr: %q", stderr)
 	}

@@ -2,18 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-func linRun(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb}, args)
-	return code, out.String(), errb.String()
-}
 
 // TestCheckTraceThenLin: check --trace writes the counterexamples, lin
 // judges them: early is not linearizable (exit 1), head is (exit 0), and
@@ -32,10 +25,10 @@ func TestCheckTraceThenLin(t *testing.T) {
 		t.Run(tc.design, func(t *testing.T) {
 			tr := filepath.Join(dir, tc.design+".jsonl")
 			html := filepath.Join(dir, tc.design+".html")
-			if code, _, stderr := linRun("check", "--design", tc.design, "--calls", "1", "--quiet", "--trace", tr); code != tc.checkCode {
+			if code, _, stderr := rcucheck("check", "--design", tc.design, "--calls", "1", "--quiet", "--trace", tr); code != tc.checkCode {
 				t.Fatalf("check exit %d, want %d: %s", code, tc.checkCode, stderr)
 			}
-			code, out, stderr := linRun("lin", tr, "--html", html)
+			code, out, stderr := rcucheck("lin", tr, "--html", html)
 			if code != tc.linCode || !strings.Contains(out, tc.verdict) {
 				t.Fatalf("lin exit %d, want %d; stdout:\n%s\nstderr: %s", code, tc.linCode, out, stderr)
 			}
@@ -47,7 +40,7 @@ func TestCheckTraceThenLin(t *testing.T) {
 			if err != nil || !bytes.Contains(b, []byte("grace periods")) && tc.design == "early" {
 				t.Fatalf("HTML lacks the grace-period annotations (err %v)", err)
 			}
-			code, out, _ = linRun("lin", "--json", tr)
+			code, out, _ = rcucheck("lin", "--json", tr)
 			if code != tc.linCode || !strings.Contains(out, `"verdict"`) {
 				t.Fatalf("lin --json exit %d: %s", code, out)
 			}
@@ -70,7 +63,7 @@ func TestLinBadInput(t *testing.T) {
 		{[]string{"import", "pcap", bad}, "import ftrace FILE"},
 		{[]string{"import", "ftrace", bad}, "not an ftrace capture"},
 	} {
-		code, _, stderr := linRun(tc.args...)
+		code, _, stderr := rcucheck(tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, code, stderr, tc.want)
 		}
@@ -79,11 +72,11 @@ func TestLinBadInput(t *testing.T) {
 
 func TestImportFtraceCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "k.jsonl")
-	code, stdout, stderr := linRun("import", "ftrace", "../../../shared/data/kernel-traces/krcu-bulk.trace.gz", "--trace", out)
+	code, stdout, stderr := rcucheck("import", "ftrace", "../../../shared/data/kernel-traces/krcu-bulk.trace.gz", "--trace", out)
 	if code != exitOK || !strings.Contains(stdout, "contract (window 10µs): linearizable") || !strings.Contains(stdout, "model replay") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := linRun("lin", out); code != exitOK || !strings.Contains(stdout, "verdict: linearizable") {
+	if code, stdout, _ := rcucheck("lin", out); code != exitOK || !strings.Contains(stdout, "verdict: linearizable") {
 		t.Fatalf("lin of the imported history: exit %d\n%s", code, stdout)
 	}
 }
