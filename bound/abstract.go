@@ -53,11 +53,6 @@ func hasReserve(d model.Design) bool {
 	return model.Normalize(d, model.Params{Reserve: 1}).Reserve > 0
 }
 
-// hasLimit reports whether design d reads L.
-func hasLimit(d model.Design) bool {
-	return model.Normalize(d, model.Params{Limit: 1}).Limit > 0
-}
-
 // Threshold returns the abstraction's threshold T for parameters p: the
 // least T with T > R + C and T > L (and T >= 1).
 func Threshold(p model.Params) int {

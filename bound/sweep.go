@@ -102,17 +102,8 @@ func ParseSweep(text string) (Sweep, error) {
 
 // Set returns p with the swept parameter set to v.
 func (s Sweep) Set(p model.Params, v int) model.Params {
-	switch s.Param {
-	case "calls":
-		p.Calls = v
-	case "cpus":
-		p.CPUs = v
-	case "bulk":
-		p.Bulk = v
-	case "cache":
-		p.Cache = v
-	case "limit":
-		p.Limit = v
+	if f := p.Field(s.Param); f != nil {
+		*f = v
 	}
 	return p
 }

@@ -379,8 +379,6 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// gridKeys are the grid's fields in the order the product is taken.
-var gridKeys = [...]string{"cpus", "bulk", "cache", "reserve", "calls", "limit"}
 
 func fieldOf(g Grid, key string) Ints {
 	switch key {
@@ -404,15 +402,14 @@ func fieldOf(g Grid, key string) Ints {
 // else the defaults, else model.DefaultParams. On error it names the key.
 func expand(def, g Grid) ([]model.Params, string, error) {
 	base := model.DefaultParams()
-	baseOf := map[string]int{"cpus": base.CPUs, "bulk": base.Bulk, "cache": base.Cache, "reserve": base.Reserve, "calls": base.Calls, "limit": base.Limit}
 	points := []model.Params{{}}
-	for _, key := range gridKeys {
+	for _, key := range model.ParamNames() {
 		vals := fieldOf(g, key)
 		if len(vals) == 0 {
 			vals = fieldOf(def, key)
 		}
 		if len(vals) == 0 {
-			vals = Ints{baseOf[key]}
+			vals = Ints{*base.Field(key)}
 		}
 		if len(points)*len(vals) > maxGridPoints {
 			return nil, key, fmt.Errorf("the grid has more than %d points", maxGridPoints)
@@ -421,20 +418,7 @@ func expand(def, g Grid) ([]model.Params, string, error) {
 		for _, p := range points {
 			for _, v := range vals {
 				q := p
-				switch key {
-				case "cpus":
-					q.CPUs = v
-				case "bulk":
-					q.Bulk = v
-				case "cache":
-					q.Cache = v
-				case "reserve":
-					q.Reserve = v
-				case "calls":
-					q.Calls = v
-				case "limit":
-					q.Limit = v
-				}
+				*q.Field(key) = v
 				next = append(next, q)
 			}
 		}

@@ -21,7 +21,9 @@ import (
 //
 // Admit, Miss and HandOver see the state through a read-only View; they must
 // be deterministic functions of it (the checker explores every branch the
-// model derives from their answers). The five designs of the specification
+// model derives from their answers), and must treat CPUs alike: an answer
+// may depend on CPU c's variables but not on the number c, since CPU
+// symmetry reduction (checker.Options.Symmetry) relies on it. The five designs of the specification
 // and the realistic designs are Policies values; a user design embeds
 // Policies for the defaults and overrides what differs, or implements the
 // interface from scratch, and is passed to New as a value. Designs are used

@@ -53,3 +53,26 @@ func (p Params) Validate() error {
 func (p Params) String() string {
 	return fmt.Sprintf("N=%d B=%d C=%d R=%d K=%d L=%d", p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Calls, p.Limit)
 }
+
+// ParamNames lists the parameters by their JSON and flag names, in order.
+func ParamNames() []string { return []string{"cpus", "bulk", "cache", "reserve", "calls", "limit"} }
+
+// Field returns a pointer to the parameter called name (a ParamNames
+// entry), or nil for an unknown name.
+func (p *Params) Field(name string) *int {
+	switch name {
+	case "cpus":
+		return &p.CPUs
+	case "bulk":
+		return &p.Bulk
+	case "cache":
+		return &p.Cache
+	case "reserve":
+		return &p.Reserve
+	case "calls":
+		return &p.Calls
+	case "limit":
+		return &p.Limit
+	}
+	return nil
+}

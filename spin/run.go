@@ -65,17 +65,27 @@ func LookupMode(name string) (Mode, error) {
 
 // Stats are SPIN's figures for one search.
 type Stats struct {
-	StatesStored   uint64  // "states, stored"
-	StatesMatched  uint64  // "states, matched"
-	Transitions    uint64  // "transitions (= stored+matched)": one more than the spec's count (SPIN counts the initial state)
-	Depth          int     // "depth reached"
-	Errors         int     // "errors:"
-	StateVector    int     // bytes of the state vector
-	MemoryMB       float64 // "total actual memory usage" in MB
-	ElapsedSec     float64 // SPIN's own "elapsed time"
-	HashFactor     float64 // "hash factor", when reported
-	Truncated      bool    // the search was cut short (out of memory, depth limit)
+	StatesStored  uint64  // "states, stored"
+	StatesMatched uint64  // "states, matched"
+	Transitions   uint64  // "transitions (= stored+matched)": one more than the spec's count (SPIN counts the initial state)
+	Depth         int     // "depth reached"
+	Errors        int     // "errors:"
+	StateVector   int     // bytes of the state vector
+	MemoryMB      float64 // "total actual memory usage" in MB
+	ElapsedSec    float64 // SPIN's own "elapsed time"
+	HashFactor    float64 // "hash factor", when reported
+	// Rounded: pan prints counts with 8 significant digits ("%9.8g"), so
+	// counts of 10^8 or more come rounded (1.8719174e+08); compare them
+	// with RoundCount.
+	Rounded        bool
+	Truncated      bool // the search was cut short (out of memory, depth limit)
 	TruncateReason string
+}
+
+// RoundCount rounds n to the 8 significant digits pan prints.
+func RoundCount(n uint64) uint64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(n), 'g', 8, 64), 64)
+	return uint64(f)
 }
 
 // SpecTransitions returns the transition count as the spec counts it: SPIN
@@ -88,9 +98,9 @@ func (s Stats) SpecTransitions() uint64 {
 }
 
 var (
-	reStored   = regexp.MustCompile(`(?m)^\s*(\d+) states, stored`)
-	reMatched  = regexp.MustCompile(`(?m)^\s*(\d+) states, matched`)
-	reTrans    = regexp.MustCompile(`(?m)^\s*(\d+) transitions \(= stored\+matched\)`)
+	reStored   = regexp.MustCompile(`(?m)^\s*([0-9.e+]+) states, stored`)
+	reMatched  = regexp.MustCompile(`(?m)^\s*([0-9.e+]+) states, matched`)
+	reTrans    = regexp.MustCompile(`(?m)^\s*([0-9.e+]+) transitions \(= stored\+matched\)`)
 	reDepth    = regexp.MustCompile(`depth reached (\d+), errors: (\d+)`)
 	reVector   = regexp.MustCompile(`State-vector (\d+) byte`)
 	reMemory   = regexp.MustCompile(`(?m)^\s*([0-9.]+)\s+total actual memory usage`)
@@ -119,6 +129,15 @@ func Parse(out string) (Stats, error) {
 		}
 		var t string
 		if t, err = num(re, what, true); err == nil {
+			if strings.ContainsAny(t, ".e") {
+				f, perr := strconv.ParseFloat(t, 64)
+				if perr != nil || f < 0 || f >= 1<<63 {
+					err = fmt.Errorf("SPIN output: bad %s %q", what, t)
+					return
+				}
+				*dst, s.Rounded = uint64(f), true
+				return
+			}
 			if *dst, err = strconv.ParseUint(t, 10, 64); err != nil {
 				err = fmt.Errorf("SPIN output: bad %s %q", what, t)
 			}

@@ -140,3 +140,19 @@ func TestDifferentialSPIN(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRounded: pan prints counts of 10^8 and more with 8 significant
+// digits; Parse reads them and says so.
+func TestParseRounded(t *testing.T) {
+	out := "State-vector 44 byte, depth reached 60, errors: 0\n 31395028 states, stored\n1.5579671e+08 states, matched\n1.8719174e+08 transitions (= stored+matched)\n"
+	s, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Rounded || s.StatesStored != 31395028 || s.Transitions != 187191740 {
+		t.Fatalf("Parse = %+v", s)
+	}
+	if RoundCount(187191741) != s.Transitions {
+		t.Fatalf("RoundCount(187191741) = %d, want %d", RoundCount(187191741), s.Transitions)
+	}
+}

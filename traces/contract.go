@@ -64,7 +64,6 @@ type Result struct {
 	StopReason   string        `json:"stop_reason,omitempty"`
 	Failures     []Failure     `json:"failures,omitempty"`
 	elapsed      time.Duration // for callers in Go
-	partsChecked int
 }
 
 // Elapsed returns the time the check took.

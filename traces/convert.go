@@ -92,7 +92,6 @@ type tracker struct {
 	objSeq  int
 	secSeq  int
 	gpSeq   int64
-	gpOpen  *pathOp
 	ops     []*pathOp
 	cpu     []cpuObjs
 	objFree map[string]*pathOp

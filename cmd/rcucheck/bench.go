@@ -37,6 +37,13 @@ type engineRun struct {
 	Seconds       float64 `json:"seconds"`
 	TableBytes    uint64  `json:"table_bytes"`
 	OmissionBound float64 `json:"omission_bound"`
+	// With --symmetry: the states stored are orbit representatives, and
+	// these are the full model's counts computed from orbit sizes.
+	Symmetry        bool              `json:"symmetry,omitempty"`
+	FullStates      uint64            `json:"full_states"`
+	FullTransitions uint64            `json:"full_transitions"`
+	Verdicts        map[string]string `json:"verdicts"`
+	Max             map[string]int64  `json:"max"`
 }
 
 // benchSetting is one configuration the bench times.
@@ -62,6 +69,19 @@ type benchSample struct {
 	PeakRSS       uint64  `json:"peak_rss_bytes"`
 	BytesPerState float64 `json:"bytes_per_state"`
 	OmissionBound float64 `json:"omission_bound,omitempty"`
+	// Rounded: SPIN printed the counts with 8 significant digits.
+	Rounded bool `json:"rounded,omitempty"`
+}
+
+// sameCounts compares the counts of two samples, to pan's 8 significant
+// digits when one of them comes from pan's rounded output (SPIN counts one
+// transition more, into the initial state).
+func sameCounts(a, b benchSample) bool {
+	if a.Rounded || b.Rounded {
+		return spin.RoundCount(a.States) == spin.RoundCount(b.States) &&
+			spin.RoundCount(a.Transitions+1) == spin.RoundCount(b.Transitions+1)
+	}
+	return a.States == b.States && a.Transitions == b.Transitions
 }
 
 // benchReport is the bench's JSON output.
@@ -95,6 +115,7 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 	exact := fs.Bool("exact", true, "also time rcucheck's exact store")
 	engineOnly := fs.Bool("engine-only", false, "internal: run rcucheck's exploration once and print its figures as JSON (the bench runs itself this way to measure peak memory)")
 	fprint := fs.Bool("fingerprint", true, "with --engine-only: fingerprint store")
+	symmetry := fs.Bool("symmetry", false, "with --engine-only: CPU symmetry reduction (the figures then include the full model's counts)")
 	scaling := fs.Bool("scaling", false, "instead: time rcucheck alone on instances of 10^5 to 10^7 states with 1 worker and every core")
 	scalingMax := fs.Float64("scaling-max-states", 4e7, "with --scaling: skip instances larger than this")
 	plotPath := fs.String("plot", "", "with --scaling: write a plot of states/s against states (.png, .svg or .pdf)")
@@ -120,7 +141,7 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 	}
 	m := ms[0]
 	if *engineOnly {
-		return benchEngine(ctx, e, m, *workers, *fprint)
+		return benchEngine(ctx, e, m, checker.Options{SkipGoals: true, Workers: *workers, Fingerprint: *fprint, Symmetry: *symmetry})
 	}
 	if *plotPath != "" {
 		switch strings.ToLower(filepath.Ext(*plotPath)) {
@@ -214,7 +235,9 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 				if r.Truncated {
 					return benchSample{}, fmt.Errorf("SPIN (%s) stopped early: %s", md.Name, r.TruncateReason)
 				}
-				return sample(r.StatesStored, r.SpecTransitions(), r.Depth, r.Wall.Seconds(), r.PeakRSS, 0), nil
+				smp := sample(r.StatesStored, r.SpecTransitions(), r.Depth, r.Wall.Seconds(), r.PeakRSS, 0)
+				smp.Rounded = r.Rounded
+				return smp, nil
 			},
 		})
 	}
@@ -307,18 +330,26 @@ func benchChild(ctx context.Context, self string, args []string) (benchSample, e
 // benchEngine is the child: one exploration of the safety properties (the
 // same work as SPIN's safety search: every state, its transitions, the
 // invariants and the metric maxima; Drainable's graph is not kept).
-func benchEngine(ctx context.Context, e *env, m *model.Model, workers int, fp bool) (int, error) {
+func benchEngine(ctx context.Context, e *env, m *model.Model, opt checker.Options) (int, error) {
 	// The tables hold no pointers: a low GC target costs little time and
 	// keeps the peak close to the live tables.
 	debug.SetGCPercent(20)
 	start := time.Now()
-	res, err := checker.Explore(ctx, m.Checkable(), checker.Options{SkipGoals: true, Workers: workers, Fingerprint: fp})
+	res, err := checker.Explore(ctx, m.Checkable(), opt)
 	if err != nil {
 		return exitUsage, err
 	}
 	r := engineRun{
 		States: res.States, Transitions: res.Transitions, Depth: res.Depth, Complete: res.Complete,
 		Seconds: time.Since(start).Seconds(), TableBytes: res.PeakBytes, OmissionBound: res.OmissionBound,
+		Symmetry: res.Symmetry, FullStates: res.FullStates, FullTransitions: res.FullTransitions,
+		Verdicts: map[string]string{}, Max: map[string]int64{},
+	}
+	for _, p := range res.Invariants {
+		r.Verdicts[p.Name] = p.Verdict.String()
+	}
+	for _, mr := range res.Metrics {
+		r.Max[mr.Name] = mr.Max
 	}
 	if err := json.NewEncoder(e.stdout).Encode(r); err != nil {
 		return exitUsage, err
@@ -360,7 +391,7 @@ func (r *benchReport) summarise() {
 		s.Median.Seconds, s.Median.StatesPerSec, s.Median.BytesPerState = median(sec), median(sps), median(bps)
 		s.Median.PeakRSS = uint64(median(rss))
 		for _, x := range s.Samples {
-			if x.States != s.Samples[0].States || x.Transitions != s.Samples[0].Transitions {
+			if !sameCounts(x, s.Samples[0]) {
 				r.CountsAgree = false
 			}
 		}
@@ -369,7 +400,7 @@ func (r *benchReport) summarise() {
 		}
 		if ref == nil {
 			ref = &s.Median
-		} else if s.Median.States != ref.States || s.Median.Transitions != ref.Transitions {
+		} else if !sameCounts(s.Median, *ref) {
 			r.CountsAgree = false
 		}
 	}
@@ -424,6 +455,11 @@ func printBench(w io.Writer, r *benchReport) {
 			fmt.Fprintf(w, "%s %s: probability that a fingerprint collision hid a state <= %.2g\n", s.Tool, s.Setting, s.Median.OmissionBound)
 		case s.Tool == "spin" && !s.Exact && ref.States > 0:
 			fmt.Fprintf(w, "spin %s: stored %d of the %d states (%d lost to hash compaction)\n", s.Setting, s.Median.States, ref.States, int64(ref.States)-int64(s.Median.States))
+		}
+	}
+	for _, s := range r.Settings {
+		if len(s.Samples) > 0 && s.Median.Rounded {
+			fmt.Fprintf(w, "spin %s: pan printed its counts rounded to 8 significant digits; they are compared at that precision\n", s.Setting)
 		}
 	}
 	if r.CountsAgree {
@@ -582,6 +618,9 @@ func plotScaling(points []scalingPoint, path string) error {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
 	if err := p.Save(6*vg.Inch, 4*vg.Inch, tmp.Name()); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,11 +31,7 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 	asJSON := fs.Bool("json", false, "print the results as JSON (a list with several designs)")
 	plotPath := fs.String("plot", "", "draw the figure against the swept parameter into this file (.svg, .png or .pdf)")
 	witnessOut := fs.String("witness-out", "", "save the pumpable witness(es) as JSON into this file")
-	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			printUsage(e.stdout, fs, "rcucheck bound [--design D,...] [--sweep calls=1..6] [--figure least_reserve|pages|pending|reserve_used] [--json] [--plot out.svg]")
-			return exitOK, nil
-		}
+	if err := parseArgs(e, fs, args, 0, "rcucheck bound [--design D,...] [--sweep calls=1..6] [--figure least_reserve|pages|pending|reserve_used] [--json] [--plot out.svg]"); err != nil {
 		return exitUsage, err
 	}
 	sw, err := bound.ParseSweep(*sweepText)
@@ -101,13 +96,7 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 		results = append(results, r)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		var v any = results
-		if len(results) == 1 {
-			v = results[0]
-		}
-		if err := enc.Encode(v); err != nil {
+		if err := writeJSON(e.stdout, results, len(results) > 1); err != nil {
 			return exitUsage, err
 		}
 	} else {
@@ -132,9 +121,7 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 			}
 		}
 		err := bound.WriteFileAtomic(*witnessOut, func(f *os.File) error {
-			enc := json.NewEncoder(f)
-			enc.SetIndent("", "  ")
-			return enc.Encode(ws)
+			return writeJSON(f, []any{ws}, false)
 		})
 		if err != nil {
 			return exitUsage, err

@@ -23,11 +23,7 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 	asJSON := fs.Bool("json", false, "print the reports as JSON (a list with --design all or several designs)")
 	states := fs.Bool("states", false, "print the full state after every step of a trace")
 	traceOut := fs.String("trace", "", "write every counterexample (completed with the reclaims it enables) and every path to a maximum as histories to this trace file, for rcucheck lin")
-	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			printUsage(e.stdout, fs, "rcucheck check [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--json]")
-			return exitOK, nil
-		}
+	if err := parseArgs(e, fs, args, 0, "rcucheck check [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--json]"); err != nil {
 		return exitUsage, err
 	}
 	ms, err := mf.models()
@@ -96,13 +92,15 @@ func checkExitCode(reports []*model.Report, skipped bool) int {
 	return exitOK
 }
 
-func writeJSON(w io.Writer, reports []*model.Report, list bool) error {
+// writeJSON writes items as indented JSON: the list when list is set, else
+// its only element.
+func writeJSON[T any](w io.Writer, items []T, list bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if list {
-		return enc.Encode(reports)
+		return enc.Encode(items)
 	}
-	return enc.Encode(reports[0])
+	return enc.Encode(items[0])
 }
 
 func verdictCell(p model.PropertyReport) string {

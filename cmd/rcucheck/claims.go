@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,11 +22,7 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 	fs.IntVar(&o.MaxCalls, "calls", o.MaxCalls, "the sweeps run K = 1..this (3..12)")
 	asJSON := fs.Bool("json", false, "print the claims as JSON")
 	details := fs.Bool("details", false, "print every claim's evidence and traces in full")
-	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			printUsage(e.stdout, fs, "rcucheck claims [--calls K] [--bulk B --cache C] [--json] [--details]")
-			return exitOK, nil
-		}
+	if err := parseArgs(e, fs, args, 0, "rcucheck claims [--calls K] [--bulk B --cache C] [--json] [--details]"); err != nil {
 		return exitUsage, err
 	}
 	switch {
@@ -53,9 +48,7 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 		incomplete = true
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(claims); err != nil {
+		if err := writeJSON(e.stdout, []any{claims}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {

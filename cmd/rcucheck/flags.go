@@ -111,6 +111,36 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseArgs parses a command's args into fs: flags may stand before or
+// after exactly npos positional arguments, left in fs.Args(). Every error is
+// a usage error; -h prints the synopsis and the flags on e.stdout and
+// returns flag.ErrHelp, which run turns into exit code 0.
+func parseArgs(e *env, fs *flag.FlagSet, args []string, npos int, synopsis string) error {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				printUsage(e.stdout, fs, synopsis)
+				return err
+			}
+			return usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != npos {
+		if len(pos) < npos {
+			return usagef("missing FILE argument")
+		}
+		return usagef("unexpected argument %q", pos[npos])
+	}
+	return fs.Parse(pos) // leaves the positional arguments in fs.Args()
+}
+
 // printUsage writes a command's flags.
 func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -42,11 +41,7 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 	states := fs.Bool("states", false, "print the full state after every witness step")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	traceOut := fs.String("trace", "", "write every shrunk witness (completed with the reclaims it enables) and one random run per design, from the seed, as histories to this trace file, for rcucheck lin")
-	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			printUsage(e.stdout, fs, "rcucheck fuzz [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--seed S] [--runs N] [--time D] [--json]")
-			return exitOK, nil
-		}
+	if err := parseArgs(e, fs, args, 0, "rcucheck fuzz [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--seed S] [--runs N] [--time D] [--json]"); err != nil {
 		return exitUsage, err
 	}
 	seedSet := false
@@ -152,15 +147,7 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 		fmt.Fprintf(e.stderr, "rcucheck fuzz: histories written to %s\n", *traceOut)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		var err error
-		if len(ms) > 1 {
-			err = enc.Encode(reports)
-		} else {
-			err = enc.Encode(reports[0])
-		}
-		if err != nil {
+		if err := writeJSON(e.stdout, reports, len(ms) > 1); err != nil {
 			return exitUsage, err
 		}
 	} else {

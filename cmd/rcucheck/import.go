@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"time"
@@ -30,11 +29,7 @@ func runImport(ctx context.Context, e *env, args []string) (int, error) {
 	if args[0] == "ftrace" {
 		args = args[1:]
 	}
-	if err := parseFlags2(fs, args, 1); err != nil {
-		if err == flag.ErrHelp {
-			printUsage(e.stdout, fs, "rcucheck import ftrace FILE [--trace out.jsonl] [--window 10us] [--json]")
-			return exitOK, nil
-		}
+	if err := parseArgs(e, fs, args, 1, "rcucheck import ftrace FILE [--trace out.jsonl] [--window 10us] [--json]"); err != nil {
 		return exitUsage, err
 	}
 	w, err := parseWindow(*window, traces.UnitNS)
@@ -61,9 +56,7 @@ func runImport(ctx context.Context, e *env, args []string) (int, error) {
 		rep.Trace = *out
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(e.stdout, []any{rep}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {

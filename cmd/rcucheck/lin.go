@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -30,11 +29,7 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 	window := fs.String("window", "auto", "uncertainty added around every time: an integer in the history's unit, or a duration such as 10us for ns histories; auto: 0 for model steps, "+traces.DefaultWindow.String()+" for ns")
 	timeout := fs.Duration("timeout", 0, "stop after this long; the verdict is then unknown (exit 3) unless a violation was found (0: no limit)")
 	maxHTML := fs.Int("html-objects", 200, "at most this many objects in the visualisation (failing ones first)")
-	if err := parseFlags2(fs, args, 1); err != nil {
-		if err == flag.ErrHelp {
-			printUsage(e.stdout, fs, "rcucheck lin FILE [--html out.html] [--json] [--window W] [--timeout D]")
-			return exitOK, nil
-		}
+	if err := parseArgs(e, fs, args, 1, "rcucheck lin FILE [--html out.html] [--json] [--window W] [--timeout D]"); err != nil {
 		return exitUsage, err
 	}
 	path := fs.Arg(0)
@@ -84,9 +79,7 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 	}
 	rep.Verdict = overallVerdict(rep.Histories)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(e.stdout, []any{rep}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {
@@ -99,33 +92,6 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 		return exitIncomplete, nil
 	}
 	return exitOK, nil
-}
-
-// parseFlags2 parses flags that may come before or after want positional
-// arguments.
-func parseFlags2(fs *flag.FlagSet, args []string, want int) error {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return err
-			}
-			return usageError{err}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != want {
-		if len(pos) < want {
-			return usagef("missing FILE argument")
-		}
-		return usagef("unexpected argument %q", pos[want])
-	}
-	return fs.Parse(pos) // leaves the positional arguments in fs.Args()
 }
 
 // readHistories reads a trace file, or imports an ftrace capture.

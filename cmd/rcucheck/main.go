@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -85,6 +86,9 @@ func run(ctx context.Context, e *env, args []string) int {
 	for _, c := range commands() {
 		if c.name == name {
 			code, err := c.run(ctx, e, args)
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
 			if err != nil {
 				fmt.Fprintf(e.stderr, "rcucheck %s: %v\n", name, err)
 				var u usageError
