@@ -379,7 +379,6 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-
 func fieldOf(g Grid, key string) Ints {
 	switch key {
 	case "cpus":
