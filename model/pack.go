@@ -23,9 +23,7 @@ func newLayout(p Params) layout {
 	l.wCache = uint(bits.Len(uint(p.Cache)))
 	l.wRes = uint(bits.Len(uint(p.Reserve)))
 	l.wSet = uint(p.CPUs)
-	slot := 2 + l.wPages + 2*l.wCalls + l.wSet
-	cpu := l.wCalls + 1 + l.wPages + 2*l.wCalls + l.wCache + 2 + 2*l.wSet + 2*slot
-	l.total = 1 + l.wSet + l.wRes + 1 + uint(p.CPUs)*cpu
+	l.total = 1 + l.wSet + l.wRes + 1 + uint(p.CPUs)*l.cpuBits()
 	l.words = int((l.total + 63) / 64)
 	return l
 }
@@ -75,6 +73,66 @@ func b2u(b bool) uint64 {
 	return 0
 }
 
+// cpuBits is the width of one CPU's fields.
+func (l *layout) cpuBits() uint {
+	slot := 2 + l.wPages + 2*l.wCalls + l.wSet
+	return l.wCalls + 1 + l.wPages + 2*l.wCalls + l.wCache + 2 + 2*l.wSet + 2*slot
+}
+
+// packCPU composes the fields of one CPU in a register, lowest field first;
+// it needs cpuBits() <= 64.
+func (l *layout) packCPU(u *CPU) uint64 {
+	v := uint64(u.Calls)
+	off := l.wCalls
+	put := func(x uint64, n uint) {
+		v |= x << off
+		off += n
+	}
+	put(b2u(u.Rd), 1)
+	put(uint64(u.Pages), l.wPages)
+	put(uint64(u.Objs), l.wCalls)
+	put(uint64(u.Heads), l.wCalls)
+	put(uint64(u.Cache), l.wCache)
+	put(uint64(u.Blk), 2)
+	put(uint64(u.Pin), l.wSet)
+	put(uint64(u.BlkPin), l.wSet)
+	for j := range u.Slot {
+		sl := &u.Slot[j]
+		put(uint64(sl.Phase), 2)
+		put(uint64(sl.Pages), l.wPages)
+		put(uint64(sl.Objs), l.wCalls)
+		put(uint64(sl.Heads), l.wCalls)
+		put(uint64(sl.Pin), l.wSet)
+	}
+	return v
+}
+
+// unpackCPU is the inverse of packCPU.
+func (l *layout) unpackCPU(v uint64, u *CPU) {
+	get := func(n uint) uint64 {
+		x := v & (1<<n - 1)
+		v >>= n
+		return x
+	}
+	u.Calls = int32(get(l.wCalls))
+	u.Rd = get(1) == 1
+	u.Pages = int32(get(l.wPages))
+	u.Objs = int32(get(l.wCalls))
+	u.Heads = int32(get(l.wCalls))
+	u.Cache = int32(get(l.wCache))
+	u.Blk = Phase(get(2))
+	u.Pin = CPUSet(get(l.wSet))
+	u.BlkPin = CPUSet(get(l.wSet))
+	for j := range u.Slot {
+		sl := &u.Slot[j]
+		sl.Phase = Phase(get(2))
+		sl.Pages = int32(get(l.wPages))
+		sl.Objs = int32(get(l.wCalls))
+		sl.Heads = int32(get(l.wCalls))
+		sl.Pin = CPUSet(get(l.wSet))
+	}
+}
+
 // pack writes s into dst, which must have l.words words.
 func (l *layout) pack(s *State, dst []uint64) {
 	clear(dst)
@@ -83,6 +141,12 @@ func (l *layout) pack(s *State, dst []uint64) {
 	w.put(uint64(s.QS), l.wSet)
 	w.put(uint64(s.Reserve), l.wRes)
 	w.put(b2u(s.Stuck), 1)
+	if cb := l.cpuBits(); cb <= 63 {
+		for c := range s.CPUs {
+			w.put(l.packCPU(&s.CPUs[c]), cb)
+		}
+		return
+	}
 	for c := range s.CPUs {
 		u := &s.CPUs[c]
 		w.put(uint64(u.Calls), l.wCalls)
@@ -112,6 +176,12 @@ func (l *layout) unpack(src []uint64, s *State) {
 	s.QS = CPUSet(r.get(l.wSet))
 	s.Reserve = int32(r.get(l.wRes))
 	s.Stuck = r.get(1) == 1
+	if cb := l.cpuBits(); cb <= 63 {
+		for c := range s.CPUs {
+			l.unpackCPU(r.get(cb), &s.CPUs[c])
+		}
+		return
+	}
 	for c := range s.CPUs {
 		u := &s.CPUs[c]
 		u.Calls = int32(r.get(l.wCalls))
