@@ -221,8 +221,8 @@ func (r *Result) findWitness(ctx context.Context, d model.Design, pt Point, opt 
 	}
 	r.Witness = w
 	r.Verdict = VerdictUnbounded
-	r.Why = fmt.Sprintf("pumpable cycle of %d steps after a prefix of %d: %s grows by %d per repetition, replayed %d times on the real model",
-		len(w.Cycle), len(w.Prefix), w.Metric, w.Gain, opt.Pump)
+	r.Why = fmt.Sprintf("pumpable cycle of %d steps after a prefix of %d: %s grows by %d per repetition, replayed %d times on the real model; %s",
+		len(w.Cycle), len(w.Prefix), w.Metric, w.Gain, opt.Pump, FairnessText(w))
 	if len(w.Exhausts) > 0 {
 		r.Why += fmt.Sprintf("; it exhausts every reserve R = 0..%d", w.Exhausts[len(w.Exhausts)-1].Reserve)
 	}

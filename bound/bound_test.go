@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/rcucheck/rcucheck/checker"
@@ -118,13 +119,18 @@ func TestWitnessReplay(t *testing.T) {
 			t.Fatalf("replay %v does not grow by %d", w.Replay, w.Gain)
 		}
 	}
-	prev := -1
-	for r := 0; r <= 4; r++ {
+	// The prefix uses Replay[0] reserve pages: a smaller reserve is stuck
+	// within it; past that, each page costs one more repetition.
+	prev := 0
+	for r := 0; r <= 5; r++ {
 		sp, err := w.Exhaust(d, r, 20)
 		if err != nil {
 			t.Fatalf("R=%d: %v", r, err)
 		}
-		if sp.Iterations <= prev {
+		switch {
+		case int64(r) < w.Replay[0] && sp.Iterations != 0:
+			t.Errorf("R=%d: stuck after %d repetitions, want within the prefix (it uses %d pages)", r, sp.Iterations, w.Replay[0])
+		case int64(r) >= w.Replay[0] && sp.Iterations <= prev:
 			t.Errorf("R=%d stuck after %d repetitions, R=%d after %d", r, sp.Iterations, r-1, prev)
 		}
 		prev = sp.Iterations
@@ -250,6 +256,12 @@ func TestClaims(t *testing.T) {
 	}
 	if !containsStr(cs[3].Figure, "N*fill(L)") {
 		t.Errorf("limit claim figure %q lacks the formula N*fill(L)", cs[3].Figure)
+	}
+	if w := cs[2].Analysis.Witness; w == nil || !w.Fair || len(w.Starved) != 0 {
+		t.Errorf("no-reserve-helps: witness %+v, want a fair one", w)
+	}
+	if !containsStr(strings.Join(cs[2].Evidence, "\n"), "weakly fair witness") || !containsStr(cs[2].Figure, "fair cycle") {
+		t.Errorf("no-reserve-helps does not say its witness is fair: %q %v", cs[2].Figure, cs[2].Evidence)
 	}
 	if len(cs[4].Trace) == 0 {
 		t.Error("early claim without a trace")

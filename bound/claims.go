@@ -141,10 +141,19 @@ func Claims(ctx context.Context, o ClaimsOptions) ([]Claim, error) {
 	c = Claim{ID: "no-reserve-helps", Who: "Peter Zijlstra",
 		Claim:  "\"you don't have a bound, so no reserve what so ever is going to help\" (single argument from atomic context)",
 		Design: "reserve", Figure: verdictLine(res), Analysis: res}
-	c.Verdict = confirmIf(res.Verdict == VerdictUnbounded && res.Trend.Kind == TrendGrowing, res.Verdict == VerdictBoundedUpTo)
+	// Only a fair witness confirms the claim: a cycle in which a kernel
+	// worker never runs, though it could, proves nothing about the kernel.
+	fair := res.Witness != nil && res.Witness.Fair
+	c.Verdict = confirmIf(res.Verdict == VerdictUnbounded && res.Trend.Kind == TrendGrowing && fair,
+		res.Verdict == VerdictBoundedUpTo || (res.Verdict == VerdictUnbounded && !fair))
 	c.Evidence = append(c.Evidence, pointsLine(res), res.Why)
 	if w := res.Witness; w != nil {
-		c.Evidence = append(c.Evidence, fmt.Sprintf("witness: prefix [%s], cycle [%s]; replayed reserve_used %v", strings.Join(w.Prefix, ", "), strings.Join(w.Cycle, ", "), w.Replay))
+		kind := "weakly fair witness (no kernel worker starved)"
+		if !w.Fair {
+			kind = "UNFAIR witness (starves " + strings.Join(w.Starved, ", ") + ")"
+		}
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s: prefix [%s], cycle [%s]; replayed reserve_used %v", kind, strings.Join(w.Prefix, ", "), strings.Join(w.Cycle, ", "), w.Replay),
+			"along the cycle: "+WorkersText(w))
 		for _, sp := range w.Exhausts {
 			c.Evidence = append(c.Evidence, fmt.Sprintf("R=%d: stuck after %d repetitions (%d steps)", sp.Reserve, sp.Iterations, sp.Steps))
 		}
@@ -243,7 +252,11 @@ func verdictLine(r *Result) string {
 		s += fmt.Sprintf(" (%d up to K = %d)", *r.Bound, r.UpToCalls)
 	case VerdictUnbounded:
 		if r.Witness != nil {
-			s += fmt.Sprintf(" (+%d per %d-step cycle)", r.Witness.Gain, len(r.Witness.Cycle))
+			fair := "fair"
+			if !r.Witness.Fair {
+				fair = "UNFAIR"
+			}
+			s += fmt.Sprintf(" (+%d per %d-step %s cycle)", r.Witness.Gain, len(r.Witness.Cycle), fair)
 		}
 	}
 	return s

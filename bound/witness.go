@@ -2,7 +2,9 @@ package bound
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/rcucheck/rcucheck/model"
 )
@@ -39,10 +41,20 @@ type Witness struct {
 	Gain int64 `json:"gain"`
 	// Replay is the value of the metric on the real model after the prefix
 	// and m = 0..M repetitions, with the K and R the replay needed.
-	Replay      []int64      `json:"replay"`
-	ReplayCalls int          `json:"replay_calls"`
-	ReplayR     int          `json:"replay_reserve,omitempty"`
-	Linear      bool         `json:"linear"`
+	Replay      []int64 `json:"replay"`
+	ReplayCalls int     `json:"replay_calls"`
+	ReplayR     int     `json:"replay_reserve,omitempty"`
+	Linear      bool    `json:"linear"`
+	// Fair says whether the cycle is weakly fair to the kernel's workers
+	// (see SystemAction): Starved lists the system actions enabled in every
+	// state of the cycle and never taken in it (empty when Fair).
+	Fair    bool     `json:"fair"`
+	Starved []string `json:"starved"`
+	// Workers says, for every system action of the model, in how many of
+	// the cycle's states it was enabled and how often the cycle runs it;
+	// ReadersHeld lists the CPUs whose reader runs throughout the cycle.
+	Workers     []WorkerUse  `json:"workers"`
+	ReadersHeld []int        `json:"readers_held"`
 	Exhausts    []StuckPoint `json:"exhausts,omitempty"`
 
 	prefix, cycle []model.Action
@@ -116,10 +128,21 @@ func dominates(t, s *model.State, b int32) bool {
 // FindWitness searches design d's model with no workload bound, breadth
 // first, for a shortest pumpable cycle along which fig grows: a path from
 // the initial state through a state s to a state t that dominates s with a
-// larger metric. Counters are explored up to limit pages per channel or
+// larger metric, such that repeating the cycle from s stays enabled and
+// grows the metric by the same gain each time (checked on verifyReps
+// repetitions). Counters are explored up to limit pages per channel or
 // slot; for designs with a reserve, R is set large enough never to run out
-// within that limit. It returns nil when there is none within the limit.
-// The witness is then replayed M times on the real model (see Pump).
+// within that limit.
+//
+// It prefers a weakly fair cycle (see SystemAction): the search goes on
+// past pumpable cycles that starve a kernel worker (up to the depth
+// fairSlack gives and fairBudget more states), and returns the first
+// unfair one (Fair false, Starved naming the workers) only when no fair
+// one turns up. With several
+// CPUs it first searches the runs in which only CPU 0's caller, reader and
+// workers act (the others stay idle, their workers disabled), then all
+// runs. It returns nil when no pumpable cycle is found within the limits.
+// The witness is then replayed on the real model (see Pump).
 func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string, limit, maxStates int) (*Witness, error) {
 	metric, err := figureMetric(fig)
 	if err != nil {
@@ -133,28 +156,79 @@ func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string
 		p.Reserve = 3 * p.CPUs * (limit + 1)
 	}
 	p.Calls = (limit + 1) * p.Bulk
-	m, err := model.New(d, p)
-	if err != nil {
+	ws := &witnessSearch{d: d, p: p, metric: metric, limit: limit, maxStates: maxStates}
+	if ws.m, err = model.New(d, p); err != nil {
 		return nil, fmt.Errorf("witness search for %s: %w", d.Name(), err)
 	}
-	b := int32(p.Bulk)
-	over := func(s *model.State) bool {
-		for c := range s.CPUs {
-			u := &s.CPUs[c]
-			if int(u.Pages) > limit || int(u.Heads) > limit*p.Bulk {
+	// mv replays candidate cycles: the same rules with room to repeat them
+	// (no workload bound, a reserve that does not run out).
+	pv := p
+	pv.Calls = 1 << 20
+	if hasReserve(d) {
+		pv.Reserve = p.Reserve + verifyReps*p.CPUs*(limit+1)*4
+		ws.extra = int32(pv.Reserve - p.Reserve)
+	}
+	if ws.mv, err = model.New(d, pv); err != nil {
+		return nil, fmt.Errorf("witness search for %s: %w", d.Name(), err)
+	}
+	var fallback *Witness
+	if p.CPUs > 1 {
+		w, err := ws.run(ctx, true)
+		if err != nil || (w != nil && w.Fair) {
+			return w, err
+		}
+		fallback = w
+	}
+	w, err := ws.run(ctx, false)
+	if err != nil || w == nil || w.Fair || fallback == nil {
+		return w, err
+	}
+	// Neither pass found a fair cycle: the shorter unfair one.
+	if len(fallback.prefix)+len(fallback.cycle) < len(w.prefix)+len(w.cycle) {
+		return fallback, nil
+	}
+	return w, nil
+}
+
+// witnessSearch holds what the passes of FindWitness share.
+type witnessSearch struct {
+	d         model.Design
+	p         model.Params
+	m, mv     *model.Model // the search's model, and the one candidates are replayed on
+	extra     int32        // mv's reserve minus m's
+	metric    string
+	limit     int
+	maxStates int
+}
+
+// over reports whether s has more pages (or heads) in a channel or slot
+// than the search explores.
+func (ws *witnessSearch) over(s *model.State) bool {
+	limit, b := ws.limit, ws.p.Bulk
+	for c := range s.CPUs {
+		u := &s.CPUs[c]
+		if int(u.Pages) > limit || int(u.Heads) > limit*b {
+			return true
+		}
+		for j := range u.Slot {
+			if int(u.Slot[j].Pages) > limit || int(u.Slot[j].Heads) > limit*b {
 				return true
 			}
-			for j := range u.Slot {
-				if int(u.Slot[j].Pages) > limit || int(u.Slot[j].Heads) > limit*p.Bulk {
-					return true
-				}
-			}
 		}
-		return false
 	}
+	return false
+}
+
+// run is one breadth-first pass; with cpu0 only actions of CPU 0 (and the
+// grace-period machinery) are taken.
+func (ws *witnessSearch) run(ctx context.Context, cpu0 bool) (*Witness, error) {
+	m, d, metric := ws.m, ws.d, ws.metric
+	b := int32(ws.p.Bulk)
 	type node struct {
 		s      *model.State
 		parent int
+		depth  int
+		fc     int // the fairness counter (see fairCounter)
 		act    model.Action
 		val    int64
 	}
@@ -162,62 +236,128 @@ func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string
 	nodes := []node{{s: init, parent: -1, val: metricOf(m.Metrics(init), metric)}}
 	seen := map[string]int{}
 	key := make([]uint64, m.Checkable().StateWords())
-	keyOf := func(s *model.State) string {
+	kb := make([]byte, 8*len(key)+2)
+	keyOf := func(s *model.State, fc int) string {
 		m.Pack(s, key)
-		return fmt.Sprint(key)
+		for i, w := range key {
+			binary.LittleEndian.PutUint64(kb[8*i:], w)
+		}
+		binary.LittleEndian.PutUint16(kb[8*len(key):], uint16(fc))
+		return string(kb)
 	}
-	seen[keyOf(init)] = 0
+	seen[keyOf(init, 0)] = 0
+	fcs := newFairCounter(ws.p.CPUs)
+	// fallback is the first pumpable cycle found, when it is not fair; the
+	// search goes on for a fair one up to depth slack and budget states.
+	var fallback *Witness
+	slack, budget := 0, 0
 	var acts []model.Action
+	var steps []int
 	for i := 0; i < len(nodes); i++ {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("witness search for %s: %w", d.Name(), ctx.Err())
 		}
-		if maxStates > 0 && len(nodes) > maxStates {
-			return nil, nil
+		if ws.maxStates > 0 && len(nodes) > ws.maxStates {
+			return fallback, nil
+		}
+		if fallback != nil && (nodes[i].depth >= slack || len(nodes) > budget) {
+			return fallback, nil
 		}
 		cur := nodes[i].s
 		acts = m.Enabled(cur, acts[:0])
 		for _, a := range acts {
+			if cpu0 && a.CPU != 0 {
+				continue
+			}
+			fc := fcs.next(nodes[i].fc, acts, a)
 			next := cur.Clone()
 			m.Apply(next, a)
 			dropCalls(next)
-			if next.Stuck || over(next) {
+			if next.Stuck || ws.over(next) {
 				continue
 			}
-			k := keyOf(next)
+			k := keyOf(next, fc)
 			if _, ok := seen[k]; ok {
 				continue
 			}
 			val := metricOf(m.Metrics(next), metric)
 			seen[k] = len(nodes)
-			nodes = append(nodes, node{s: next, parent: i, act: a, val: val})
+			nodes = append(nodes, node{s: next, parent: i, depth: nodes[i].depth + 1, fc: fc, act: a, val: val})
 			// Look for an ancestor the new state dominates.
 			for anc := i; anc >= 0; anc = nodes[anc].parent {
-				if val > nodes[anc].val && dominates(next, nodes[anc].s, b) {
-					var path []model.Action
-					for j := len(nodes) - 1; nodes[j].parent >= 0; j = nodes[j].parent {
-						path = append(path, nodes[j].act)
-					}
-					depth := 0
-					for j := anc; nodes[j].parent >= 0; j = nodes[j].parent {
-						depth++
-					}
-					for l, r := 0, len(path)-1; l < r; l, r = l+1, r-1 {
-						path[l], path[r] = path[r], path[l]
-					}
-					w := &Witness{
-						Design: d.Name(), Params: m.Params(), Metric: metric,
-						Gain:   val - nodes[anc].val,
-						prefix: path[:depth], cycle: path[depth:],
-					}
-					w.Params.Calls = 0
-					w.Prefix, w.Cycle = names(w.prefix), names(w.cycle)
+				if val <= nodes[anc].val || !dominates(next, nodes[anc].s, b) {
+					continue
+				}
+				// steps: the nodes of the path from the initial state.
+				steps = steps[:0]
+				for j := len(nodes) - 1; nodes[j].parent >= 0; j = nodes[j].parent {
+					steps = append(steps, j)
+				}
+				slices.Reverse(steps)
+				depth := nodes[anc].depth
+				path := make([]model.Action, len(steps))
+				for x, j := range steps {
+					path[x] = nodes[j].act
+				}
+				gain := val - nodes[anc].val
+				if !repeats(ws.mv, nodes[anc].s, ws.extra, path[depth:], metric, gain, b) {
+					continue
+				}
+				var f fairness
+				for _, j := range steps[depth:] {
+					f.step(m, nodes[nodes[j].parent].s, nodes[j].act)
+				}
+				w := &Witness{
+					Design: d.Name(), Params: m.Params(), Metric: metric, Gain: gain,
+					Starved: f.starved(), Workers: f.uses(), ReadersHeld: f.heldReaders(),
+					prefix: path[:depth], cycle: path[depth:],
+				}
+				w.Fair = len(w.Starved) == 0
+				w.Params.Calls = 0
+				w.Prefix, w.Cycle = names(w.prefix), names(w.cycle)
+				if w.Fair {
 					return w, nil
+				}
+				if fallback == nil {
+					fallback, slack, budget = w, fairSlack(len(path)), len(nodes)+fairBudget
 				}
 			}
 		}
 	}
-	return nil, nil
+	return fallback, nil
+}
+
+// verifyReps is the number of repetitions of a candidate cycle the search
+// replays before it accepts the cycle as pumpable.
+const verifyReps = 4
+
+// repeats replays cycle verifyReps times from a copy of s on mv (s's
+// reserve raised by extra, so that the pages used are the same) and
+// reports whether every step is enabled, every repetition ends in a state
+// that dominates the one it started from, and the metric grows by exactly
+// gain each time. Dominance alone does not make a cycle pumpable: a cycle
+// that hands the channel to a batch and reclaims it later returns more
+// pages the more the channel holds.
+func repeats(mv *model.Model, s *model.State, extra int32, cycle []model.Action, metric string, gain int64, b int32) bool {
+	s = s.Clone()
+	s.Reserve += extra
+	base := metricOf(mv.Metrics(s), metric)
+	var buf []model.Action
+	for r := int64(1); r <= verifyReps; r++ {
+		start := s.Clone()
+		for _, a := range cycle {
+			buf = mv.Enabled(s, buf[:0])
+			if !slices.Contains(buf, a) {
+				return false
+			}
+			mv.Apply(s, a)
+			dropCalls(s)
+		}
+		if !dominates(s, start, b) || metricOf(mv.Metrics(s), metric) != base+r*gain {
+			return false
+		}
+	}
+	return true
 }
 
 func names(acts []model.Action) []string {
@@ -242,8 +382,9 @@ func freesPerCPU(acts []model.Action, n int) []int {
 // Pump runs the witness on the real model (with the workload bound K and
 // the reserve R it needs for the prefix and reps repetitions) and records
 // the metric after the prefix and after each repetition: Replay[m]. Every
-// step is checked enabled by model.Step. Linear is set when the metric
-// grows by exactly Gain per repetition.
+// step is checked enabled by model.Step, and every repetition must starve
+// exactly the system actions the search found (none for a fair witness).
+// Linear is set when the metric grows by exactly Gain per repetition.
 func (w *Witness) Pump(d model.Design, reps int) error {
 	p := w.Params
 	pf, cf := freesPerCPU(w.prefix, p.CPUs), freesPerCPU(w.cycle, p.CPUs)
@@ -271,12 +412,17 @@ func (w *Witness) Pump(d model.Design, reps int) error {
 	}
 	w.Replay = []int64{metricOf(m.Metrics(s), w.Metric)}
 	for r := 1; r <= reps; r++ {
+		var f fairness
 		for i, a := range w.cycle {
+			f.step(m, s, a)
 			if err := m.Step(s, a); err != nil {
 				return fmt.Errorf("replaying the witness of %s: repetition %d step %d: %w", d.Name(), r, i+1, err)
 			}
 		}
 		w.Replay = append(w.Replay, metricOf(m.Metrics(s), w.Metric))
+		if st := f.starved(); !slices.Equal(st, w.Starved) {
+			return fmt.Errorf("replaying the witness of %s: repetition %d starves %v on the real model, the search found %v", d.Name(), r, st, w.Starved)
+		}
 	}
 	w.ReplayCalls, w.ReplayR = p.Calls, m.Params().Reserve
 	w.Linear = true

@@ -141,13 +141,13 @@ func printBound(w io.Writer, r *bound.Result) {
 	fmt.Fprintf(w, "rcucheck bound: design %s, sweep %s, N=%d B=%d C=%d L=%d, figure %s\n\n",
 		r.Design, r.Sweep, b.CPUs, b.Bulk, b.Cache, b.Limit, r.Figure)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\tleast R\tmax pages\tmax pending\tmax reserve_used\tstates\truns\t\n", r.Sweep.Param)
+	fmt.Fprintf(tw, "%s\tleast R\tmax pages\tmax pending\tmax reserve_used\tstates\truns\n", r.Sweep.Param)
 	for _, pt := range r.Points {
 		least := fmt.Sprint(pt.LeastReserve)
 		if pt.LeastReserve < 0 {
 			least = "none"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t\n", pt.Value, least, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\n", pt.Value, least, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -178,6 +178,12 @@ func printBound(w io.Writer, r *bound.Result) {
 	if wt := r.Witness; wt != nil {
 		p := wt.Params
 		fmt.Fprintf(w, "\npumpable witness (model with no workload bound, N=%d B=%d C=%d R=%d L=%d):\n", p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Limit)
+		if wt.Fair {
+			fmt.Fprintln(w, "  fair: yes (weakly fair: every kernel worker enabled in all the cycle's states runs in it)")
+		} else {
+			fmt.Fprintf(w, "  fair: NO: the cycle starves %s (enabled in every state of the cycle, never run); no fair cycle was found within the search's limits (a larger --witness-limit may find one)\n", strings.Join(wt.Starved, ", "))
+		}
+		fmt.Fprintf(w, "  %s\n", bound.WorkersText(wt))
 		for i, a := range wt.Prefix {
 			fmt.Fprintf(w, "  prefix %3d  %s\n", i+1, a)
 		}

@@ -53,8 +53,16 @@ func TestBoundJSONAndFiles(t *testing.T) {
 			} `json:"max"`
 		} `json:"points"`
 		Witness *struct {
-			Cycle  []string `json:"cycle"`
-			Replay []int    `json:"replay"`
+			Cycle   []string `json:"cycle"`
+			Replay  []int    `json:"replay"`
+			Fair    *bool    `json:"fair"`
+			Starved []string `json:"starved"`
+			Workers []struct {
+				Action    string `json:"action"`
+				EnabledIn int    `json:"enabled_in"`
+				States    int    `json:"states"`
+				Runs      int    `json:"runs"`
+			} `json:"workers"`
 		} `json:"witness"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
@@ -62,6 +70,14 @@ func TestBoundJSONAndFiles(t *testing.T) {
 	}
 	if r.Verdict != "unbounded" || len(r.Points) != 4 || r.Witness == nil || len(r.Witness.Cycle) == 0 {
 		t.Fatalf("verdict %s, %d points, witness %+v", r.Verdict, len(r.Points), r.Witness)
+	}
+	if wt := r.Witness; wt.Fair == nil || !*wt.Fair || wt.Starved == nil || len(wt.Starved) != 0 || len(wt.Workers) == 0 {
+		t.Errorf("witness fair %v starved %v workers %+v: want fair, an empty starved list, the workers", wt.Fair, wt.Starved, wt.Workers)
+	}
+	for _, u := range r.Witness.Workers {
+		if u.EnabledIn == u.States && u.Runs == 0 {
+			t.Errorf("worker %+v enabled throughout, never run, in a fair witness", u)
+		}
 	}
 	if r.Points[3].LeastReserve <= r.Points[0].LeastReserve || r.Points[3].Max.ReserveUsed != r.Points[3].LeastReserve {
 		t.Errorf("points %+v", r.Points)
@@ -82,5 +98,42 @@ func TestBoundTextLimit(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestBoundTextFairWitness(t *testing.T) {
+	code, out, errs := rcucheck("bound", "--design", "reserve", "--sweep", "calls=1..4", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"verdict: UNBOUNDED", "the cycle is weakly fair", "  fair: yes", "reader held throughout: CPU 0", "refill(0) ran 1 time(s)", "cycle    1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Without room for the fair cycle, the starving one is printed as such.
+	code, out, errs = rcucheck("bound", "--design", "reserve", "--sweep", "calls=1..4", "--witness-limit", "2", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"fair: NO: the cycle starves monitor(0)", "the cycle is NOT fair"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestClaimsFairWitness(t *testing.T) {
+	code, out, errs := rcucheck("claims", "--calls", "3", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"least_reserve unbounded (+1 per 5-step fair cycle)", "weakly fair witness (no kernel worker starved)", "reader held throughout: CPU 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("claims output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "UNFAIR") {
+		t.Errorf("claims output has an unfair witness:\n%s", out)
 	}
 }

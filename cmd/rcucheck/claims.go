@@ -65,9 +65,9 @@ func printClaims(w io.Writer, o bound.ClaimsOptions, claims []bound.Claim, detai
 	fmt.Fprintf(w, "rcucheck claims: the kernel thread's technical claims, computed now (sweeps K=1..%d at N=%d B=%d C=%d; proofs and witnesses with no workload bound)\n\n",
 		o.MaxCalls, o.Base.CPUs, o.Base.Bulk, o.Base.Cache)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tclaim\tdesign\tverdict\tcomputed\t")
+	fmt.Fprintln(tw, "#\tclaim\tdesign\tverdict\tcomputed")
 	for i, c := range claims {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t\n", i+1, c.ID, c.Design, strings.ToUpper(c.Verdict), c.Figure)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, c.ID, c.Design, strings.ToUpper(c.Verdict), c.Figure)
 	}
 	tw.Flush()
 	for i, c := range claims {

@@ -19,7 +19,7 @@ type modelFlags struct {
 
 func (f *modelFlags) register(fs *flag.FlagSet, defaultDesign string) {
 	f.params = model.DefaultParams()
-	fs.StringVar(&f.design, "design", defaultDesign, "design: "+strings.Join(model.DesignNames(), ", ")+", a comma-separated list, or all")
+	fs.StringVar(&f.design, "design", defaultDesign, "design: "+strings.Join(model.BuiltinRegistry().Names(), ", ")+", a comma-separated list, or all (the spec's five)")
 	fs.IntVar(&f.params.CPUs, "cpus", f.params.CPUs, "N: CPUs (1..64)")
 	fs.IntVar(&f.params.Bulk, "bulk", f.params.Bulk, "B: object pointers per bulk page")
 	fs.IntVar(&f.params.Cache, "cache", f.params.Cache, "C: page-cache capacity per CPU")
