@@ -15,7 +15,7 @@ import (
 // row with its failed outcomes and counterexamples.
 func WriteTable(w io.Writer, r *Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "status\tcheck\tdesign\tN\tB\tC\tR\tK\tL\tstates\tmax pages\tmax pending\tmax reserve_used\tfailed outcomes\t")
+	fmt.Fprintln(tw, "status\tcheck\tdesign\tN\tB\tC\tR\tK\tL\tstates\tmax pages\tmax pending\tmax reserve_used\tfailed outcomes")
 	for _, row := range r.Rows {
 		var failed []string
 		for _, o := range row.Outcomes {
@@ -24,7 +24,7 @@ func WriteTable(w io.Writer, r *Result) {
 			}
 		}
 		p := row.Params
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", row.Status, row.Check, row.Design,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", row.Status, row.Check, row.Design,
 			p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Calls, p.Limit, row.States, row.Max.Pages, row.Max.Pending, row.Max.ReserveUsed, strings.Join(failed, "; "))
 	}
 	tw.Flush()
