@@ -48,13 +48,9 @@ func TestWorkersIdenticalModel(t *testing.T) {
 		n, k   int
 	}{{"head", 2, 1}, {"sync", 2, 2}, {"reserve", 2, 2}, {"limit", 3, 1}, {"early", 2, 1}}
 	for _, c := range cases {
-		d, err := model.LookupDesign(c.design)
-		if err != nil {
-			t.Fatal(err)
-		}
 		p := model.DefaultParams()
 		p.CPUs, p.Calls = c.n, c.k
-		m, err := model.New(d, p)
+		m, err := model.NewByName(c.design, p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -360,3 +360,13 @@ func GracePeriodHolds(s *State) bool {
 	}
 	return true
 }
+
+// NewByName returns the model of the built-in design called name (see
+// BuiltinRegistry) with parameters p.
+func NewByName(name string, p Params) (*Model, error) {
+	d, err := BuiltinRegistry().Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return New(d, p)
+}

@@ -106,17 +106,13 @@ func TestDifferentialSPIN(t *testing.T) {
 	cases = append(cases, inst{"sync", 2, 2}, inst{"reserve", 3, 1})
 	ctx := context.Background()
 	for _, c := range cases {
-		d, err := model.LookupDesign(c.design)
-		if err != nil {
-			t.Fatal(err)
-		}
 		p := model.DefaultParams()
 		p.CPUs, p.Calls = c.n, c.k
-		m, err := model.New(d, p)
+		m, err := model.NewByName(c.design, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := Promela(d, p)
+		src, err := Promela(m.Design(), p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,11 +10,7 @@ import (
 
 func mustModel(t testing.TB, design string, p model.Params) *model.Model {
 	t.Helper()
-	d, err := model.LookupDesign(design)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(d, p)
+	m, err := model.NewByName(design, p)
 	if err != nil {
 		t.Fatal(err)
 	}
