@@ -58,9 +58,20 @@ func (Checkable) Metrics() []string { return []string{MetricPages, MetricPending
 // interchangeable (see symmetry.go).
 func (c Checkable) NewCanonicalizer() checker.Canonicalizer { return c.m.NewCanonicalizer() }
 
-// NewExpander implements checker.Model.
+// NewExpander implements checker.Model. When one CPU's fields fit in a
+// register and the global fields in the first word, it returns the fast
+// expander (fast.go), which emits the same successors as the reference
+// expander below, faster.
 func (c Checkable) NewExpander() checker.Expander {
-	m := c.m
+	if l := &c.m.layout; l.cpuBits() <= 63 && 2+l.wSet+l.wRes < 64 {
+		return newFastExpander(c.m)
+	}
+	return newExpander(c.m)
+}
+
+// newExpander returns the reference expander: it unpacks the state, and for
+// every enabled action copies it, applies the action and packs the result.
+func newExpander(m *Model) *expander {
 	return &expander{
 		m:    m,
 		cur:  &State{CPUs: make([]CPU, m.params.CPUs)},
@@ -91,10 +102,16 @@ func (x *expander) Successors(s []uint64, emit func(checker.Action, []uint64)) {
 }
 
 func (x *expander) Evaluate(s []uint64, inv, goal []bool, metric []int64) {
-	x.m.layout.unpack(s, x.eval)
-	inv[0] = !x.eval.Stuck
-	inv[1] = GracePeriodHolds(x.eval)
-	mt := x.m.Metrics(x.eval)
+	evaluate(x.m, x.eval, s, inv, goal, metric)
+}
+
+// evaluate unpacks s into scratch and reports its invariants, goal and
+// metrics, in the order of Checkable's lists.
+func evaluate(m *Model, scratch *State, s []uint64, inv, goal []bool, metric []int64) {
+	m.layout.unpack(s, scratch)
+	inv[0] = !scratch.Stuck
+	inv[1] = GracePeriodHolds(scratch)
+	mt := m.Metrics(scratch)
 	goal[0] = mt.Pending == 0
 	metric[0], metric[1], metric[2] = mt.Pages, mt.Pending, mt.ReserveUsed
 }

@@ -14,7 +14,13 @@ type layout struct {
 	wSet   uint // a CPU set: N bits
 	total  uint // bits per state
 	words  int  // 64-bit words per state
+	// The offsets of the fields within one CPU's bits (packCPU's order).
+	oRd, oPages, oObjs, oHeads, oCache, oBlk, oPin, oBlkPin uint
+	oSlot                                                   [2]slotOffsets
 }
+
+// slotOffsets are the offsets of a slot's fields within its CPU's bits.
+type slotOffsets struct{ phase, pages, objs, heads, pin uint }
 
 func newLayout(p Params) layout {
 	l := layout{n: p.CPUs}
@@ -25,6 +31,18 @@ func newLayout(p Params) layout {
 	l.wSet = uint(p.CPUs)
 	l.total = 1 + l.wSet + l.wRes + 1 + uint(p.CPUs)*l.cpuBits()
 	l.words = int((l.total + 63) / 64)
+	off := l.wCalls
+	next := func(n uint) uint {
+		o := off
+		off += n
+		return o
+	}
+	l.oRd, l.oPages, l.oObjs, l.oHeads = next(1), next(l.wPages), next(l.wCalls), next(l.wCalls)
+	l.oCache, l.oBlk, l.oPin, l.oBlkPin = next(l.wCache), next(2), next(l.wSet), next(l.wSet)
+	for j := range l.oSlot {
+		o := &l.oSlot[j]
+		o.phase, o.pages, o.objs, o.heads, o.pin = next(2), next(l.wPages), next(l.wCalls), next(l.wCalls), next(l.wSet)
+	}
 	return l
 }
 
@@ -79,57 +97,42 @@ func (l *layout) cpuBits() uint {
 	return l.wCalls + 1 + l.wPages + 2*l.wCalls + l.wCache + 2 + 2*l.wSet + 2*slot
 }
 
-// packCPU composes the fields of one CPU in a register, lowest field first;
-// it needs cpuBits() <= 64.
+// packCPU composes the fields of one CPU in a register, lowest field first
+// (Calls, Rd, Pages, Objs, Heads, Cache, Blk, Pin, BlkPin, then each slot's
+// Phase, Pages, Objs, Heads, Pin); it needs cpuBits() <= 63. The offsets are
+// the layout's, so that the fields are placed independently of each other
+// (masking them with 63 lets the compiler drop its oversized-shift checks).
 func (l *layout) packCPU(u *CPU) uint64 {
-	v := uint64(u.Calls)
-	off := l.wCalls
-	put := func(x uint64, n uint) {
-		v |= x << off
-		off += n
-	}
-	put(b2u(u.Rd), 1)
-	put(uint64(u.Pages), l.wPages)
-	put(uint64(u.Objs), l.wCalls)
-	put(uint64(u.Heads), l.wCalls)
-	put(uint64(u.Cache), l.wCache)
-	put(uint64(u.Blk), 2)
-	put(uint64(u.Pin), l.wSet)
-	put(uint64(u.BlkPin), l.wSet)
-	for j := range u.Slot {
-		sl := &u.Slot[j]
-		put(uint64(sl.Phase), 2)
-		put(uint64(sl.Pages), l.wPages)
-		put(uint64(sl.Objs), l.wCalls)
-		put(uint64(sl.Heads), l.wCalls)
-		put(uint64(sl.Pin), l.wSet)
-	}
-	return v
+	s0, s1 := &u.Slot[0], &u.Slot[1]
+	o0, o1 := &l.oSlot[0], &l.oSlot[1]
+	return uint64(u.Calls) | b2u(u.Rd)<<(l.oRd&63) | uint64(u.Pages)<<(l.oPages&63) |
+		uint64(u.Objs)<<(l.oObjs&63) | uint64(u.Heads)<<(l.oHeads&63) | uint64(u.Cache)<<(l.oCache&63) |
+		uint64(u.Blk)<<(l.oBlk&63) | uint64(u.Pin)<<(l.oPin&63) | uint64(u.BlkPin)<<(l.oBlkPin&63) |
+		uint64(s0.Phase)<<(o0.phase&63) | uint64(s0.Pages)<<(o0.pages&63) | uint64(s0.Objs)<<(o0.objs&63) |
+		uint64(s0.Heads)<<(o0.heads&63) | uint64(s0.Pin)<<(o0.pin&63) |
+		uint64(s1.Phase)<<(o1.phase&63) | uint64(s1.Pages)<<(o1.pages&63) | uint64(s1.Objs)<<(o1.objs&63) |
+		uint64(s1.Heads)<<(o1.heads&63) | uint64(s1.Pin)<<(o1.pin&63)
 }
 
 // unpackCPU is the inverse of packCPU.
 func (l *layout) unpackCPU(v uint64, u *CPU) {
-	get := func(n uint) uint64 {
-		x := v & (1<<n - 1)
-		v >>= n
-		return x
-	}
-	u.Calls = int32(get(l.wCalls))
-	u.Rd = get(1) == 1
-	u.Pages = int32(get(l.wPages))
-	u.Objs = int32(get(l.wCalls))
-	u.Heads = int32(get(l.wCalls))
-	u.Cache = int32(get(l.wCache))
-	u.Blk = Phase(get(2))
-	u.Pin = CPUSet(get(l.wSet))
-	u.BlkPin = CPUSet(get(l.wSet))
+	field := func(o, n uint) uint64 { return v >> (o & 63) & (1<<(n&63) - 1) }
+	u.Calls = int32(field(0, l.wCalls))
+	u.Rd = field(l.oRd, 1) == 1
+	u.Pages = int32(field(l.oPages, l.wPages))
+	u.Objs = int32(field(l.oObjs, l.wCalls))
+	u.Heads = int32(field(l.oHeads, l.wCalls))
+	u.Cache = int32(field(l.oCache, l.wCache))
+	u.Blk = Phase(field(l.oBlk, 2))
+	u.Pin = CPUSet(field(l.oPin, l.wSet))
+	u.BlkPin = CPUSet(field(l.oBlkPin, l.wSet))
 	for j := range u.Slot {
-		sl := &u.Slot[j]
-		sl.Phase = Phase(get(2))
-		sl.Pages = int32(get(l.wPages))
-		sl.Objs = int32(get(l.wCalls))
-		sl.Heads = int32(get(l.wCalls))
-		sl.Pin = CPUSet(get(l.wSet))
+		sl, o := &u.Slot[j], &l.oSlot[j]
+		sl.Phase = Phase(field(o.phase, 2))
+		sl.Pages = int32(field(o.pages, l.wPages))
+		sl.Objs = int32(field(o.objs, l.wCalls))
+		sl.Heads = int32(field(o.heads, l.wCalls))
+		sl.Pin = CPUSet(field(o.pin, l.wSet))
 	}
 }
 
