@@ -240,14 +240,6 @@ func (s *store) grow(sh *shard, _ uint64) {
 	}
 }
 
-// count is the number of keys stored.
-func (s *store) count() uint64 {
-	var n uint64
-	for i := range s.shards {
-		n += s.shards[i].n
-	}
-	return n
-}
 
 // bytes is the memory the store holds.
 func (s *store) bytes() uint64 {
