@@ -240,7 +240,6 @@ func (s *store) grow(sh *shard, _ uint64) {
 	}
 }
 
-
 // bytes is the memory the store holds.
 func (s *store) bytes() uint64 {
 	var b uint64
