@@ -26,19 +26,25 @@ type PropertyReport struct {
 // Report is the outcome of checking one design at one set of parameters,
 // in the form rcucheck prints as JSON.
 type Report struct {
-	Design       string                    `json:"design"`
-	Params       Params                    `json:"params"`
-	States       uint64                    `json:"states"`
-	Transitions  uint64                    `json:"transitions"`
-	Depth        int                       `json:"depth"`
-	Complete     bool                      `json:"complete"`
-	StopReason   string                    `json:"stop_reason,omitempty"`
-	ElapsedSec   float64                   `json:"elapsed_sec"`
-	StatesPerSec float64                   `json:"states_per_sec"`
-	Deadlocks    uint64                    `json:"deadlocks"`
-	Properties   map[string]PropertyReport `json:"properties"`
-	Max          Metrics                   `json:"max"`
-	MaxTraces    map[string][]TraceStep    `json:"max_traces,omitempty"`
+	Design       string  `json:"design"`
+	Params       Params  `json:"params"`
+	States       uint64  `json:"states"`
+	Transitions  uint64  `json:"transitions"`
+	Depth        int     `json:"depth"`
+	Complete     bool    `json:"complete"`
+	StopReason   string  `json:"stop_reason,omitempty"`
+	ElapsedSec   float64 `json:"elapsed_sec"`
+	StatesPerSec float64 `json:"states_per_sec"`
+	Deadlocks    uint64  `json:"deadlocks"`
+	// With symmetry reduction, States and Transitions count one state per
+	// orbit of CPU permutations; FullStates and FullTransitions are the
+	// counts of the full model, computed from the orbits' sizes.
+	Symmetry        bool                      `json:"symmetry,omitempty"`
+	FullStates      uint64                    `json:"full_states,omitempty"`
+	FullTransitions uint64                    `json:"full_transitions,omitempty"`
+	Properties      map[string]PropertyReport `json:"properties"`
+	Max             Metrics                   `json:"max"`
+	MaxTraces       map[string][]TraceStep    `json:"max_traces,omitempty"`
 
 	// Result is the checker's raw result, for callers in Go.
 	Result *checker.Result `json:"-"`
@@ -84,9 +90,13 @@ func (m *Model) Report(res *checker.Result) *Report {
 		ElapsedSec:   res.Elapsed.Seconds(),
 		StatesPerSec: res.StatesPerSec(),
 		Deadlocks:    res.Deadlocks,
+		Symmetry:     res.Symmetry,
 		Properties:   map[string]PropertyReport{},
 		MaxTraces:    map[string][]TraceStep{},
 		Result:       res,
+	}
+	if r.Symmetry {
+		r.FullStates, r.FullTransitions = res.FullStates, res.FullTransitions
 	}
 	for _, p := range append(append([]checker.PropertyResult(nil), res.Invariants...), res.Goals...) {
 		pr := PropertyReport{Holds: p.Verdict == checker.Holds}

@@ -135,6 +135,10 @@ func printReports(w io.Writer, reports []*model.Report, states bool) {
 		if !r.Complete {
 			fmt.Fprintf(w, "\n%s: INCOMPLETE (%s): unknown verdicts are undecided, maxima are lower bounds\n", r.Design, r.StopReason)
 		}
+		if r.Symmetry {
+			fmt.Fprintf(w, "\n%s: symmetry reduction: %d states (one per orbit of CPU permutations) stand for %d states and %d transitions of the full model\n",
+				r.Design, r.States, r.FullStates, r.FullTransitions)
+		}
 		if r.Deadlocks > 0 {
 			fmt.Fprintf(w, "\n%s: %d deadlocked states (no enabled transition)\n", r.Design, r.Deadlocks)
 		}

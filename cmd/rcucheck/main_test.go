@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +108,43 @@ func TestCheckIncomplete(t *testing.T) {
 	}
 	if strings.Contains(out, `"holds": true`) {
 		t.Errorf("an incomplete run claims a property holds:\n%s", out)
+	}
+}
+
+// TestCheckSymmetryFullCounts: with --symmetry the report keeps the same
+// verdicts and maxima, stores fewer states, and gives the full model's counts,
+// which must equal those of the unreduced run.
+func TestCheckSymmetryFullCounts(t *testing.T) {
+	type report struct {
+		States          uint64                              `json:"states"`
+		Transitions     uint64                              `json:"transitions"`
+		FullStates      uint64                              `json:"full_states"`
+		FullTransitions uint64                              `json:"full_transitions"`
+		Properties      map[string]struct{ Verdict string } `json:"properties"`
+		Max             map[string]int64                    `json:"max"`
+	}
+	runJSON := func(args ...string) []report {
+		code, out, errs := rcucheck(append([]string{"check", "--design", "all", "--calls", "1", "--quiet", "--json"}, args...)...)
+		if code != exitViolated {
+			t.Fatalf("exit %d; stderr %s", code, errs)
+		}
+		var rs []report
+		if err := json.Unmarshal([]byte(out), &rs); err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	plain, sym := runJSON(), runJSON("--symmetry")
+	if len(plain) != 5 || len(sym) != 5 {
+		t.Fatalf("%d and %d reports, want 5", len(plain), len(sym))
+	}
+	for i := range plain {
+		p, s := plain[i], sym[i]
+		if s.States >= p.States || s.FullStates != p.States || s.FullTransitions != p.Transitions {
+			t.Errorf("design %d: reduced %d states, full %d/%d; unreduced %d/%d", i, s.States, s.FullStates, s.FullTransitions, p.States, p.Transitions)
+		}
+		if fmt.Sprint(s.Properties, s.Max) != fmt.Sprint(p.Properties, p.Max) {
+			t.Errorf("design %d: verdicts or maxima differ with symmetry: %v %v vs %v %v", i, s.Properties, s.Max, p.Properties, p.Max)
+		}
 	}
 }
