@@ -106,6 +106,15 @@ func (s *store) key(w []uint64, h uint64, buf *[1]uint64) []uint64 {
 	return buf[:]
 }
 
+// locate returns the shard, the key and the hash under which state w (hash
+// h) is kept; buf holds the key in fingerprint mode.
+func (s *store) locate(w []uint64, h uint64, buf *[1]uint64) (*shard, []uint64, uint64) {
+	if s.fp && h == 0 {
+		h = 1 // a fingerprint is never 0, the mark of an empty slot
+	}
+	return &s.shards[shardOf(h)], s.key(w, h, buf), h
+}
+
 // find returns the slot of key k in sh, or the empty slot where it would go.
 func (s *store) find(sh *shard, k []uint64, h uint64) (slot uint64, found bool) {
 	kw := uint64(s.kw)
@@ -143,12 +152,8 @@ func (s *store) find(sh *shard, k []uint64, h uint64) (slot uint64, found bool) 
 // lookup reports whether the state w (hash h) is stored and its value.
 // It only reads, so workers may call it concurrently while nobody inserts.
 func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
-	if s.fp && h == 0 {
-		h = 1 // a fingerprint is never 0, the mark of an empty slot
-	}
-	sh := &s.shards[shardOf(h)]
 	var buf [1]uint64
-	k := s.key(w, h, &buf)
+	sh, k, h := s.locate(w, h, &buf)
 	if !s.fp && isZero(k) {
 		return sh.zeroVal, sh.zero
 	}
@@ -166,12 +171,8 @@ func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
 // returns whether it was already there and, if so, its value. Only the owner
 // of the shard may call it.
 func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
-	if s.fp && h == 0 {
-		h = 1 // a fingerprint is never 0, the mark of an empty slot
-	}
-	sh := &s.shards[shardOf(h)]
 	var buf [1]uint64
-	k := s.key(w, h, &buf)
+	sh, k, h := s.locate(w, h, &buf)
 	if !s.fp && isZero(k) {
 		if sh.zero {
 			return sh.zeroVal, true
@@ -201,12 +202,8 @@ func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
 // setValue changes the value of a stored state. Only the shard's owner may
 // call it.
 func (s *store) setValue(w []uint64, h uint64, v uint32) {
-	if s.fp && h == 0 {
-		h = 1 // a fingerprint is never 0, the mark of an empty slot
-	}
-	sh := &s.shards[shardOf(h)]
 	var buf [1]uint64
-	k := s.key(w, h, &buf)
+	sh, k, h := s.locate(w, h, &buf)
 	if !s.fp && isZero(k) {
 		sh.zeroVal = v
 		return

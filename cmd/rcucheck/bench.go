@@ -271,9 +271,7 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 func benchExit(ctx context.Context, e *env, rep *benchReport, asJSON bool, err error) (int, error) {
 	rep.summarise()
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if werr := enc.Encode(rep); werr != nil {
+		if werr := writeJSON(e.stdout, []*benchReport{rep}, false); werr != nil {
 			return exitUsage, werr
 		}
 	} else {
@@ -546,9 +544,7 @@ func runScaling(ctx context.Context, e *env, self string, runs int, maxStates fl
 		}
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(points); err != nil {
+		if err := writeJSON(e.stdout, [][]scalingPoint{points}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {

@@ -70,11 +70,5 @@ func runImport(ctx context.Context, e *env, args []string) (int, error) {
 			fmt.Fprintf(e.stdout, "history written to %s\n", *out)
 		}
 	}
-	switch res.Verdict {
-	case traces.NotLinearizable:
-		return exitViolated, nil
-	case traces.Unknown:
-		return exitIncomplete, nil
-	}
-	return exitOK, nil
+	return verdictExit(res.Verdict), nil
 }

@@ -85,13 +85,19 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 	} else {
 		printLin(e.stdout, &rep)
 	}
-	switch rep.Verdict {
+	return verdictExit(rep.Verdict), nil
+}
+
+// verdictExit is lin's and import's exit code: 1 not linearizable, 3
+// unknown (a timeout or an interrupt), 0 linearizable.
+func verdictExit(v string) int {
+	switch v {
 	case traces.NotLinearizable:
-		return exitViolated, nil
+		return exitViolated
 	case traces.Unknown:
-		return exitIncomplete, nil
+		return exitIncomplete
 	}
-	return exitOK, nil
+	return exitOK
 }
 
 // readHistories reads a trace file, or imports an ftrace capture.
