@@ -246,6 +246,8 @@ func (d Policies) Summary() string { return d.DesignSummary }
 func (d Policies) Resources() Resources { return d.Uses }
 
 // Admit implements Design: true, or inflight(c) < L with LimitInflight.
+// The fast expander (fastExpander.admit) answers the same on packed words:
+// change both together.
 func (d Policies) Admit(v View, c int) bool {
 	return !d.LimitInflight || v.s.Inflight(c) < v.p.Limit
 }
@@ -253,7 +255,8 @@ func (d Policies) Admit(v View, c int) bool {
 // Miss implements Design: Plan.
 func (d Policies) Miss(View, int) MissPlan { return d.Plan }
 
-// HandOver implements Design: always (the spec's conditions only).
+// HandOver implements Design: always (the spec's conditions only). The
+// fast expander (fastExpander.handOver) relies on it.
 func (d Policies) HandOver(View, int) bool { return true }
 
 // Join implements Design.

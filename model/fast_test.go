@@ -50,75 +50,162 @@ var fastInstances = []Params{
 	{CPUs: 3, Bulk: 1, Cache: 0, Reserve: 0, Calls: 1, Limit: 1},
 }
 
+// hookDesign is a design that is not a Policies value, so that the fast
+// expander asks its hooks: its admission, miss plan and hand-over depend on
+// the state, and a batch handed over joins the running grace period.
+type hookDesign struct{ Policies }
+
+// Admit implements Design: below the limit, or while c is reading.
+func (d hookDesign) Admit(v View, c int) bool {
+	return v.Inflight(c) < v.Params().Limit || v.Readers().Has(c)
+}
+
+// Miss implements Design: a plan that depends on the grace period, the
+// pages c holds and the pool.
+func (d hookDesign) Miss(v View, c int) MissPlan {
+	switch {
+	case v.GPRunning():
+		return Plan(FallbackSync, SourceLockless, SourceAllocator)
+	case v.Held(c) < v.Params().Limit:
+		return Plan(FallbackHead, SourceAllocator, SourceReserve)
+	case v.Reserve() > 0:
+		return Plan(FallbackStuck, SourceReserve, SourceAllocator)
+	}
+	return Plan(FallbackHead)
+}
+
+// HandOver implements Design: with a queued head, a full page, or no grace
+// period running.
+func (d hookDesign) HandOver(v View, c int) bool {
+	u := v.CPU(c)
+	return u.Heads > 0 || int(u.Objs) >= v.Params().Bulk || !v.GPRunning()
+}
+
+// fastDesigns are designs beyond the built-in ones for the fast expander's
+// cross-check: the policies no built-in design has (reclaim cache first or
+// to the allocator, no refill worker, plans with repeated, unknown or
+// SourceNone entries) and a design answered by its hooks.
+func fastDesigns() []Design {
+	return []Design{
+		Policies{
+			DesignName:    "cache-first",
+			Uses:          Resources{Reserve: true},
+			Plan:          Plan(FallbackSync, SourceLockless, SourceLockless, SourceReserve),
+			ReclaimPolicy: ReclaimCacheFirst,
+			RefillPolicy:  RefillNever,
+			JoinPolicy:    JoinRunning,
+		},
+		Policies{
+			DesignName:    "to-allocator",
+			Uses:          Resources{Reserve: true, Limit: true},
+			LimitInflight: true,
+			Plan:          Plan(FallbackHead, SourceAllocator, SourceNone, SourceReserve),
+			ReclaimPolicy: ReclaimAllocator,
+			RefillPolicy:  RefillBackoff,
+		},
+		Policies{
+			DesignName:    "odd-plan",
+			Uses:          Resources{Reserve: true},
+			Plan:          Plan(Fallback(9), SourceReserve, Source(7), SourceAllocator),
+			ReclaimPolicy: ReclaimPolicy(9),
+			RefillPolicy:  RefillBackoff,
+		},
+		hookDesign{Policies{
+			DesignName:    "hooks",
+			Uses:          Resources{Reserve: true, Limit: true},
+			JoinPolicy:    JoinRunning,
+			ReclaimPolicy: ReclaimCacheFirst,
+			RefillPolicy:  RefillBackoff,
+		}},
+	}
+}
+
+// fastCacheInstance has a cache of two pages (refill(c) one, several
+// pages per CPU) and three objects in two pages.
+var fastCacheInstance = Params{CPUs: 1, Bulk: 2, Cache: 2, Reserve: 2, Calls: 3, Limit: 2}
+
 // TestFastExpanderMatchesStraightforward checks, on every reachable state of
 // small instances of every design, that the fast expander emits the same
 // actions and packed successors, in the same order, as the straightforward
-// path and as the reference expander, and that Evaluate agrees.
+// path and as the reference expander, and that Evaluate agrees. The
+// built-in designs run on fastInstances, the designs of fastDesigns on the
+// instances with one word of state, and all on fastCacheInstance.
 func TestFastExpanderMatchesStraightforward(t *testing.T) {
 	for _, d := range AllDesigns() {
-		for _, p := range fastInstances {
-			name := fmt.Sprintf("%s/N=%d,B=%d,C=%d,R=%d,K=%d,L=%d", d.Name(), p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Calls, p.Limit)
-			t.Run(name, func(t *testing.T) {
-				m, err := New(d, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cb := m.layout.cpuBits(); cb > 63 {
-					t.Fatalf("instance has %d bits per CPU: the fast expander does not apply", cb)
-				}
-				c := m.Checkable()
-				fast, ok := c.NewExpander().(*fastExpander)
-				if !ok {
-					t.Fatalf("NewExpander returned %T, want *fastExpander", c.NewExpander())
-				}
-				ref := newExpander(m)
-				words := c.StateWords()
-				init := make([]uint64, words)
-				c.Initial(init)
-				seen := map[string]bool{fmt.Sprint(init): true}
-				queue := [][]uint64{init}
-				inv1, inv2 := make([]bool, 2), make([]bool, 2)
-				goal1, goal2 := make([]bool, 1), make([]bool, 1)
-				met1, met2 := make([]int64, 3), make([]int64, 3)
-				transitions, stuck := 0, 0
-				for len(queue) > 0 {
-					s := queue[0]
-					queue = queue[1:]
-					want := straightSuccessors(m, s)
-					got := collect(fast, s)
-					if !slices.EqualFunc(got, want, func(a, b successor) bool {
-						return a.act == b.act && slices.Equal(a.next, b.next)
-					}) {
-						t.Fatalf("state %v (%s): fast successors\n%v\nwant\n%v", s, m.Unpack(s), got, want)
-					}
-					if r := collect(ref, s); !slices.EqualFunc(r, want, func(a, b successor) bool {
-						return a.act == b.act && slices.Equal(a.next, b.next)
-					}) {
-						t.Fatalf("state %v (%s): reference expander's successors differ from the straightforward path", s, m.Unpack(s))
-					}
-					fast.Evaluate(s, inv1, goal1, met1)
-					ref.Evaluate(s, inv2, goal2, met2)
-					if !slices.Equal(inv1, inv2) || !slices.Equal(goal1, goal2) || !slices.Equal(met1, met2) {
-						t.Fatalf("state %s: Evaluate %v %v %v, reference %v %v %v", m.Unpack(s), inv1, goal1, met1, inv2, goal2, met2)
-					}
-					if !inv1[0] {
-						stuck++
-					}
-					transitions += len(want)
-					for _, sc := range want {
-						if k := fmt.Sprint(sc.next); !seen[k] {
-							seen[k] = true
-							queue = append(queue, sc.next)
-						}
-					}
-				}
-				if len(seen) < 10 {
-					t.Fatalf("only %d reachable states: the instance exercises too little", len(seen))
-				}
-				t.Logf("%d states, %d transitions, %d stuck, %d words", len(seen), transitions, stuck, words)
-			})
+		for _, p := range append(fastInstances, fastCacheInstance) {
+			checkFastExpander(t, d, p)
 		}
 	}
+	for _, d := range fastDesigns() {
+		for _, p := range append(fastInstances[:3], fastCacheInstance) {
+			checkFastExpander(t, d, p)
+		}
+	}
+}
+
+// checkFastExpander runs TestFastExpanderMatchesStraightforward's check on
+// design d with parameters p.
+func checkFastExpander(t *testing.T, d Design, p Params) {
+	name := fmt.Sprintf("%s/N=%d,B=%d,C=%d,R=%d,K=%d,L=%d", d.Name(), p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Calls, p.Limit)
+	t.Run(name, func(t *testing.T) {
+		m, err := New(d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cb := m.layout.cpuBits(); cb > 63 {
+			t.Fatalf("instance has %d bits per CPU: the fast expander does not apply", cb)
+		}
+		c := m.Checkable()
+		fast, ok := c.NewExpander().(*fastExpander)
+		if !ok {
+			t.Fatalf("NewExpander returned %T, want *fastExpander", c.NewExpander())
+		}
+		ref := newExpander(m)
+		words := c.StateWords()
+		init := make([]uint64, words)
+		c.Initial(init)
+		seen := map[string]bool{fmt.Sprint(init): true}
+		queue := [][]uint64{init}
+		inv1, inv2 := make([]bool, 2), make([]bool, 2)
+		goal1, goal2 := make([]bool, 1), make([]bool, 1)
+		met1, met2 := make([]int64, 3), make([]int64, 3)
+		transitions, stuck := 0, 0
+		for len(queue) > 0 {
+			s := queue[0]
+			queue = queue[1:]
+			want := straightSuccessors(m, s)
+			got := collect(fast, s)
+			if !slices.EqualFunc(got, want, func(a, b successor) bool {
+				return a.act == b.act && slices.Equal(a.next, b.next)
+			}) {
+				t.Fatalf("state %v (%s): fast successors\n%v\nwant\n%v", s, m.Unpack(s), got, want)
+			}
+			if r := collect(ref, s); !slices.EqualFunc(r, want, func(a, b successor) bool {
+				return a.act == b.act && slices.Equal(a.next, b.next)
+			}) {
+				t.Fatalf("state %v (%s): reference expander's successors differ from the straightforward path", s, m.Unpack(s))
+			}
+			fast.Evaluate(s, inv1, goal1, met1)
+			ref.Evaluate(s, inv2, goal2, met2)
+			if !slices.Equal(inv1, inv2) || !slices.Equal(goal1, goal2) || !slices.Equal(met1, met2) {
+				t.Fatalf("state %s: Evaluate %v %v %v, reference %v %v %v", m.Unpack(s), inv1, goal1, met1, inv2, goal2, met2)
+			}
+			if !inv1[0] {
+				stuck++
+			}
+			transitions += len(want)
+			for _, sc := range want {
+				if k := fmt.Sprint(sc.next); !seen[k] {
+					seen[k] = true
+					queue = append(queue, sc.next)
+				}
+			}
+		}
+		if len(seen) < 10 {
+			t.Fatalf("only %d reachable states: the instance exercises too little", len(seen))
+		}
+		t.Logf("%d states, %d transitions, %d stuck, %d words", len(seen), transitions, stuck, words)
+	})
 }
 
 // TestFastExpanderWideFallback checks that NewExpander falls back to the

@@ -47,9 +47,7 @@ func (m *Model) Initial() *State {
 
 // freeCases appends the branches of free(c) in s. The first two cases
 // (room in the newest page, a cached page) are the spec's; past them the
-// design's MissPlan decides: each source in order (the allocator and the
-// lockless lists branch on success or failure, the reserve gives a page
-// whenever one is left), then the fallback.
+// design's MissPlan decides (see missBranches).
 func (m *Model) freeCases(s *State, c int, buf []Action) []Action {
 	u := &s.CPUs[c]
 	a := Action{Kind: KindFree, CPU: uint8(c)}
@@ -61,7 +59,33 @@ func (m *Model) freeCases(s *State, c int, buf []Action) []Action {
 		a.Free = FreeCache
 		return append(buf, a)
 	}
-	plan := m.design.Miss(View{s, &m.params}, c)
+	br := missBranches(m.design.Miss(View{s, &m.params}, c), s.Reserve > 0)
+	for _, a.Free = range br.list() {
+		buf = append(buf, a)
+	}
+	return buf
+}
+
+// branches is a short list of free branches, in order.
+type branches struct {
+	n  int
+	fc [MaxSources + 1]FreeCase
+}
+
+// add appends f; a list holds at most MaxSources+1 branches (the sources, then the fallback).
+func (b *branches) add(f FreeCase) { b.fc[b.n] = f; b.n++ }
+
+// list returns the branches in order.
+func (b *branches) list() []FreeCase { return b.fc[:b.n] }
+
+// missBranches returns the branches of a free that needs a page and has an
+// empty cache, under plan, reserveLeft being whether the pool has a page:
+// each source in order (the allocator and the lockless lists branch on
+// success or failure, the reserve gives a page whenever one is left), then
+// the fallback. It is shared by Enabled and the fast expander, which
+// computes it once per design for Policies.
+func missBranches(plan MissPlan, reserveLeft bool) branches {
+	var b branches
 	var seen [SourceLockless + 1]bool
 sources:
 	for _, src := range plan.Try {
@@ -76,29 +100,27 @@ sources:
 		case SourceNone:
 			break sources
 		case SourceAllocator:
-			a.Free = FreeAllocOK
-			buf = append(buf, a)
+			b.add(FreeAllocOK)
 		case SourceReserve:
-			if s.Reserve > 0 {
-				a.Free = FreeReserve
-				return append(buf, a)
+			if reserveLeft {
+				b.add(FreeReserve)
+				return b
 			}
 		case SourceLockless:
-			if s.Reserve > 0 {
-				a.Free = FreeLockless
-				buf = append(buf, a)
+			if reserveLeft {
+				b.add(FreeLockless)
 			}
 		}
 	}
 	switch plan.Else {
 	case FallbackHead:
-		a.Free = FreeHead
+		b.add(FreeHead)
 	case FallbackSync:
-		a.Free = FreeSync
+		b.add(FreeSync)
 	default:
-		a.Free = FreeStuck
+		b.add(FreeStuck)
 	}
-	return append(buf, a)
+	return b
 }
 
 // Enabled appends to buf every transition enabled in s, in a fixed order (the
@@ -269,28 +291,9 @@ func (m *Model) Apply(s *State, a Action) {
 		}
 	case KindReclaim:
 		u := &s.CPUs[c]
-		pages := u.Slot[a.Slot].Pages
-		toPool := func() {
-			take := min(pages, int32(p.Reserve)-s.Reserve)
-			s.Reserve += take
-			pages -= take
-		}
-		toCache := func() {
-			take := min(pages, int32(p.Cache)-u.Cache)
-			u.Cache += take
-			pages -= take
-		}
-		switch m.design.Reclaim() {
-		case ReclaimCache:
-			toCache()
-		case ReclaimReserveFirst:
-			toPool()
-			toCache()
-		case ReclaimCacheFirst:
-			toCache()
-			toPool()
-		}
-		// The pages left go back to the page allocator.
+		toPool, toCache := reclaimSplit(m.design.Reclaim(), u.Slot[a.Slot].Pages, int32(p.Reserve)-s.Reserve, int32(p.Cache)-u.Cache)
+		s.Reserve += toPool
+		u.Cache += toCache
 		u.Slot[a.Slot] = Slot{}
 	case KindWake:
 		s.CPUs[c].Blk = PhaseNone
@@ -304,6 +307,24 @@ func (m *Model) Apply(s *State, a Action) {
 	case KindShrink:
 		s.CPUs[c].Cache = 0
 	}
+}
+
+// reclaimSplit returns how many of a reclaimed batch's pages go to the
+// pool and to the cache under policy, given the room left in each; the
+// pages left go back to the page allocator. Apply and the fast expander
+// share it.
+func reclaimSplit(policy ReclaimPolicy, pages, poolRoom, cacheRoom int32) (toPool, toCache int32) {
+	switch policy {
+	case ReclaimCache:
+		toCache = min(pages, cacheRoom)
+	case ReclaimReserveFirst:
+		toPool = min(pages, poolRoom)
+		toCache = min(pages-toPool, cacheRoom)
+	case ReclaimCacheFirst:
+		toCache = min(pages, cacheRoom)
+		toPool = min(pages-toCache, poolRoom)
+	}
+	return toPool, toCache
 }
 
 // Step performs a on s if a is enabled in s, and reports an error otherwise.
