@@ -70,3 +70,24 @@ func TestBatchesKeepOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestPackLink: links keep position and ordinal when they fit, and say so
+// when they do not.
+func TestPackLink(t *testing.T) {
+	for _, c := range []struct {
+		pos  uint64
+		o    uint32
+		fits bool
+	}{
+		{0, 0, true}, {5, 30, true}, {5, 31, true}, {5, 32, false},
+		{1<<27 - 1, 30, true}, {1<<27 - 1, 31, false}, {1 << 27, 0, false}, {1 << 40, 3, false},
+	} {
+		v, ok := packLink(c.pos, c.o)
+		if ok != c.fits {
+			t.Fatalf("packLink(%d, %d) fits %v, want %v", c.pos, c.o, ok, c.fits)
+		}
+		if ok && (uint64(v>>ordBits) != c.pos || v&(1<<ordBits-1) != c.o) {
+			t.Fatalf("packLink(%d, %d) = %#x", c.pos, c.o, v)
+		}
+	}
+}

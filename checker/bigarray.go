@@ -1,20 +1,23 @@
 package checker
 
 // blockBits is log2 of the length of a block of a bigArray.
-const blockBits = 16
+const blockBits = 19
 
 // bigArray is an array grown in fixed blocks: growing never copies what is
 // stored, so it never holds twice its size, and distinct indices may be
-// written concurrently once reserved.
+// written concurrently once reserved. Blocks come from makeTable: large
+// ones live outside Go's heap until free is called.
 type bigArray[T any] struct {
 	blocks [][]T
+	maps   [][]byte
 	n      uint64 // length
 }
 
 // reserve makes room for n elements.
 func (a *bigArray[T]) reserve(n uint64) {
 	for uint64(len(a.blocks))<<blockBits < n {
-		a.blocks = append(a.blocks, make([]T, 1<<blockBits))
+		b, m := makeTable[T](1 << blockBits)
+		a.blocks, a.maps = append(a.blocks, b), append(a.maps, m)
 	}
 }
 
@@ -36,4 +39,12 @@ func (a *bigArray[T]) push(v T) {
 // bytes is the memory held, given the size of an element.
 func (a *bigArray[T]) bytes(elem uint64) uint64 {
 	return uint64(len(a.blocks)) << blockBits * elem
+}
+
+// free returns the blocks; the array is empty afterwards.
+func (a *bigArray[T]) free() {
+	for _, m := range a.maps {
+		freeTable(m)
+	}
+	a.blocks, a.maps, a.n = nil, nil, 0
 }

@@ -21,9 +21,23 @@ const (
 	batchStates = 128 * chunkStates
 )
 
-// ordOverflow marks an ordinal too large for a byte; the real one is kept in
-// a map.
-const ordOverflow = 255
+// A state's link names its parent, by its position in the level before, and
+// the ordinal of the transition that first reached it: position<<ordBits |
+// ordinal. A link that does not fit is linkBig, the pair being kept in a map.
+const (
+	ordBits = 5
+	linkBig = 1<<32 - 1
+)
+
+// packLink returns the link of parent position pos and ordinal o, and
+// whether it fits.
+func packLink(pos uint64, o uint32) (uint32, bool) {
+	v := pos<<ordBits | uint64(o)
+	if o >= 1<<ordBits || pos >= 1<<(32-ordBits) || v == linkBig {
+		return linkBig, false
+	}
+	return uint32(v), true
+}
 
 // explorer holds one run of Explore.
 //
@@ -45,15 +59,15 @@ type explorer struct {
 	workers []*worker
 	st      *store
 
-	n         uint64 // states stored
-	parent    bigArray[uint32]
-	ord       bigArray[uint8]
-	ordBig    map[uint64]uint32 // ordinals >= ordOverflow
-	levels    []uint64          // levels[d]: number of the first state at depth d
-	frontier  []uint64          // the states of the level being expanded, packed back to back
-	front     []uint64          // their orbit sizes (symmetry)
-	next      []uint64          // the states of the next level found so far
-	nextOrbit []uint64          // their orbit sizes
+	n         uint64               // states stored
+	link      bigArray[uint32]     // link of each state (packLink)
+	linkBig   map[uint64][2]uint64 // state: parent position, ordinal; for links that do not fit
+	levels    []uint64             // levels[d]: number of the first state at depth d
+	pool      blockPool
+	frontier  *level   // the states of the level being expanded
+	front     []uint64 // their orbit sizes (symmetry)
+	next      *level   // the states of the next level found so far
+	nextOrbit []uint64 // their orbit sizes
 	chunks    []*chunk
 	candIdx   []uint32 // indexed mode: state number of each candidate of the level
 
@@ -91,6 +105,7 @@ type worker struct {
 	exp     Expander
 	canon   Canonicalizer
 	scratch []uint64
+	state   []uint64 // the frontier state being expanded
 	inv     []bool
 	goal    []bool
 	metric  []int64
@@ -130,7 +145,7 @@ type chunk struct {
 	metricAt   []uint64
 	metricSeen bool
 	fullStates uint64
-	bigOrds    [][2]uint64
+	bigLinks   [][3]uint64 // state, parent position, ordinal
 }
 
 const candMark = 1 << 63
@@ -167,11 +182,16 @@ func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, 
 		deadAt:    -1,
 		keepEdges: len(m.Goals()) > 0 && !opt.SkipGoals,
 		symmetric: opt.Symmetry && symOK,
-		ordBig:    map[uint64]uint32{},
+		linkBig:   map[uint64][2]uint64{},
 		batchSize: max(batch, chunkStates),
 		start:     time.Now(),
 	}
 	e.st = newStore(words, opt.Fingerprint, e.keepEdges)
+	bits := 64 * words
+	if c, ok := m.(Compact); ok && c.StateBits() > 0 && c.StateBits() < bits {
+		bits = c.StateBits()
+	}
+	e.frontier, e.next = newLevel(&e.pool, words, bits), newLevel(&e.pool, words, bits)
 	for i := range e.invBad {
 		e.invBad[i] = -1
 	}
@@ -183,6 +203,7 @@ func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, 
 			e:       e,
 			exp:     m.NewExpander(),
 			scratch: make([]uint64, words),
+			state:   make([]uint64, words),
 			inv:     make([]bool, len(m.Invariants())),
 			goal:    make([]bool, len(m.Goals())),
 			metric:  make([]int64, len(m.Metrics())),
@@ -194,7 +215,19 @@ func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, 
 		e.workers = append(e.workers, w)
 	}
 	complete, reason := e.run()
+	defer e.free()
 	return e.result(complete, reason), nil
+}
+
+// free returns the memory of the tables mapped outside the heap.
+func (e *explorer) free() {
+	e.st.free()
+	e.link.free()
+	e.succ.free()
+	e.succStart.free()
+	e.frontier.reset()
+	e.next.reset()
+	e.pool.release()
 }
 
 // run explores; it returns whether the exploration finished and, if not, why.
@@ -211,10 +244,10 @@ func (e *explorer) run() (bool, string) {
 	h := hashState(init)
 	e.st.insert(init, h, 0)
 	e.n = 1
-	e.parent.push(0)
-	e.ord.push(0)
+	e.link.push(0)
 	e.levels = append(e.levels, 0)
-	e.frontier = append(e.frontier[:0], init...)
+	e.frontier.resize(1)
+	e.frontier.put(0, init)
 	e.front = append(e.front[:0], orbit)
 	for g := range e.goalBits {
 		e.goalBits[g] = make([]uint64, 1)
@@ -227,7 +260,7 @@ func (e *explorer) run() (bool, string) {
 	if stop := e.limitReached(); stop != "" {
 		return false, stop
 	}
-	for len(e.frontier) > 0 {
+	for e.frontier.n > 0 {
 		if stop := e.level(); stop != "" {
 			return false, stop
 		}
@@ -267,15 +300,18 @@ func (e *explorer) parallel(n int, task func(w *worker, i int)) {
 // level expands the frontier and makes the next level the frontier. It
 // returns why the run stops, or "".
 func (e *explorer) level() string {
-	size := uint64(len(e.frontier) / e.words)
+	size := e.frontier.n
 	base := e.levels[len(e.levels)-1]
 	levelStart := e.n
 	batchStates := e.batchSize
-	e.next, e.nextOrbit = e.next[:0], e.nextOrbit[:0]
+	e.nextOrbit = e.nextOrbit[:0]
 	var stop string
 	for lo := uint64(0); lo < size && stop == ""; lo += batchStates {
-		stop = e.batch(base, lo, min(lo+batchStates, size))
+		hi := min(lo+batchStates, size)
+		stop = e.batch(base, lo, hi)
+		e.frontier.releaseBelow(hi)
 	}
+	e.frontier.reset()
 	if e.n > levelStart {
 		e.levels = append(e.levels, levelStart)
 	}
@@ -342,9 +378,9 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 	}
 	if e.opt.MaxMemory > 0 {
 		// What storing every candidate as a new state would add: a key of
-		// the store at its largest load, a parent, an ordinal, a frontier
+		// the store at its largest load, a link, a frontier
 		// entry.
-		perState := uint64(e.st.kw*8+4)*1024/maxLoad + 5 + uint64(e.words)*8
+		perState := e.st.slotBytes()*1024/maxLoad + 4 + e.next.size
 		if e.memory()+cands*perState >= e.opt.MaxMemory {
 			return fmt.Sprintf("memory limit %d MiB reached", e.opt.MaxMemory>>20)
 		}
@@ -354,6 +390,15 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 	nw := len(e.workers)
 	e.parallel(nw, func(w *worker, part int) {
 		for _, c := range chunks {
+			// Read the slots first, loads independent of each other that
+			// the processor overlaps, then insert from the cache.
+			var sink uint64
+			for _, h := range c.ch {
+				if shardOf(h)%nw == part {
+					sink += e.st.touch(h)
+				}
+			}
+			w.sink += sink
 			for j, h := range c.ch {
 				if shardOf(h)%nw != part {
 					continue
@@ -397,17 +442,15 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 
 	// Phase 3: number, record and observe the new states.
 	first := e.n
-	e.parent.resize(first + keep)
-	e.ord.resize(first + keep)
+	e.link.resize(first + keep)
 	for g := range e.goalBits {
 		need := int((first + keep + 63) / 64)
 		for len(e.goalBits[g]) < need {
 			e.goalBits[g] = append(e.goalBits[g], 0)
 		}
 	}
-	off := uint64(len(e.next) / e.words)
-	e.next = append(e.next, make([]uint64, keep*uint64(e.words))...)
-	next := e.next[off*uint64(e.words):]
+	off := e.next.n
+	e.next.resize(off + keep)
 	var nextOrbit []uint64
 	if e.symmetric {
 		e.nextOrbit = append(e.nextOrbit, make([]uint64, keep)...)
@@ -432,13 +475,12 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 			}
 			idx := first + r
 			s := c.cw[j*e.words : (j+1)*e.words]
-			copy(next[r*uint64(e.words):], s)
-			e.parent.set(idx, uint32(base+c.lo+uint64(c.from[j])))
-			if o := c.cord[j]; o < ordOverflow {
-				e.ord.set(idx, uint8(o))
-			} else {
-				e.ord.set(idx, ordOverflow)
-				c.bigOrds = append(c.bigOrds, [2]uint64{idx, uint64(o)})
+			e.next.put(off+r, s)
+			pos := c.lo + uint64(c.from[j])
+			v, ok := packLink(pos, c.cord[j])
+			e.link.set(idx, v)
+			if !ok {
+				c.bigLinks = append(c.bigLinks, [3]uint64{idx, pos, uint64(c.cord[j])})
 			}
 			if e.symmetric {
 				nextOrbit[r] = c.orbit[j]
@@ -489,8 +531,8 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 			e.deadAt = int64(base + uint64(c.firstDead))
 		}
 		e.mergeObs(c)
-		for _, b := range c.bigOrds {
-			e.ordBig[b[0]] = uint32(b[1])
+		for _, b := range c.bigLinks {
+			e.linkBig[b[0]] = [2]uint64{b[1], b[2]}
 		}
 		e.fullStates += c.fullStates
 	}
@@ -537,7 +579,8 @@ func (w *worker) expand(c *chunk) {
 	for pos := c.lo; pos < c.hi; pos++ {
 		w.pos = pos
 		w.ordinal = 0
-		w.exp.Successors(e.frontier[pos*uint64(e.words):(pos+1)*uint64(e.words)], w.emit)
+		e.frontier.get(pos, w.state)
+		w.exp.Successors(w.state, w.emit)
 		d := uint64(w.ordinal)
 		c.transitions += d
 		if e.symmetric {
@@ -629,7 +672,7 @@ func (e *explorer) resetObs(c *chunk) {
 	}
 	c.metricSeen = false
 	c.fullStates = 0
-	c.bigOrds = c.bigOrds[:0]
+	c.bigLinks = c.bigLinks[:0]
 }
 
 // observe evaluates the new state idx into its chunk's findings.
@@ -678,8 +721,8 @@ func (e *explorer) mergeObs(c *chunk) {
 func (e *explorer) isGoal(g int, i uint64) bool { return e.goalBits[g][i/64]&(1<<(i%64)) != 0 }
 
 func (e *explorer) memory() uint64 {
-	b := e.st.bytes() + e.parent.bytes(4) + e.ord.bytes(1) +
-		uint64(cap(e.frontier)+cap(e.front)+cap(e.next)+cap(e.nextOrbit))*8 + uint64(cap(e.candIdx))*4
+	b := e.st.bytes() + e.link.bytes(4) +
+		e.pool.bytes() + uint64(cap(e.front)+cap(e.nextOrbit))*8 + uint64(cap(e.candIdx))*4
 	for _, c := range e.chunks {
 		b += uint64(cap(c.cw)+cap(c.ch)+cap(c.orbit)+cap(c.edge))*8 +
 			uint64(cap(c.from)+cap(c.cord)+cap(c.ref)+cap(c.deg))*4 + uint64(cap(c.isNew))

@@ -44,6 +44,14 @@ type Expander interface {
 	Evaluate(s []uint64, inv, goal []bool, metric []int64)
 }
 
+// Compact is implemented by models whose packed states use fewer bits than
+// their words hold. The checker then keeps the states of a level, which it
+// holds whole even with Options.Fingerprint, in (StateBits()+7)/8 bytes
+// each; every bit from StateBits on must be 0.
+type Compact interface {
+	StateBits() int
+}
+
 // Symmetric is implemented by models whose states come in orbits of
 // interchangeable components (such as the CPUs of the reference model).
 // When Options.Symmetry is set, Explore stores one representative per orbit.

@@ -3,6 +3,7 @@ package checker_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
 	"testing"
@@ -65,13 +66,14 @@ func TestWorkersIdenticalModel(t *testing.T) {
 }
 
 // TestFingerprintBound: the omission bound is reported in fingerprint mode
-// only, and grows with the state count.
+// only: n(n-1)/2 / 2^60 for the 60 bits of hash that tell states apart.
 func TestFingerprintBound(t *testing.T) {
 	g := randomGraph(rand.New(rand.NewSource(7)), 3000, 4)
 	exact := explore(t, g, checker.Options{})
 	fp := explore(t, g, checker.Options{Fingerprint: true})
 	n := float64(fp.States)
-	if exact.OmissionBound != 0 || fp.OmissionBound <= 0 || fp.OmissionBound > n*n/1e19 {
+	want := n * (n - 1) / 2 / math.Exp2(60)
+	if exact.OmissionBound != 0 || math.Abs(fp.OmissionBound-want) > want*1e-9 {
 		t.Fatalf("omission bounds: exact %g, fingerprint %g for %g states", exact.OmissionBound, fp.OmissionBound, n)
 	}
 }

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 )
 
@@ -30,7 +31,7 @@ func (e *explorer) result(complete bool, reason string) *Result {
 	}
 	if e.opt.Fingerprint {
 		n := float64(e.n)
-		r.OmissionBound = min(1, n*(n-1)/2/math.Exp2(64))
+		r.OmissionBound = min(1, n*(n-1)/2/math.Exp2(fpBits))
 	}
 	for i, name := range e.m.Invariants() {
 		p := PropertyResult{Name: name, Verdict: Unknown}
@@ -123,8 +124,11 @@ func (e *explorer) firstStranded(g int) int64 {
 // first concrete transition whose target has the stored representative.
 func (e *explorer) trace(idx uint64) *Trace {
 	var chain []uint64
-	for i := idx; i != 0; i = uint64(e.parent.at(i)) {
-		chain = append(chain, i)
+	var ords []uint32
+	for i := idx; i != 0; {
+		parent, o := e.parentOf(i)
+		chain, ords = append(chain, i), append(ords, o)
+		i = parent
 	}
 	w := e.workers[0]
 	obs := func(s []uint64) []int64 {
@@ -140,7 +144,7 @@ func (e *explorer) trace(idx uint64) *Trace {
 		w.canon.Canonicalize(rep)
 	}
 	for k := len(chain) - 1; k >= 0; k-- {
-		o := e.ordinal(chain[k])
+		o := ords[k]
 		// The representative's o-th successor, as the search stored it.
 		var want []uint64
 		var n uint32
@@ -182,12 +186,16 @@ func (e *explorer) trace(idx uint64) *Trace {
 	return t
 }
 
-// ordinal returns the number of the transition of its parent that first
-// reached state i.
-func (e *explorer) ordinal(i uint64) uint32 {
-	o := e.ord.at(i)
-	if o == ordOverflow {
-		return e.ordBig[i]
+// parentOf returns the parent of state i (not the initial state) and the
+// number of the transition of the parent that first reached i.
+func (e *explorer) parentOf(i uint64) (uint64, uint32) {
+	// levels[d] is the first state of depth d: i has depth d, its parent
+	// d-1.
+	d := sort.Search(len(e.levels), func(d int) bool { return e.levels[d] > i }) - 1
+	pos, o := uint64(e.link.at(i)>>ordBits), e.link.at(i)&(1<<ordBits-1)
+	if e.link.at(i) == linkBig {
+		b := e.linkBig[i]
+		pos, o = b[0], uint32(b[1])
 	}
-	return uint32(o)
+	return e.levels[d-1] + pos, o
 }

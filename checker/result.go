@@ -53,8 +53,9 @@ type Options struct {
 	// FullStates and FullTransitions give the full model's counts when the
 	// model reports orbit sizes.
 	Symmetry bool
-	// Fingerprint stores a 64-bit hash of each state instead of the whole
-	// state: 8 bytes a state whatever the model, at the price of a small
+	// Fingerprint stores a 60-bit hash of each state instead of the whole
+	// state (7 bytes a slot whatever the model; 4 more bits of the hash
+	// choose the slot's shard), at the price of a small
 	// probability (Result.OmissionBound) that two states share a hash and
 	// one of them is never explored. The default is exact.
 	Fingerprint bool
@@ -140,7 +141,7 @@ type Result struct {
 	Symmetry    bool // states are orbit representatives (Options.Symmetry on a Symmetric model)
 	Fingerprint bool // the visited set held hashes (Options.Fingerprint)
 	// OmissionBound, with Fingerprint, bounds the probability that a hash
-	// collision made the run miss a state: n(n-1)/2 / 2^64 for n states.
+	// collision made the run miss a state: n(n-1)/2 / 2^60 for n states.
 	// It is 0 in exact mode.
 	OmissionBound float64
 	// FullStates and FullTransitions are, with Symmetry, the counts of the

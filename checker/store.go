@@ -1,18 +1,30 @@
 package checker
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // shardBits is log2 of the number of shards of the visited set. A state goes
 // to the shard named by the top bits of its hash; during a level's insertion
 // phase each shard belongs to one worker, so no locks are needed, and a shard
 // grows on its own, so growing never doubles the whole table at once.
 const (
-	shardBits = 8
+	shardBits = 4
 	numShards = 1 << shardBits
 )
 
 // maxLoad is the fill ratio (in 1/1024) beyond which a shard grows by half.
 const maxLoad = 768
+
+// fpBytes is the size of a slot of the fingerprint store: the 56 bits of a
+// state's hash right below the shardBits that chose its shard, so that a
+// slot and its shard together keep fpBits (60) bits of the hash.
+const (
+	fpBytes = 7
+	fpMask  = 1<<(8*fpBytes) - 1
+	fpBits  = shardBits + 8*fpBytes // bits of the hash that tell states apart
+)
 
 // hashState mixes the words of a state into 64 bits. It is computed once per
 // generated state: the shard, the probe position and the fingerprint all
@@ -47,16 +59,19 @@ func isZero(a []uint64) bool {
 	return true
 }
 
-// shard is an open-addressing table with linear probing. A slot holds a key
-// of kw words: the whole state (exact mode; the all-zero state, which would
-// look like an empty slot, is kept aside) or its 64-bit hash (fingerprint
-// mode; a zero hash is stored as 1). With val, each slot also carries a
-// 32-bit value (the state's number).
+// shard is an open-addressing table with linear probing. In fingerprint
+// mode a slot holds fpBytes of the state's hash (a zero fingerprint, the
+// mark of an empty slot, is stored as 1); in exact mode it holds the kw
+// words of the state (the all-zero state, which would look like an empty
+// slot, is kept aside). With values, each slot also carries a 32-bit value
+// (the state's number).
 type shard struct {
-	keys    []uint64
+	fp      []byte   // fingerprint mode: size*fpBytes bytes and one of padding
+	keys    []uint64 // exact mode: size*kw words
 	val     []uint32
-	size    uint64 // slots
-	n       uint64 // keys stored (the zero key included)
+	maps    [3][]byte // the mappings of fp, keys and val (makeTable)
+	size    uint64    // slots
+	n       uint64    // keys stored (the zero key included)
 	zero    bool
 	zeroVal uint32
 }
@@ -64,7 +79,7 @@ type shard struct {
 // store is the visited set.
 type store struct {
 	words   int  // words of a state
-	kw      int  // words of a key
+	kw      int  // words of an exact key
 	fp      bool // keys are fingerprints
 	indexed bool // slots carry values
 	shards  [numShards]shard
@@ -72,68 +87,106 @@ type store struct {
 
 func newStore(words int, fingerprint, indexed bool) *store {
 	s := &store{words: words, kw: words, fp: fingerprint, indexed: indexed}
-	if fingerprint {
-		s.kw = 1
-	}
 	for i := range s.shards {
-		s.alloc(&s.shards[i], 64)
+		// Shards start at sizes spread over one growth step (64 to 94
+		// slots), so that they grow at different times: the load of the
+		// whole set then stays near its mean instead of every shard
+		// halving its load at once.
+		s.alloc(&s.shards[i], 64+uint64(i)*32/numShards)
 	}
 	return s
 }
 
+// alloc gives sh new, empty tables of at least size slots. A table large
+// enough to be mapped gets the slots that fill its last huge page.
 func (s *store) alloc(sh *shard, size uint64) {
+	slot := uint64(s.kw) * 8
+	if s.fp {
+		slot = fpBytes
+	}
+	if b := size*slot + 1; b >= hugeMin {
+		size = ((b+hugePageSize-1)&^(hugePageSize-1) - 1) / slot
+	}
 	sh.size = size
-	sh.keys = make([]uint64, size*uint64(s.kw))
-	if s.indexed {
-		sh.val = make([]uint32, size)
+	if s.fp {
+		sh.fp, sh.maps[0] = makeTable[byte](size*fpBytes + 1)
 	} else {
-		sh.val = nil
+		sh.keys, sh.maps[1] = makeTable[uint64](size * uint64(s.kw))
+	}
+	if s.indexed {
+		sh.val, sh.maps[2] = makeTable[uint32](size)
 	}
 }
 
-// home is the first slot probed for hash h in a shard of size slots.
+// release returns the tables of sh that makeTable mapped.
+func (sh *shard) release() {
+	for _, m := range sh.maps {
+		freeTable(m)
+	}
+	sh.fp, sh.keys, sh.val, sh.maps = nil, nil, nil, [3][]byte{}
+}
+
+// free returns the store's memory; the store must not be used afterwards.
+func (s *store) free() {
+	for i := range s.shards {
+		s.shards[i].release()
+	}
+}
+
+// home is the first slot probed for hash h in a shard of size slots: the
+// bits of h right below the shard's, scaled to the shard.
 func home(h, size uint64) uint64 {
 	hi, _ := bits.Mul64(h<<shardBits, size)
 	return hi
 }
 
-// key returns the key of state w with hash h; buf holds a fingerprint.
-func (s *store) key(w []uint64, h uint64, buf *[1]uint64) []uint64 {
-	if !s.fp {
-		return w
-	}
-	buf[0] = h
-	return buf[:]
+// fpHome is home for fingerprint k: the same top bits, taken from the
+// fingerprint alone so that a shard can grow without the states.
+func fpHome(k, size uint64) uint64 {
+	hi, _ := bits.Mul64(k<<(64-8*fpBytes), size)
+	return hi
 }
 
-// locate returns the shard, the key and the hash under which state w (hash
-// h) is kept; buf holds the key in fingerprint mode.
-func (s *store) locate(w []uint64, h uint64, buf *[1]uint64) (*shard, []uint64, uint64) {
-	if s.fp && h == 0 {
-		h = 1 // a fingerprint is never 0, the mark of an empty slot
+// fingerprint is the key of hash h in fingerprint mode: the fpBytes*8 bits
+// below the shard's.
+func fingerprint(h uint64) uint64 {
+	if k := h << shardBits >> (64 - 8*fpBytes); k != 0 {
+		return k
 	}
-	return &s.shards[shardOf(h)], s.key(w, h, buf), h
+	return 1
 }
 
-// find returns the slot of key k in sh, or the empty slot where it would go.
-func (s *store) find(sh *shard, k []uint64, h uint64) (slot uint64, found bool) {
-	kw := uint64(s.kw)
-	i := home(h, sh.size)
-	if kw == 1 {
-		x := k[0]
-		for {
-			y := sh.keys[i]
-			if y == x {
-				return i, true
-			}
-			if y == 0 {
-				return i, false
-			}
-			if i++; i == sh.size {
-				i = 0
-			}
+func (sh *shard) fpAt(i uint64) uint64 {
+	return binary.LittleEndian.Uint64(sh.fp[i*fpBytes:]) & fpMask
+}
+
+func (sh *shard) setFP(i, k uint64) {
+	p := sh.fp[i*fpBytes:]
+	binary.LittleEndian.PutUint64(p, binary.LittleEndian.Uint64(p)&^fpMask|k)
+}
+
+// findFP returns the slot of fingerprint k in sh, or the empty slot where it
+// would go.
+func (sh *shard) findFP(k uint64) (slot uint64, found bool) {
+	i := fpHome(k, sh.size)
+	for {
+		switch sh.fpAt(i) {
+		case k:
+			return i, true
+		case 0:
+			return i, false
+		}
+		if i++; i == sh.size {
+			i = 0
 		}
 	}
+}
+
+// findExact returns the slot of the nonzero state k (hash h) in sh, or the
+// empty slot where it would go.
+func (sh *shard) findExact(k []uint64, h uint64) (slot uint64, found bool) {
+	kw := uint64(len(k))
+	i := home(h, sh.size)
 	k0 := k[0]
 	for {
 		e := sh.keys[i*kw : i*kw+kw]
@@ -149,19 +202,32 @@ func (s *store) find(sh *shard, k []uint64, h uint64) (slot uint64, found bool) 
 	}
 }
 
+// find returns the shard of state w (hash h) and its slot there, or the
+// empty slot where it would go; zero reports the all-zero state of exact
+// mode, which has no slot.
+func (s *store) find(w []uint64, h uint64) (sh *shard, slot uint64, found, zero bool) {
+	sh = &s.shards[shardOf(h)]
+	if s.fp {
+		slot, found = sh.findFP(fingerprint(h))
+		return sh, slot, found, false
+	}
+	if isZero(w) {
+		return sh, 0, sh.zero, true
+	}
+	slot, found = sh.findExact(w, h)
+	return sh, slot, found, false
+}
+
 // lookup reports whether the state w (hash h) is stored and its value.
 // It only reads, so workers may call it concurrently while nobody inserts.
 func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
-	var buf [1]uint64
-	sh, k, h := s.locate(w, h, &buf)
-	if !s.fp && isZero(k) {
-		return sh.zeroVal, sh.zero
-	}
-	slot, ok := s.find(sh, k, h)
-	if !ok {
+	sh, slot, found, zero := s.find(w, h)
+	switch {
+	case !found:
 		return 0, false
-	}
-	if s.indexed {
+	case zero:
+		return sh.zeroVal, true
+	case s.indexed:
 		return sh.val[slot], true
 	}
 	return 0, true
@@ -171,30 +237,30 @@ func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
 // returns whether it was already there and, if so, its value. Only the owner
 // of the shard may call it.
 func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
-	var buf [1]uint64
-	sh, k, h := s.locate(w, h, &buf)
-	if !s.fp && isZero(k) {
-		if sh.zero {
-			return sh.zeroVal, true
-		}
-		sh.zero, sh.zeroVal = true, v
-		sh.n++
-		return 0, false
-	}
-	slot, ok := s.find(sh, k, h)
-	if ok {
-		if s.indexed {
-			return sh.val[slot], true
-		}
+	sh, slot, found, zero := s.find(w, h)
+	switch {
+	case found && zero:
+		return sh.zeroVal, true
+	case found && s.indexed:
+		return sh.val[slot], true
+	case found:
 		return 0, true
 	}
-	copy(sh.keys[slot*uint64(s.kw):], k)
+	sh.n++
+	switch {
+	case zero:
+		sh.zero, sh.zeroVal = true, v
+		return 0, false
+	case s.fp:
+		sh.setFP(slot, fingerprint(h))
+	default:
+		copy(sh.keys[slot*uint64(s.kw):], w)
+	}
 	if s.indexed {
 		sh.val[slot] = v
 	}
-	sh.n++
 	if sh.n*1024 > sh.size*maxLoad {
-		s.grow(sh, h)
+		s.grow(sh)
 	}
 	return 0, false
 }
@@ -202,46 +268,63 @@ func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
 // setValue changes the value of a stored state. Only the shard's owner may
 // call it.
 func (s *store) setValue(w []uint64, h uint64, v uint32) {
-	var buf [1]uint64
-	sh, k, h := s.locate(w, h, &buf)
-	if !s.fp && isZero(k) {
+	sh, slot, found, zero := s.find(w, h)
+	switch {
+	case zero:
 		sh.zeroVal = v
-		return
-	}
-	if slot, ok := s.find(sh, k, h); ok {
+	case found:
 		sh.val[slot] = v
 	}
 }
 
-// grow rebuilds sh with half as many slots again. The hash of a stored key
-// is needed to place it: a fingerprint is its own hash, a whole state is
-// hashed again.
-func (s *store) grow(sh *shard, _ uint64) {
+// grow rebuilds sh with half as many slots again. A fingerprint is placed
+// by itself; a whole state is hashed again.
+func (s *store) grow(sh *shard) {
 	old := *sh
 	s.alloc(sh, old.size+old.size/2)
 	kw := uint64(s.kw)
 	for i := uint64(0); i < old.size; i++ {
-		k := old.keys[i*kw : i*kw+kw]
-		if isZero(k) {
-			continue
+		var slot uint64
+		if s.fp {
+			k := old.fpAt(i)
+			if k == 0 {
+				continue
+			}
+			slot, _ = sh.findFP(k)
+			sh.setFP(slot, k)
+		} else {
+			k := old.keys[i*kw : i*kw+kw]
+			if isZero(k) {
+				continue
+			}
+			slot, _ = sh.findExact(k, hashState(k))
+			copy(sh.keys[slot*kw:], k)
 		}
-		h := k[0]
-		if !s.fp {
-			h = hashState(k)
-		}
-		slot, _ := s.find(sh, k, h)
-		copy(sh.keys[slot*kw:], k)
 		if s.indexed {
 			sh.val[slot] = old.val[i]
 		}
 	}
+	old.release()
 }
 
 // bytes is the memory the store holds.
 func (s *store) bytes() uint64 {
 	var b uint64
 	for i := range s.shards {
-		b += uint64(cap(s.shards[i].keys))*8 + uint64(cap(s.shards[i].val))*4
+		sh := &s.shards[i]
+		b += uint64(cap(sh.fp)) + uint64(cap(sh.keys))*8 + uint64(cap(sh.val))*4
+	}
+	return b
+}
+
+// slotBytes is the size of a slot, value included.
+func (s *store) slotBytes() uint64 {
+	b := uint64(s.kw * 8)
+	if s.fp {
+		b = fpBytes
+	}
+	if s.indexed {
+		b += 4
 	}
 	return b
 }
@@ -249,9 +332,9 @@ func (s *store) bytes() uint64 {
 // touch reads the first slot probed for hash h, so that a lookup soon after
 // finds it in the cache.
 func (s *store) touch(h uint64) uint64 {
-	if s.fp && h == 0 {
-		h = 1
-	}
 	sh := &s.shards[shardOf(h)]
+	if s.fp {
+		return uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes])
+	}
 	return sh.keys[home(h, sh.size)*uint64(s.kw)]
 }

@@ -14,7 +14,10 @@ const (
 
 // The model as the checker sees it. The order of these lists is the order of
 // Evaluate's outputs.
-var _ checker.Model = Checkable{}
+var (
+	_ checker.Model   = Checkable{}
+	_ checker.Compact = Checkable{}
+)
 
 // Checkable is a Model as the checker explores it: states packed into
 // machine words, transitions as action codes.
@@ -28,6 +31,10 @@ func (c Checkable) Model() *Model { return c.m }
 
 // StateWords implements checker.Model.
 func (c Checkable) StateWords() int { return c.m.layout.words }
+
+// StateBits implements checker.Compact: the bits of a packed state, all
+// those of the words beyond being 0.
+func (c Checkable) StateBits() int { return int(c.m.layout.total) }
 
 // Initial implements checker.Model: it packs the initial state into dst.
 func (c Checkable) Initial(dst []uint64) { c.m.layout.pack(c.m.Initial(), dst) }

@@ -80,7 +80,7 @@ func (f *limitFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines exploring (0: one per core); the figures are the same for every value")
 	fs.BoolVar(&f.symmetry, "symmetry", false, "store one state per orbit of CPU permutations (same verdicts and maxima, fewer states)")
-	fs.BoolVar(&f.fprint, "fingerprint", false, "store 64-bit hashes of states instead of states (8 bytes each; the omission probability is bounded by n^2/2^65)")
+	fs.BoolVar(&f.fprint, "fingerprint", false, "store 60-bit hashes of states instead of states (7 bytes a slot; the omission probability is bounded by n^2/2^61)")
 }
 
 func (f *limitFlags) options(stderr io.Writer, label string) checker.Options {

@@ -1,0 +1,44 @@
+package checker
+
+import "unsafe"
+
+// hugeMin is the size from which a table is mapped from the operating system
+// rather than taken from Go's heap (see makeTable).
+const hugeMin = 2 << 20
+
+// hugePageSize is the size of a transparent huge page on x86-64 and arm64.
+const hugePageSize = 2 << 20
+
+// makeTable returns a zeroed slice of n elements of a pointer-free type, and
+// the mapping that holds it, or nil when it comes from the heap. Large tables
+// are mapped outside Go's heap, with transparent huge pages where the system
+// offers them: a visited set is probed at random, and with 4 KiB pages
+// almost every probe of a table of hundreds of megabytes also misses the
+// TLB. Outside the heap, the tables also cost the garbage collector nothing
+// and are returned to the system as soon as freeTable is called, not at the
+// next collection.
+func makeTable[T any](n uint64) ([]T, []byte) {
+	var zero T
+	size := n * uint64(unsafe.Sizeof(zero))
+	if size < hugeMin {
+		return make([]T, n), nil
+	}
+	m, b := mapBytes(size)
+	if m == nil {
+		return make([]T, n), nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n), m
+}
+
+// freeTable returns the mapping of a table made by makeTable (nothing for a
+// table from the heap). No slice of the table may be used afterwards.
+func freeTable(mapping []byte) {
+	if mapping != nil {
+		unmapBytes(mapping)
+	}
+}
+
+// aligned reports whether b starts on a huge-page boundary.
+func aligned(b []byte) bool {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%hugePageSize == 0
+}
