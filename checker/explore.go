@@ -113,7 +113,11 @@ type worker struct {
 	pos     uint64 // frontier position of the state being expanded
 	ordinal uint32
 	emit    func(Action, []uint64)
-	sink    uint64 // keeps filter's loads from being optimised away
+	sink    uint64   // keeps filter's loads from being optimised away
+	local   []int32  // dedupe's table
+	mine    []int32  // the candidates of a chunk in the worker's shards
+	first   []int32  // dedupe's result
+	edges   []uint64 // filter's edge of each successor
 }
 
 // chunk is a run of frontier states and what expanding them produced.
@@ -392,17 +396,17 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		for _, c := range chunks {
 			// Read the slots first, loads independent of each other that
 			// the processor overlaps, then insert from the cache.
-			var sink uint64
-			for _, h := range c.ch {
+			mine := w.mine[:0]
+			for j, h := range c.ch {
 				if shardOf(h)%nw == part {
-					sink += e.st.touch(h)
+					mine = append(mine, int32(j))
 				}
 			}
-			w.sink += sink
-			for j, h := range c.ch {
-				if shardOf(h)%nw != part {
-					continue
-				}
+			w.mine = mine
+			w.sink += e.st.touch(c.ch, mine)
+			for _, j32 := range mine {
+				j := int(j32)
+				h := c.ch[j]
 				id := c.candBase + uint32(j)
 				v, found := e.st.insert(c.cw[j*e.words:(j+1)*e.words], h, id)
 				c.isNew[j] = !found
@@ -628,37 +632,86 @@ func (w *worker) add(_ Action, next []uint64) {
 // overlaps their cache misses, then looked up for real.
 func (w *worker) filter(c *chunk) {
 	e := w.e
-	var sink uint64
-	for _, h := range c.ch {
-		sink += e.st.touch(h)
-	}
-	w.sink += sink
 	words := e.words
+	n := len(c.ch)
+	first := w.dedupe(c)
+	// Read the slots first, loads independent of each other that the
+	// processor overlaps; then look them up from the cache. The loop has
+	// no branch: a mispredicted one would cancel the loads issued after
+	// it, and the duplicates' slots are in the cache anyway.
+	w.sink += e.st.touch(c.ch, nil)
+	if cap(w.edges) < n {
+		w.edges = make([]uint64, n)
+	}
+	edges := w.edges[:n]
 	kept := 0
 	for j, h := range c.ch {
-		s := c.cw[j*words : (j+1)*words]
-		if v, ok := e.st.lookup(s, h); ok {
-			if e.keepEdges {
-				c.edge = append(c.edge, uint64(v))
+		if k := first[j]; k >= 0 {
+			edges[j] = edges[k]
+		} else if v, ok := e.st.lookup(c.cw[j*words:(j+1)*words], h); ok {
+			edges[j] = uint64(v)
+		} else {
+			edges[j] = candMark | uint64(kept)
+			if kept != j {
+				copy(c.cw[kept*words:], c.cw[j*words:(j+1)*words])
+				c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
+				if w.canon != nil {
+					c.orbit[kept] = c.orbit[j]
+				}
 			}
-			continue
+			kept++
 		}
-		if e.keepEdges {
-			c.edge = append(c.edge, candMark|uint64(kept))
-		}
-		if kept != j {
-			copy(c.cw[kept*words:], s)
-			c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
-			if w.canon != nil {
-				c.orbit[kept] = c.orbit[j]
-			}
-		}
-		kept++
+	}
+	if e.keepEdges {
+		c.edge = append(c.edge, edges...)
 	}
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
 	if w.canon != nil {
 		c.orbit = c.orbit[:kept]
 	}
+}
+
+// dedupe finds the successors of a chunk equal to an earlier one of the same
+// chunk: first[j] is the position of the first successor equal to j, or -1
+// when j is the first. States close in the breadth-first order share many
+// successors (the two orders of two independent transitions), and looking
+// each up once spares the visited set, whose probes miss the cache, a large
+// part of its work. A small table of positions, reused from chunk to chunk,
+// finds them.
+func (w *worker) dedupe(c *chunk) []int32 {
+	words, fp := w.e.words, w.e.st.fp
+	n := len(c.ch)
+	size := 64
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(w.local) < size {
+		w.local = make([]int32, size)
+	}
+	local := w.local[:size]
+	clear(local)
+	if cap(w.first) < n {
+		w.first = make([]int32, n)
+	}
+	first := w.first[:n]
+	mask := uint64(size - 1)
+	for j, h := range c.ch {
+		first[j] = -1
+		for i := h & mask; ; i = (i + 1) & mask {
+			f := local[i]
+			if f == 0 {
+				local[i] = int32(j + 1)
+				break
+			}
+			// Equal hashes are the same state for the fingerprint
+			// store, which keeps only hash bits.
+			if k := int(f - 1); c.ch[k] == h && (fp || equalWords(c.cw[k*words:(k+1)*words], c.cw[j*words:(j+1)*words])) {
+				first[j] = int32(k)
+				break
+			}
+		}
+	}
+	return first
 }
 
 func (e *explorer) resetObs(c *chunk) {

@@ -329,12 +329,35 @@ func (s *store) slotBytes() uint64 {
 	return b
 }
 
-// touch reads the first slot probed for hash h, so that a lookup soon after
-// finds it in the cache.
-func (s *store) touch(h uint64) uint64 {
-	sh := &s.shards[shardOf(h)]
-	if s.fp {
-		return uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes])
+// touch reads the first slot probed for each hash of hs (or, with idx, for
+// hs[i] for each i of idx), so that lookups soon after find them in the
+// cache. The loops have no branch and no call: the processor then keeps
+// many of these loads, which miss the cache, in flight at once.
+func (s *store) touch(hs []uint64, idx []int32) uint64 {
+	var sink uint64
+	switch {
+	case s.fp && idx == nil:
+		for _, h := range hs {
+			sh := &s.shards[shardOf(h)]
+			sink += binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
+		}
+	case s.fp:
+		for _, i := range idx {
+			h := hs[i]
+			sh := &s.shards[shardOf(h)]
+			sink += binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
+		}
+	case idx == nil:
+		for _, h := range hs {
+			sh := &s.shards[shardOf(h)]
+			sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
+		}
+	default:
+		for _, i := range idx {
+			h := hs[i]
+			sh := &s.shards[shardOf(h)]
+			sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
+		}
 	}
-	return sh.keys[home(h, sh.size)*uint64(s.kw)]
+	return sink
 }
