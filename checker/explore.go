@@ -59,17 +59,19 @@ type explorer struct {
 	workers []*worker
 	st      *store
 
-	n         uint64               // states stored
-	link      bigArray[uint32]     // link of each state (packLink)
-	linkBig   map[uint64][2]uint64 // state: parent position, ordinal; for links that do not fit
-	levels    []uint64             // levels[d]: number of the first state at depth d
-	pool      blockPool
-	frontier  *level   // the states of the level being expanded
-	front     []uint64 // their orbit sizes (symmetry)
-	next      *level   // the states of the next level found so far
-	nextOrbit []uint64 // their orbit sizes
-	chunks    []*chunk
-	candIdx   []uint32 // indexed mode: state number of each candidate of the level
+	n       uint64               // states stored
+	link    bigArray[uint32]     // link of each state (packLink)
+	linkBig map[uint64][2]uint64 // state: parent position, ordinal; for links that do not fit
+	levels  []uint64             // levels[d]: number of the first state at depth d
+	pool    blockPool
+	// lastCounts[s]: the candidates of the last batch in shard s.
+	lastCounts [numShards]uint64
+	frontier   *level   // the states of the level being expanded
+	front      []uint64 // their orbit sizes (symmetry)
+	next       *level   // the states of the next level found so far
+	nextOrbit  []uint64 // their orbit sizes
+	chunks     []*chunk
+	candIdx    []uint32 // indexed mode: state number of each candidate of the level
 
 	invBad    []int64 // -1: none
 	metricMax []int64
@@ -115,7 +117,6 @@ type worker struct {
 	emit    func(Action, []uint64)
 	sink    uint64   // keeps filter's loads from being optimised away
 	local   []int32  // dedupe's table
-	mine    []int32  // the candidates of a chunk in the worker's shards
 	first   []int32  // dedupe's result
 	edges   []uint64 // filter's edge of each successor
 }
@@ -130,7 +131,9 @@ type chunk struct {
 	cord  []uint32 // successor ordinal
 	orbit []uint64 // orbit size (symmetry)
 	isNew []bool   // the first candidate equal to its state in the level
-	ref   []uint32 // indexed mode: level-wide number of that first candidate
+	// byShard[s]: the candidates in shard s of the visited set, in order.
+	byShard [numShards][]int32
+	ref     []uint32 // indexed mode: level-wide number of that first candidate
 
 	deg  []uint32 // indexed mode: successors of each expanded state
 	edge []uint64 // indexed mode: a state number, or candMark|candidate
@@ -344,20 +347,41 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		c.hi = min(c.lo+chunkStates, hi)
 	}
 
-	// Phase 1: expand, keeping the successors not stored yet.
+	// Phase 1: expand, keeping the successors not stored yet. Meanwhile,
+	// the shards that the batch is likely to make grow (those the last
+	// batch's candidates would) are rebuilt larger: the tasks that rebuild
+	// them come first, and the other workers expand chunks in the
+	// meantime, instead of waiting while phase 2 grows them. The rebuilds
+	// only read the shards, which phase 1 only reads too.
+	var grows []int
+	for sh, n := range e.lastCounts {
+		if e.st.mustGrow(sh, n) {
+			grows = append(grows, sh)
+		}
+	}
+	rebuilt := make([]shard, len(grows))
 	e.pending.Store(0)
 	e.notePeak()
 	done := make(chan struct{})
 	go func() {
-		e.parallel(nc, func(w *worker, i int) {
-			if !e.stop.Load() {
-				w.expand(chunks[i])
+		e.parallel(len(grows)+nc, func(w *worker, i int) {
+			switch {
+			case i < len(grows):
+				rebuilt[i] = e.st.rebuilt(&e.st.shards[grows[i]])
+			case !e.stop.Load():
+				w.expand(chunks[i-len(grows)])
 			}
 		})
 		close(done)
 	}()
-	if stop := e.watch(done); stop != "" {
-		return stop
+	watched := e.watch(done)
+	for i, sh := range grows {
+		old := e.st.shards[sh]
+		e.st.shards[sh] = rebuilt[i]
+		old.release()
+	}
+	if watched != "" {
+		return watched
 	}
 	e.notePeak()
 
@@ -390,21 +414,38 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		}
 	}
 
-	// Phase 2: insert, each worker into its own shards, in level order.
-	nw := len(e.workers)
-	e.parallel(nw, func(w *worker, part int) {
+	// Phase 2: insert, shard by shard, each in level order. A shard that
+	// the batch will make grow grows first, and is taken first: growing
+	// is the longest task, and the other workers insert into the other
+	// shards meanwhile.
+	var counts [numShards]uint64
+	for _, c := range chunks {
+		for sh := range counts {
+			counts[sh] += uint64(len(c.byShard[sh]))
+		}
+	}
+	e.lastCounts = counts
+	order := make([]int, 0, numShards)
+	for sh := range counts {
+		if e.st.mustGrow(sh, counts[sh]) {
+			order = append(order, sh)
+		}
+	}
+	for sh := range counts {
+		if !e.st.mustGrow(sh, counts[sh]) {
+			order = append(order, sh)
+		}
+	}
+	e.parallel(numShards, func(w *worker, i int) {
+		sh := order[i]
+		e.st.reserve(sh, counts[sh])
+		// Read the slots first, loads independent of each other that the
+		// processor overlaps, then insert from the cache.
 		for _, c := range chunks {
-			// Read the slots first, loads independent of each other that
-			// the processor overlaps, then insert from the cache.
-			mine := w.mine[:0]
-			for j, h := range c.ch {
-				if shardOf(h)%nw == part {
-					mine = append(mine, int32(j))
-				}
-			}
-			w.mine = mine
-			w.sink += e.st.touch(c.ch, mine)
-			for _, j32 := range mine {
+			w.sink += e.st.touchSome(c.ch, c.byShard[sh])
+		}
+		for _, c := range chunks {
+			for _, j32 := range c.byShard[sh] {
 				j := int(j32)
 				h := c.ch[j]
 				id := c.candBase + uint32(j)
@@ -501,11 +542,11 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 
 	// The transition graph, in state order.
 	if e.keepEdges && stop == "" {
-		e.parallel(nw, func(w *worker, part int) {
+		e.parallel(numShards, func(w *worker, sh int) {
 			for _, c := range chunks {
-				for j, h := range c.ch {
-					if c.isNew[j] && shardOf(h)%nw == part {
-						e.st.setValue(c.cw[j*e.words:(j+1)*e.words], h, e.candIdx[c.candBase+uint32(j)])
+				for _, j32 := range c.byShard[sh] {
+					if j := int(j32); c.isNew[j] {
+						e.st.setValue(c.cw[j*e.words:(j+1)*e.words], c.ch[j], e.candIdx[c.candBase+uint32(j)])
 					}
 				}
 			}
@@ -639,7 +680,7 @@ func (w *worker) filter(c *chunk) {
 	// processor overlaps; then look them up from the cache. The loop has
 	// no branch: a mispredicted one would cancel the loads issued after
 	// it, and the duplicates' slots are in the cache anyway.
-	w.sink += e.st.touch(c.ch, nil)
+	w.sink += e.st.touch(c.ch)
 	if cap(w.edges) < n {
 		w.edges = make([]uint64, n)
 	}
@@ -668,6 +709,13 @@ func (w *worker) filter(c *chunk) {
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
 	if w.canon != nil {
 		c.orbit = c.orbit[:kept]
+	}
+	for sh := range c.byShard {
+		c.byShard[sh] = c.byShard[sh][:0]
+	}
+	for j, h := range c.ch {
+		sh := shardOf(h)
+		c.byShard[sh] = append(c.byShard[sh], int32(j))
 	}
 }
 

@@ -97,16 +97,10 @@ func newStore(words int, fingerprint, indexed bool) *store {
 	return s
 }
 
-// alloc gives sh new, empty tables of at least size slots. A table large
-// enough to be mapped gets the slots that fill its last huge page.
+// alloc gives sh new, empty tables of size slots. (Sizes are not rounded
+// to whole huge pages: that would bring the shards to equal sizes, and they
+// would all grow at once.)
 func (s *store) alloc(sh *shard, size uint64) {
-	slot := uint64(s.kw) * 8
-	if s.fp {
-		slot = fpBytes
-	}
-	if b := size*slot + 1; b >= hugeMin {
-		size = ((b+hugePageSize-1)&^(hugePageSize-1) - 1) / slot
-	}
 	sh.size = size
 	if s.fp {
 		sh.fp, sh.maps[0] = makeTable[byte](size*fpBytes + 1)
@@ -265,6 +259,21 @@ func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
 	return 0, false
 }
 
+// mustGrow reports whether shard i would grow if n more states were stored
+// in it.
+func (s *store) mustGrow(i int, n uint64) bool {
+	sh := &s.shards[i]
+	return (sh.n+n)*1024 > sh.size*maxLoad
+}
+
+// reserve grows shard i until n more states fit in it without growing.
+// Only the shard's owner may call it.
+func (s *store) reserve(i int, n uint64) {
+	for s.mustGrow(i, n) {
+		s.grow(&s.shards[i])
+	}
+}
+
 // setValue changes the value of a stored state. Only the shard's owner may
 // call it.
 func (s *store) setValue(w []uint64, h uint64, v uint32) {
@@ -277,34 +286,42 @@ func (s *store) setValue(w []uint64, h uint64, v uint32) {
 	}
 }
 
-// grow rebuilds sh with half as many slots again. A fingerprint is placed
-// by itself; a whole state is hashed again.
+// grow rebuilds sh with half as many slots again.
 func (s *store) grow(sh *shard) {
 	old := *sh
-	s.alloc(sh, old.size+old.size/2)
+	*sh = s.rebuilt(&old)
+	old.release()
+}
+
+// rebuilt returns a copy of sh with half as many slots again. It only reads
+// sh, so lookups may run meanwhile. A fingerprint is placed by itself; a
+// whole state is hashed again.
+func (s *store) rebuilt(sh *shard) shard {
+	nsh := shard{n: sh.n, zero: sh.zero, zeroVal: sh.zeroVal}
+	s.alloc(&nsh, sh.size+sh.size/2)
 	kw := uint64(s.kw)
-	for i := uint64(0); i < old.size; i++ {
+	for i := uint64(0); i < sh.size; i++ {
 		var slot uint64
 		if s.fp {
-			k := old.fpAt(i)
+			k := sh.fpAt(i)
 			if k == 0 {
 				continue
 			}
-			slot, _ = sh.findFP(k)
-			sh.setFP(slot, k)
+			slot, _ = nsh.findFP(k)
+			nsh.setFP(slot, k)
 		} else {
-			k := old.keys[i*kw : i*kw+kw]
+			k := sh.keys[i*kw : i*kw+kw]
 			if isZero(k) {
 				continue
 			}
-			slot, _ = sh.findExact(k, hashState(k))
-			copy(sh.keys[slot*kw:], k)
+			slot, _ = nsh.findExact(k, hashState(k))
+			copy(nsh.keys[slot*kw:], k)
 		}
 		if s.indexed {
-			sh.val[slot] = old.val[i]
+			nsh.val[slot] = sh.val[i]
 		}
 	}
-	old.release()
+	return nsh
 }
 
 // bytes is the memory the store holds.
@@ -329,35 +346,41 @@ func (s *store) slotBytes() uint64 {
 	return b
 }
 
-// touch reads the first slot probed for each hash of hs (or, with idx, for
-// hs[i] for each i of idx), so that lookups soon after find them in the
-// cache. The loops have no branch and no call: the processor then keeps
-// many of these loads, which miss the cache, in flight at once.
-func (s *store) touch(hs []uint64, idx []int32) uint64 {
+// touch reads the first slot probed for each hash of hs, so that lookups
+// soon after find them in the cache. The loops have no branch and no call:
+// the processor then keeps many of these loads, which miss the cache, in
+// flight at once.
+func (s *store) touch(hs []uint64) uint64 {
 	var sink uint64
-	switch {
-	case s.fp && idx == nil:
+	if s.fp {
 		for _, h := range hs {
 			sh := &s.shards[shardOf(h)]
 			sink += binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
 		}
-	case s.fp:
+		return sink
+	}
+	for _, h := range hs {
+		sh := &s.shards[shardOf(h)]
+		sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
+	}
+	return sink
+}
+
+// touchSome is touch for the hashes hs[i], i in idx.
+func (s *store) touchSome(hs []uint64, idx []int32) uint64 {
+	var sink uint64
+	if s.fp {
 		for _, i := range idx {
 			h := hs[i]
 			sh := &s.shards[shardOf(h)]
 			sink += binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
 		}
-	case idx == nil:
-		for _, h := range hs {
-			sh := &s.shards[shardOf(h)]
-			sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
-		}
-	default:
-		for _, i := range idx {
-			h := hs[i]
-			sh := &s.shards[shardOf(h)]
-			sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
-		}
+		return sink
+	}
+	for _, i := range idx {
+		h := hs[i]
+		sh := &s.shards[shardOf(h)]
+		sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
 	}
 	return sink
 }
