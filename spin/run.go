@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -280,9 +279,7 @@ func (b *Build) Run(ctx context.Context, args []string) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Stats: st, Wall: wall, Args: args, RawOutput: string(out)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.PeakRSS = uint64(ru.Maxrss) * 1024
-	}
+	r.PeakRSS = PeakRSS(cmd.ProcessState)
 	return r, nil
 }
 

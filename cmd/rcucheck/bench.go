@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -317,10 +316,7 @@ func benchChild(ctx context.Context, self string, args []string) (benchSample, e
 	if !r.Complete {
 		return benchSample{}, fmt.Errorf("rcucheck %s did not finish", strings.Join(args, " "))
 	}
-	var rss uint64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = uint64(ru.Maxrss) * 1024
-	}
+	rss := spin.PeakRSS(cmd.ProcessState)
 	// The wall time of the whole process, as for SPIN's pan.
 	return sample(r.States, r.Transitions, r.Depth, wall.Seconds(), rss, r.OmissionBound), nil
 }
