@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,10 +116,9 @@ type worker struct {
 	pos     uint64 // frontier position of the state being expanded
 	ordinal uint32
 	emit    func(Action, []uint64)
-	sink    uint64   // keeps filter's loads from being optimised away
-	local   []int32  // dedupe's table
-	first   []int32  // dedupe's result
-	edges   []uint64 // filter's edge of each successor
+	sink    uint64  // keeps filter's loads from being optimised away
+	local   []int32 // dedupe's table
+	first   []int32 // dedupe's result
 }
 
 // chunk is a run of frontier states and what expanding them produced.
@@ -425,17 +425,13 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		}
 	}
 	e.lastCounts = counts
-	order := make([]int, 0, numShards)
-	for sh := range counts {
-		if e.st.mustGrow(sh, counts[sh]) {
-			order = append(order, sh)
-		}
+	order := make([]int, numShards)
+	for sh := range order {
+		order[sh] = sh
 	}
-	for sh := range counts {
-		if !e.st.mustGrow(sh, counts[sh]) {
-			order = append(order, sh)
-		}
-	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return b2i(e.st.mustGrow(b, counts[b])) - b2i(e.st.mustGrow(a, counts[a]))
+	})
 	e.parallel(numShards, func(w *worker, i int) {
 		sh := order[i]
 		e.st.reserve(sh, counts[sh])
@@ -674,25 +670,25 @@ func (w *worker) add(_ Action, next []uint64) {
 func (w *worker) filter(c *chunk) {
 	e := w.e
 	words := e.words
-	n := len(c.ch)
 	first := w.dedupe(c)
 	// Read the slots first, loads independent of each other that the
 	// processor overlaps; then look them up from the cache. The loop has
 	// no branch: a mispredicted one would cancel the loads issued after
 	// it, and the duplicates' slots are in the cache anyway.
 	w.sink += e.st.touch(c.ch)
-	if cap(w.edges) < n {
-		w.edges = make([]uint64, n)
-	}
-	edges := w.edges[:n]
+	// c.edge is empty here: the edge of successor j goes at c.edge[j].
 	kept := 0
 	for j, h := range c.ch {
+		var edge uint64
 		if k := first[j]; k >= 0 {
-			edges[j] = edges[k]
+			if !e.keepEdges {
+				continue
+			}
+			edge = c.edge[k]
 		} else if v, ok := e.st.lookup(c.cw[j*words:(j+1)*words], h); ok {
-			edges[j] = uint64(v)
+			edge = uint64(v)
 		} else {
-			edges[j] = candMark | uint64(kept)
+			edge = candMark | uint64(kept)
 			if kept != j {
 				copy(c.cw[kept*words:], c.cw[j*words:(j+1)*words])
 				c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
@@ -702,9 +698,9 @@ func (w *worker) filter(c *chunk) {
 			}
 			kept++
 		}
-	}
-	if e.keepEdges {
-		c.edge = append(c.edge, edges...)
+		if e.keepEdges {
+			c.edge = append(c.edge, edge)
+		}
 	}
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
 	if w.canon != nil {
@@ -880,4 +876,11 @@ func (e *explorer) progress() Progress {
 		StatesPerSec: float64(e.n) / el.Seconds(),
 		MemoryBytes:  e.memLevel,
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -37,8 +37,3 @@ func freeTable(mapping []byte) {
 		unmapBytes(mapping)
 	}
 }
-
-// aligned reports whether b starts on a huge-page boundary.
-func aligned(b []byte) bool {
-	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%hugePageSize == 0
-}

@@ -1,6 +1,9 @@
 package checker
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+)
 
 // madvHugepage is MADV_HUGEPAGE (not in package syscall).
 const madvHugepage = 14
@@ -33,4 +36,9 @@ func unmapBytes(mapping []byte) {
 	// A failure would leave the mapping in place: a leak, not an error
 	// the search could act on.
 	_ = syscall.Munmap(mapping)
+}
+
+// aligned reports whether b starts on a huge-page boundary.
+func aligned(b []byte) bool {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%hugePageSize == 0
 }

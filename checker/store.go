@@ -347,21 +347,19 @@ func (s *store) slotBytes() uint64 {
 }
 
 // touch reads the first slot probed for each hash of hs, so that lookups
-// soon after find them in the cache. The loops have no branch and no call:
-// the processor then keeps many of these loads, which miss the cache, in
-// flight at once.
+// soon after find them in the cache. The loops have no call and no branch
+// but their own: the processor then keeps many of these loads, which miss
+// the cache, in flight at once.
 func (s *store) touch(hs []uint64) uint64 {
 	var sink uint64
 	if s.fp {
 		for _, h := range hs {
-			sh := &s.shards[shardOf(h)]
-			sink += binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
+			sink += s.fpSlot(h)
 		}
-		return sink
-	}
-	for _, h := range hs {
-		sh := &s.shards[shardOf(h)]
-		sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
+	} else {
+		for _, h := range hs {
+			sink += s.keySlot(h)
+		}
 	}
 	return sink
 }
@@ -371,16 +369,25 @@ func (s *store) touchSome(hs []uint64, idx []int32) uint64 {
 	var sink uint64
 	if s.fp {
 		for _, i := range idx {
-			h := hs[i]
-			sh := &s.shards[shardOf(h)]
-			sink += binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
+			sink += s.fpSlot(hs[i])
 		}
-		return sink
-	}
-	for _, i := range idx {
-		h := hs[i]
-		sh := &s.shards[shardOf(h)]
-		sink += sh.keys[home(h, sh.size)*uint64(s.kw)]
+	} else {
+		for _, i := range idx {
+			sink += s.keySlot(hs[i])
+		}
 	}
 	return sink
+}
+
+// fpSlot reads the first slot probed for hash h in fingerprint mode.
+func (s *store) fpSlot(h uint64) uint64 {
+	sh := &s.shards[shardOf(h)]
+	return binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
+}
+
+// keySlot reads the first word of the first slot probed for hash h in exact
+// mode.
+func (s *store) keySlot(h uint64) uint64 {
+	sh := &s.shards[shardOf(h)]
+	return sh.keys[home(h, sh.size)*uint64(s.kw)]
 }
