@@ -2,6 +2,7 @@ package checker
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -150,6 +151,26 @@ type Result struct {
 	// when unknown; without Symmetry they equal States and Transitions.
 	FullStates      uint64
 	FullTransitions uint64
+}
+
+// Store names the visited set of the run: "exact" or "fingerprint".
+func (r *Result) Store() string {
+	if r.Fingerprint {
+		return "fingerprint"
+	}
+	return "exact"
+}
+
+// LossNote is what a verdict that rests on the visited set must say beside
+// it: "" for an exact store, else the kind of store and its omission bound,
+// e.g. "fingerprints: P(missed state) <= 4.3e-04". A "holds", a maximum, and
+// any verdict on a goal rest on the visited set; a violated invariant does
+// not (its trace is a real path).
+func (r *Result) LossNote() string {
+	if !r.Fingerprint {
+		return ""
+	}
+	return fmt.Sprintf("fingerprints: P(missed state) <= %.2g", r.OmissionBound)
 }
 
 // StatesPerSec returns States / Elapsed.

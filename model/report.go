@@ -36,6 +36,14 @@ type Report struct {
 	ElapsedSec   float64 `json:"elapsed_sec"`
 	StatesPerSec float64 `json:"states_per_sec"`
 	Deadlocks    uint64  `json:"deadlocks"`
+	// Store is the visited set: "exact", or "fingerprint" (60-bit hashes),
+	// whose verdicts other than a violated invariant are probabilistic:
+	// OmissionProbability bounds the chance that a collision hid a state.
+	Store               string  `json:"store"`
+	OmissionProbability float64 `json:"omission_probability"`
+	// LossNote is said beside every verdict that the store makes lossy
+	// ("" for an exact store); see checker.Result.LossNote.
+	LossNote string `json:"loss_note,omitempty"`
 	// With symmetry reduction, States and Transitions count one state per
 	// orbit of CPU permutations; FullStates and FullTransitions are the
 	// counts of the full model, computed from the orbits' sizes.
@@ -52,6 +60,26 @@ type Report struct {
 
 // PropertyOrder lists the spec's properties in the order rcucheck prints them.
 func PropertyOrder() []string { return []string{PropNoStuck, PropGracePeriod, PropDrainable} }
+
+// VerdictText is the verdict on property name as a report prints it:
+// "holds", "VIOLATED (n steps)" or "unknown", followed by the store's loss
+// note in parentheses wherever the verdict rests on a lossy visited set (a
+// holds, or any verdict on Drainable, which is decided on the stored graph).
+func (r *Report) VerdictText(name string) string {
+	p := r.Properties[name]
+	text := "unknown"
+	switch p.Verdict {
+	case "violated":
+		text = fmt.Sprintf("VIOLATED (%d steps)", len(p.Trace))
+	case "holds":
+		text = "holds"
+	}
+	lossy := p.Verdict == "holds" || (p.Verdict == "violated" && name == PropDrainable)
+	if lossy && r.LossNote != "" {
+		text += " (" + r.LossNote + ")"
+	}
+	return text
+}
 
 // Violated reports whether some property is violated.
 func (r *Report) Violated() bool {
@@ -90,11 +118,14 @@ func (m *Model) Report(res *checker.Result) *Report {
 		ElapsedSec:   res.Elapsed.Seconds(),
 		StatesPerSec: res.StatesPerSec(),
 		Deadlocks:    res.Deadlocks,
+		Store:        res.Store(),
+		LossNote:     res.LossNote(),
 		Symmetry:     res.Symmetry,
 		Properties:   map[string]PropertyReport{},
 		MaxTraces:    map[string][]TraceStep{},
 		Result:       res,
 	}
+	r.OmissionProbability = res.OmissionBound
 	if r.Symmetry {
 		r.FullStates, r.FullTransitions = res.FullStates, res.FullTransitions
 	}

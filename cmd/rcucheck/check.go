@@ -97,20 +97,11 @@ func checkExitCode(reports []*model.Report, skipped bool) int {
 func writeJSON[T any](w io.Writer, items []T, list bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if list {
 		return enc.Encode(items)
 	}
 	return enc.Encode(items[0])
-}
-
-func verdictCell(p model.PropertyReport) string {
-	switch p.Verdict {
-	case "violated":
-		return fmt.Sprintf("VIOLATED (%d steps)", len(p.Trace))
-	case "holds":
-		return "holds"
-	}
-	return "unknown"
 }
 
 // printReports writes the verdict table, then every counterexample.
@@ -125,15 +116,18 @@ func printReports(w io.Writer, reports []*model.Report, states bool) {
 	for _, r := range reports {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\n",
 			r.Design, r.Params.Reserve, r.Params.Limit, r.States, r.Transitions, r.Depth,
-			verdictCell(r.Properties[model.PropNoStuck]),
-			verdictCell(r.Properties[model.PropGracePeriod]),
-			verdictCell(r.Properties[model.PropDrainable]),
+			r.VerdictText(model.PropNoStuck),
+			r.VerdictText(model.PropGracePeriod),
+			r.VerdictText(model.PropDrainable),
 			r.Max.Pages, r.Max.Pending, r.Max.ReserveUsed)
 	}
 	tw.Flush()
 	for _, r := range reports {
 		if !r.Complete {
 			fmt.Fprintf(w, "\n%s: INCOMPLETE (%s): unknown verdicts are undecided, maxima are lower bounds\n", r.Design, r.StopReason)
+		}
+		if r.LossNote != "" {
+			fmt.Fprintf(w, "\n%s: visited set of 60-bit hashes, %s: a holds is probabilistic and maxima are lower bounds; violated invariants are exact (their traces are real paths)\n", r.Design, r.LossNote)
 		}
 		if r.Symmetry {
 			fmt.Fprintf(w, "\n%s: symmetry reduction: %d states (one per orbit of CPU permutations) stand for %d states and %d transitions of the full model\n",
