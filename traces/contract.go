@@ -286,13 +286,13 @@ func prepare(h *History, window int64) (*contract, error) {
 	if window < 0 {
 		return nil, fmt.Errorf("negative uncertainty window %d", window)
 	}
+	if err := h.checkTimes(); err != nil {
+		return nil, err
+	}
 	c := &contract{h: h, window: window, frees: map[string][]int{}, unlockOf: map[string]int{}, gps: map[int64]bool{}}
-	end := h.End() + window
+	end := h.End()
 	add := func(k copKind, name string, gp int64, call, ret int64, client, rec int) int {
-		lo, hi := call-window, ret+window
-		if lo < math.MinInt64/4 {
-			lo = math.MinInt64 / 4
-		}
+		lo, hi := widen(call, ret, window)
 		c.ops = append(c.ops, cop{kind: k, name: name, gp: gp, call: lo, ret: hi, client: client, rec: rec})
 		return len(c.ops) - 1
 	}
@@ -361,6 +361,50 @@ func prepare(h *History, window int64) (*contract, error) {
 		c.maxGPLen = max(c.maxGPLen, c.ops[g].ret-c.ops[g].call)
 	}
 	return c, nil
+}
+
+// timeBound is where a widened interval is clamped. It lies beyond every
+// time of a history on both sides (times are in [0, MaxTime], a pending
+// return is MaxTime+1), so clamping there changes no order between a
+// return and a call; and the difference of two bounds still fits in an
+// int64.
+const timeBound = 2 * MaxTime
+
+// widen returns [call-window, ret+window] saturated at -timeBound and
+// timeBound: a window larger than the history allows every order, as a
+// window that covers the whole history does, instead of wrapping round.
+// call and ret must be in [0, MaxTime+1] and window >= 0.
+func widen(call, ret, window int64) (lo, hi int64) {
+	lo, hi = -timeBound, timeBound
+	if call-window > lo { // call >= 0 and window >= 0: no overflow
+		lo = call - window
+	}
+	if window < timeBound-ret {
+		hi = ret + window
+	}
+	return lo, hi
+}
+
+// checkTimes reports a time outside [0, MaxTime]: the reader refuses them,
+// a history built in memory may still hold one.
+func (h *History) checkTimes() error {
+	for i := range h.Records {
+		r := &h.Records[i]
+		for _, f := range []struct {
+			name string
+			t    *int64
+		}{{"call", r.Call}, {"return", r.Return}, {"time", r.Time}} {
+			if f.t == nil || (*f.t >= 0 && *f.t <= MaxTime) {
+				continue
+			}
+			where := fmt.Sprintf("record %d", i+1)
+			if r.Line > 0 {
+				where = fmt.Sprintf("line %d", r.Line)
+			}
+			return fmt.Errorf("%s: %s time %d is outside [0, %d]", where, f.name, *f.t, MaxTime)
+		}
+	}
+	return nil
 }
 
 // partition returns the operations object obj's check needs: its own, the

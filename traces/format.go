@@ -27,6 +27,11 @@ const FormatVersion = 1
 // ToolVersion names the writer in the header's "tool" field.
 const ToolVersion = "rcucheck-traces/1"
 
+// MaxTime is the latest time a history may record (2^60: 36 years in ns).
+// Every time is in [0, MaxTime], so that any uncertainty window, up to the
+// largest int64, widens an interval without wrapping round: see Check.
+const MaxTime = int64(1) << 60
+
 // Sources of a history, for the header's "source" field.
 const (
 	SourceModel    = "model"    // a path of the reference model

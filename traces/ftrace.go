@@ -22,6 +22,9 @@ import (
 // and the moment its effect happens.
 const DefaultWindow = 10 * time.Microsecond
 
+// MaxCPUs bounds the CPU numbers of a capture: Linux's largest NR_CPUS.
+const MaxCPUs = 8192
+
 // BulkEntries is the number of object pointers per bulk page in Linux 6.1 on
 // 64-bit with 4 KiB pages (KVFREE_BULK_MAX_ENTR).
 const BulkEntries = 510
@@ -187,15 +190,19 @@ func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 		if m == nil {
 			return nil, false, fmt.Errorf("line %d: not an ftrace event line: %.80q", line, text)
 		}
-		pid, err1 := strconv.Atoi(m[2])
-		cpu, err2 := strconv.Atoi(m[3])
-		sec, err3 := strconv.ParseInt(m[5], 10, 64)
-		frac := m[6]
-		if err1 != nil || err2 != nil || err3 != nil || len(frac) > 9 || sec > 1<<32 {
-			return nil, false, fmt.Errorf("line %d: bad pid, cpu or timestamp", line)
+		pid, err := strconv.Atoi(m[2])
+		if err != nil {
+			return nil, false, fmt.Errorf("line %d: pid %s: want a number that fits in an int", line, m[2])
 		}
-		fr, _ := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-		ev := kevent{line: line, comm: strings.TrimSpace(m[1]), pid: pid, cpu: cpu, ts: sec*1e9 + fr, name: m[7], raw: text}
+		cpu, err := strconv.Atoi(m[3])
+		if err != nil || cpu >= MaxCPUs {
+			return nil, false, fmt.Errorf("line %d: cpu [%s]: want a CPU number below %d", line, m[3], MaxCPUs)
+		}
+		ts, err := ftraceTime(m[5], m[6])
+		if err != nil {
+			return nil, false, fmt.Errorf("line %d: %w", line, err)
+		}
+		ev := kevent{line: line, comm: strings.TrimSpace(m[1]), pid: pid, cpu: cpu, ts: ts, name: m[7], raw: text}
 		payload := m[8]
 		if strings.HasPrefix(payload, "(") {
 			if i := strings.Index(payload, ")"); i >= 0 {
@@ -224,6 +231,21 @@ func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 		return nil, false, fmt.Errorf("not an ftrace capture (no \"# tracer:\" line)")
 	}
 	return evs, lost, nil
+}
+
+// ftraceTime converts an ftrace timestamp "SEC.FRAC" (in seconds) into
+// nanoseconds, refusing what MaxTime does not hold.
+func ftraceTime(sec, frac string) (int64, error) {
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || len(frac) > 9 || s > MaxTime/1e9 {
+		return 0, fmt.Errorf("timestamp %s.%s: want seconds with at most 9 decimals, at most %d.%09d", sec, frac, MaxTime/1e9, MaxTime%1e9)
+	}
+	fr, _ := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64) // 1 to 9 digits
+	ts := s*1e9 + fr
+	if ts > MaxTime {
+		return 0, fmt.Errorf("timestamp %s.%s: want at most %d.%09d seconds", sec, frac, MaxTime/1e9, MaxTime%1e9)
+	}
+	return ts, nil
 }
 
 func (e *kevent) hex(field string) (uint64, error) {

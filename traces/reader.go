@@ -229,8 +229,8 @@ func (r *Record) validate(line int) error {
 		switch {
 		case r.Time == nil:
 			return ferr(line, "time", "missing")
-		case *r.Time < 0:
-			return ferr(line, "time", "must be >= 0, got %d", *r.Time)
+		case *r.Time < 0 || *r.Time > MaxTime:
+			return ferr(line, "time", "must be in [0, %d], got %d", MaxTime, *r.Time)
 		case r.Action == "":
 			return ferr(line, "action", "missing")
 		case r.Op != "" || r.ID != 0 || r.Call != nil || r.Return != nil:
@@ -252,12 +252,14 @@ func (r *Record) validate(line int) error {
 		return ferr(line, "client", "must be >= 0, got %d", r.Client)
 	case r.Call == nil:
 		return ferr(line, "call", "missing")
-	case *r.Call < 0:
-		return ferr(line, "call", "must be >= 0, got %d", *r.Call)
+	case *r.Call < 0 || *r.Call > MaxTime:
+		return ferr(line, "call", "must be in [0, %d], got %d", MaxTime, *r.Call)
 	case r.Pending && r.Return != nil:
 		return ferr(line, "return", "a pending operation has no return time")
 	case !r.Pending && r.Return == nil:
 		return ferr(line, "return", "missing (or set \"pending\": true)")
+	case r.Return != nil && *r.Return > MaxTime:
+		return ferr(line, "return", "must be at most %d, got %d", MaxTime, *r.Return)
 	case r.Return != nil && *r.Return < *r.Call:
 		return ferr(line, "return", "%d is before the call time %d", *r.Return, *r.Call)
 	case r.Result != "" && r.Result != "ok":
