@@ -2,11 +2,9 @@ package traces
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -35,24 +33,19 @@ const (
 	KindFtrace = "ftrace"
 )
 
-// Sniff says whether path is an ftrace capture (plain or gzipped text
-// starting with "# tracer:") or a trace file of this package.
+// Sniff says whether path is an ftrace capture (text starting with
+// "# tracer:") or a trace file of this package, after decompressing it
+// when it is gzipped.
 func Sniff(path string) (string, error) {
-	f, err := os.Open(path)
+	in, err := openInput(path)
 	if err != nil {
 		return "", fmt.Errorf("reading trace: %w", err)
 	}
-	defer f.Close()
-	var head [2]byte
-	n, _ := io.ReadFull(f, head[:])
-	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		return KindFtrace, nil
+	defer in.Close()
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && err != io.EOF && line == "" {
+		return "", fmt.Errorf("%s: line 1: %w", path, err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	br := bufio.NewReader(f)
-	line, _ := br.ReadString('\n')
 	if strings.HasPrefix(line, "# tracer:") {
 		return KindFtrace, nil
 	}
@@ -154,10 +147,21 @@ var ftraceLine = regexp.MustCompile(`^\s*(.*)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+(\d+)\
 
 // ParseFtrace reads an ftrace text capture (the output of
 // /sys/kernel/tracing/trace). Comment lines start with '#'; every other
-// line must be an event line.
+// line must be an event line. The events must be in time order, as ftrace
+// writes them (equal timestamps are fine), and the last line must end with
+// a newline: a capture sorted otherwise, or cut short, is an error naming
+// the line, never judged as if it were whole.
 func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	cut := false // the last token had no newline
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		adv, tok, err := bufio.ScanLines(data, atEOF)
+		if atEOF && tok != nil && adv == len(data) && (len(data) == 0 || data[len(data)-1] != '\n') {
+			cut = true
+		}
+		return adv, tok, err
+	})
 	var evs []kevent
 	line := 0
 	lost := false
@@ -165,6 +169,12 @@ func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 	for sc.Scan() {
 		line++
 		text := sc.Text()
+		if cut {
+			if !sc.Scan() && sc.Err() != nil {
+				return nil, false, fmt.Errorf("line %d: %w", line, sc.Err()) // the stream failed mid-line
+			}
+			return nil, false, fmt.Errorf("line %d: the capture ends in the middle of this line (no newline after %q): it is cut short; remove the partial line to import the rest", line, tail(text, 40))
+		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -172,55 +182,23 @@ func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 			if line == 1 && strings.HasPrefix(text, "# tracer:") {
 				sawHeader = true
 			}
-			if i := strings.Index(text, "entries-in-buffer/entries-written:"); i >= 0 {
-				f := strings.Fields(text[i+len("entries-in-buffer/entries-written:"):])
-				if len(f) > 0 {
-					a, b, _ := strings.Cut(f[0], "/")
-					if a != b {
-						lost = true
-					}
-				}
-			}
+			lost = lost || lostEvents(text)
 			continue
 		}
 		if !sawHeader {
+			if line == 1 && strings.HasPrefix(strings.TrimSpace(text), "{") {
+				return nil, false, errors.New("line 1: a JSON Lines trace, not an ftrace capture: judge it with rcucheck lin")
+			}
 			return nil, false, fmt.Errorf("line %d: not an ftrace capture (want \"# tracer:\" on line 1)", line)
 		}
-		m := ftraceLine.FindStringSubmatch(text)
-		if m == nil {
-			return nil, false, fmt.Errorf("line %d: not an ftrace event line: %.80q", line, text)
-		}
-		pid, err := strconv.Atoi(m[2])
+		ev, err := parseEvent(line, text)
 		if err != nil {
-			return nil, false, fmt.Errorf("line %d: pid %s: want a number that fits in an int", line, m[2])
+			return nil, false, err
 		}
-		cpu, err := strconv.Atoi(m[3])
-		if err != nil || cpu >= MaxCPUs {
-			return nil, false, fmt.Errorf("line %d: cpu [%s]: want a CPU number below %d", line, m[3], MaxCPUs)
-		}
-		ts, err := ftraceTime(m[5], m[6])
-		if err != nil {
-			return nil, false, fmt.Errorf("line %d: %w", line, err)
-		}
-		ev := kevent{line: line, comm: strings.TrimSpace(m[1]), pid: pid, cpu: cpu, ts: ts, name: m[7], raw: text}
-		payload := m[8]
-		if strings.HasPrefix(payload, "(") {
-			if i := strings.Index(payload, ")"); i >= 0 {
-				ev.site, payload = payload[1:i], payload[i+1:]
-			}
-		}
-		ev.args = map[string]string{}
-		last := ""
-		for _, tok := range strings.Fields(payload) {
-			k, v, ok := strings.Cut(tok, "=")
-			if !ok || k == "" || strings.ContainsAny(k, "{}") {
-				if last != "" {
-					ev.args[last] += " " + tok
-				}
-				continue
-			}
-			ev.args[k] = v
-			last = k
+		if n := len(evs); n > 0 && ev.ts < evs[n-1].ts {
+			p := &evs[n-1]
+			return nil, false, fmt.Errorf("line %d: timestamp %s is before %s on line %d: the capture is not in time order (ftrace writes it in time order; was it sorted per CPU?)",
+				line, fmtTS(ev.ts), fmtTS(p.ts), p.line)
 		}
 		evs = append(evs, ev)
 	}
@@ -231,6 +209,74 @@ func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 		return nil, false, fmt.Errorf("not an ftrace capture (no \"# tracer:\" line)")
 	}
 	return evs, lost, nil
+}
+
+// tail returns the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+// fmtTS prints ns as ftrace prints it, in seconds.
+func fmtTS(ns int64) string { return fmt.Sprintf("%d.%06d", ns/1e9, ns%1e9/1e3) }
+
+// lostEvents reads a header comment: whether entries-in-buffer differs from
+// entries-written.
+func lostEvents(text string) bool {
+	const key = "entries-in-buffer/entries-written:"
+	i := strings.Index(text, key)
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(text[i+len(key):])
+	if len(f) == 0 {
+		return false
+	}
+	a, b, _ := strings.Cut(f[0], "/")
+	return a != b
+}
+
+// parseEvent parses an event line.
+func parseEvent(line int, text string) (kevent, error) {
+	m := ftraceLine.FindStringSubmatch(text)
+	if m == nil {
+		return kevent{}, fmt.Errorf("line %d: not an ftrace event line: %.80q", line, text)
+	}
+	pid, err := strconv.Atoi(m[2])
+	if err != nil {
+		return kevent{}, fmt.Errorf("line %d: pid %s: want a number that fits in an int", line, m[2])
+	}
+	cpu, err := strconv.Atoi(m[3])
+	if err != nil || cpu >= MaxCPUs {
+		return kevent{}, fmt.Errorf("line %d: cpu [%s]: want a CPU number below %d", line, m[3], MaxCPUs)
+	}
+	ts, err := ftraceTime(m[5], m[6])
+	if err != nil {
+		return kevent{}, fmt.Errorf("line %d: %w", line, err)
+	}
+	ev := kevent{line: line, comm: strings.TrimSpace(m[1]), pid: pid, cpu: cpu, ts: ts, name: m[7], raw: text}
+	payload := m[8]
+	if strings.HasPrefix(payload, "(") {
+		if i := strings.Index(payload, ")"); i >= 0 {
+			ev.site, payload = payload[1:i], payload[i+1:]
+		}
+	}
+	ev.args = map[string]string{}
+	last := ""
+	for _, tok := range strings.Fields(payload) {
+		k, v, ok := strings.Cut(tok, "=")
+		if !ok || k == "" || strings.ContainsAny(k, "{}") {
+			if last != "" {
+				ev.args[last] += " " + tok
+			}
+			continue
+		}
+		ev.args[k] = v
+		last = k
+	}
+	return ev, nil
 }
 
 // ftraceTime converts an ftrace timestamp "SEC.FRAC" (in seconds) into
@@ -281,23 +327,12 @@ func (e *kevent) callerIn(fn string) bool {
 
 // ImportFtraceFile imports a capture, gzipped or not.
 func ImportFtraceFile(path string, opt ImportOptions) (*Import, error) {
-	data, err := os.ReadFile(path)
+	in, err := openInput(path)
 	if err != nil {
 		return nil, fmt.Errorf("importing ftrace: %w", err)
 	}
-	var r io.Reader = bytes.NewReader(data)
-	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: damaged or truncated gzip data: %w", path, err)
-		}
-		r = bytes.NewReader(raw)
-	}
-	imp, err := ImportFtrace(r, opt)
+	defer in.Close()
+	imp, err := ImportFtrace(in, opt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

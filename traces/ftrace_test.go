@@ -3,6 +3,8 @@ package traces
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -80,7 +82,7 @@ func TestImportDetectsEarlyReclaim(t *testing.T) {
 		t.Fatalf("verdict %s, want not linearizable", res.Verdict)
 	}
 	// The same capture with the reclaim after the grace period is fine.
-	fixed := strings.NewReplacer("17.002000", "17.004000", "17.002010", "17.004010", "17.002020", "17.004020").Replace(tr)
+	fixed := sortByTime(strings.NewReplacer("17.002000", "17.004000", "17.002010", "17.004010", "17.002020", "17.004020").Replace(tr))
 	imp, err = ImportFtrace(strings.NewReader(fixed), ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +90,20 @@ func TestImportDetectsEarlyReclaim(t *testing.T) {
 	if res, _ := Check(context.Background(), imp.History, CheckOptions{Window: int64(DefaultWindow)}); res.Verdict != Linearizable {
 		t.Fatalf("fixed capture: verdict %s", res.Verdict)
 	}
+}
+
+// sortByTime puts the event lines of a capture in time order (stable),
+// after its comment lines, as ftrace writes them.
+func sortByTime(text string) string {
+	lines := strings.SplitAfter(text, "\n")
+	ts := func(l string) string {
+		if f := strings.Fields(l); len(f) > 3 && !strings.HasPrefix(l, "#") {
+			return fmt.Sprintf("%20s", strings.TrimSuffix(f[3], ":"))
+		}
+		return ""
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return ts(lines[i]) < ts(lines[j]) })
+	return strings.Join(lines, "")
 }
 
 func TestImportErrors(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"reflect"
 	"strings"
 
 	"github.com/rcucheck/rcucheck/model"
@@ -35,14 +35,14 @@ func ferr(line int, field, format string, args ...any) error {
 	return &FormatError{Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// ReadFile reads every history of the trace file at path.
+// ReadFile reads every history of the trace file at path, gzipped or not.
 func ReadFile(path string) ([]*History, error) {
-	f, err := os.Open(path)
+	in, err := openInput(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading trace: %w", err)
 	}
-	defer f.Close()
-	hs, err := Read(f)
+	defer in.Close()
+	hs, err := Read(in)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -50,90 +50,109 @@ func ReadFile(path string) ([]*History, error) {
 }
 
 // Read reads every history of a trace. It is strict: an unknown field, a
-// missing or ill-typed field, a record before the first header, a history
-// without its end line (a truncated file), inconsistent times or a read
-// section used before it began is an error naming the line and the field.
+// field given twice or as null, a missing or ill-typed field, a record
+// before the first header, a history without its end line (a truncated
+// file), inconsistent times, a client the header does not list or a read
+// section or grace period used before it began is an error naming the line
+// and the field.
 func Read(r io.Reader) ([]*History, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var hs []*History
-	var cur *History
-	line := 0
-	closed := true
+	var rd reading
 	for {
 		text, err := readLine(br)
 		if err == io.EOF {
 			break
 		}
-		line++
+		rd.line++
 		if err != nil {
-			return nil, ferr(line, "", "%v", err)
+			return nil, ferr(rd.line, "", "%v", err)
 		}
-		if len(bytes.TrimSpace(text)) == 0 {
-			return nil, ferr(line, "", "empty line")
-		}
-		var probe struct {
-			Type string `json:"type"`
-		}
-		if err := json.Unmarshal(text, &probe); err != nil {
-			return nil, jsonError(line, err)
-		}
-		switch probe.Type {
-		case "header":
-			if !closed {
-				return nil, ferr(line, "", "new header before the end line of the history at line %d (file truncated or concatenated badly)", cur.Header.lineOr())
-			}
-			var h Header
-			if err := strictDecode(text, &h); err != nil {
-				return nil, jsonError(line, err)
-			}
-			if err := h.validate(line); err != nil {
-				return nil, err
-			}
-			h.line = line
-			cur = &History{Header: h}
-			hs = append(hs, cur)
-			closed = false
-		case "op", "step":
-			if cur == nil || closed {
-				return nil, ferr(line, "type", "%q record outside a history (want a header line first)", probe.Type)
-			}
-			var rec Record
-			if err := strictDecode(text, &rec); err != nil {
-				return nil, jsonError(line, err)
-			}
-			rec.Line = line
-			if err := rec.validate(line); err != nil {
-				return nil, err
-			}
-			cur.Records = append(cur.Records, rec)
-		case "end":
-			if cur == nil || closed {
-				return nil, ferr(line, "type", "end line outside a history")
-			}
-			var e endRecord
-			if err := strictDecode(text, &e); err != nil {
-				return nil, jsonError(line, err)
-			}
-			if e.Records != len(cur.Records) {
-				return nil, ferr(line, "records", "the end line counts %d records but the history has %d (file damaged)", e.Records, len(cur.Records))
-			}
-			if err := cur.validate(); err != nil {
-				return nil, err
-			}
-			closed = true
-		case "":
-			return nil, ferr(line, "type", "missing (want header, op, step or end)")
-		default:
-			return nil, ferr(line, "type", "unknown record type %q (want header, op, step or end)", probe.Type)
+		if err := rd.add(text); err != nil {
+			return nil, err
 		}
 	}
-	if len(hs) == 0 {
+	if len(rd.hs) == 0 {
 		return nil, errors.New("empty trace: no header line")
 	}
-	if !closed {
-		return nil, ferr(line, "", "the history that starts at line %d has no end line: the file is truncated", cur.Header.line)
+	if !rd.closed() {
+		return nil, ferr(rd.line, "", "the history that starts at line %d has no end line: the file is truncated", rd.cur.Header.line)
 	}
-	return hs, nil
+	return rd.hs, nil
+}
+
+// reading is the state of Read: the histories so far, the one being read.
+type reading struct {
+	hs   []*History
+	cur  *History // nil once its end line is read
+	line int
+}
+
+func (rd *reading) closed() bool { return rd.cur == nil }
+
+// add reads one line.
+func (rd *reading) add(text []byte) error {
+	line := rd.line
+	if len(bytes.TrimSpace(text)) == 0 {
+		return ferr(line, "", "empty line")
+	}
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(text, &probe); err != nil {
+		return jsonError(line, err)
+	}
+	switch probe.Type {
+	case "header":
+		if !rd.closed() {
+			return ferr(line, "", "new header before the end line of the history at line %d (file truncated or concatenated badly)", rd.cur.Header.lineOr())
+		}
+		var h Header
+		if err := strictDecode(text, &h, line); err != nil {
+			return err
+		}
+		if err := h.validate(line); err != nil {
+			return err
+		}
+		if len(h.Clients) == 0 {
+			h.Clients = nil // "clients": [] is no list, as the writer omits it
+		}
+		h.line = line
+		rd.cur = &History{Header: h}
+		rd.hs = append(rd.hs, rd.cur)
+	case "op", "step":
+		if rd.closed() {
+			return ferr(line, "type", "%q record outside a history (want a header line first)", probe.Type)
+		}
+		var rec Record
+		if err := strictDecode(text, &rec, line); err != nil {
+			return err
+		}
+		rec.Line = line
+		if err := rec.validate(line, len(rd.cur.Header.Clients)); err != nil {
+			return err
+		}
+		rd.cur.Records = append(rd.cur.Records, rec)
+	case "end":
+		if rd.closed() {
+			return ferr(line, "type", "end line outside a history")
+		}
+		var e endRecord
+		if err := strictDecode(text, &e, line); err != nil {
+			return err
+		}
+		if e.Records != len(rd.cur.Records) {
+			return ferr(line, "records", "the end line counts %d records but the history has %d (file damaged)", e.Records, len(rd.cur.Records))
+		}
+		if err := rd.cur.validate(); err != nil {
+			return err
+		}
+		rd.cur = nil
+	case "":
+		return ferr(line, "type", "missing (want header, op, step or end)")
+	default:
+		return ferr(line, "type", "unknown record type %q (want header, op, step or end)", probe.Type)
+	}
+	return nil
 }
 
 func (h *Header) lineOr() int { return h.line }
@@ -160,28 +179,46 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-func strictDecode(text []byte, v any) error {
+// strictDecode decodes the JSON object text of line into v, after
+// checkKeys: exact field names, each once, no nulls; then every field that
+// records of its kind need must be there.
+func strictDecode(text []byte, v any, line int) error {
+	keys, err := checkKeys(text, reflect.TypeOf(v).Elem())
+	if err != nil {
+		return jsonError(line, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return err
+		return jsonError(line, err)
 	}
 	if dec.More() {
-		return errors.New("trailing data after the JSON object")
+		return ferr(line, "", "trailing data after the JSON object")
+	}
+	if _, ok := v.(*Record); ok && !keys["client"] {
+		return ferr(line, "client", "missing")
 	}
 	return nil
 }
 
-// jsonError turns a decoding error into a FormatError naming the field.
+// jsonError turns a decoding error into a FormatError naming the field and
+// what was expected in JSON's words, not Go's.
 func jsonError(line int, err error) error {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	var ke *keyError
 	switch {
+	case errors.As(err, &ke):
+		return ferr(line, ke.field, "%s", ke.msg)
 	case errors.As(err, &te):
-		return ferr(line, te.Field, "want %s, got JSON %s", te.Type, te.Value)
+		got := te.Value
+		if got == "" {
+			got = "another value"
+		}
+		return ferr(line, te.Field, "want %s, got JSON %s", goTypeInWords(te.Type), got)
 	case errors.As(err, &se):
 		return ferr(line, "", "malformed or truncated JSON at column %d: %v", se.Offset, se)
-	case err == io.ErrUnexpectedEOF || errors.Is(err, io.ErrUnexpectedEOF):
+	case err == io.ErrUnexpectedEOF || errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF:
 		return ferr(line, "", "truncated JSON object")
 	}
 	msg := err.Error()
@@ -224,7 +261,15 @@ func (h *Header) validate(line int) error {
 	return nil
 }
 
-func (r *Record) validate(line int) error {
+// validate checks a record alone; clients is the number of clients the
+// header lists (0: any client number is fine).
+func (r *Record) validate(line, clients int) error {
+	switch {
+	case r.Client < 0:
+		return ferr(line, "client", "must be >= 0, got %d", r.Client)
+	case clients > 0 && r.Client >= clients:
+		return ferr(line, "client", "%d is not a client of the header, which lists %d (0 to %d)", r.Client, clients, clients-1)
+	}
 	if r.Type == "step" {
 		switch {
 		case r.Time == nil:
@@ -248,8 +293,6 @@ func (r *Record) validate(line int) error {
 		return ferr(line, "op", "missing")
 	case !r.Op.valid():
 		return ferr(line, "op", "unknown operation %q", r.Op)
-	case r.Client < 0:
-		return ferr(line, "client", "must be >= 0, got %d", r.Client)
 	case r.Call == nil:
 		return ferr(line, "call", "missing")
 	case *r.Call < 0 || *r.Call > MaxTime:
@@ -299,7 +342,7 @@ func (r *Record) validate(line int) error {
 
 // validate checks what spans records: unique ids, read sections that begin
 // once, end once and end after they begin, grace periods that start and end
-// once each.
+// once each and do not end before they start.
 func (h *History) validate() error {
 	ids := map[int64]int{}
 	type sec struct {
@@ -307,7 +350,7 @@ func (h *History) validate() error {
 		whole        *Record
 	}
 	secs := map[string]*sec{}
-	gps := map[[2]int64]int{}
+	gps := map[[2]int64]*Record{}
 	for i := range h.Records {
 		r := &h.Records[i]
 		if r.Type != "op" {
@@ -352,10 +395,34 @@ func (h *History) validate() error {
 				k[1] = 1
 			}
 			if prev, ok := gps[k]; ok {
-				return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev)
+				return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev.Line)
 			}
-			gps[k] = r.Line
+			gps[k] = r
 		}
 	}
-	return nil
+	return gpOrder(gps)
+}
+
+// gpOrder reports a grace period that surely ends before it begins: its
+// gp_end returns before its gp_start is called, or returns while the
+// gp_start is still pending.
+func gpOrder(gps map[[2]int64]*Record) error {
+	var bad *Record
+	for k, end := range gps {
+		start := gps[[2]int64{k[0], 0}]
+		if k[1] == 0 || start == nil || end.Return == nil {
+			continue
+		}
+		if (start.Pending || *end.Return < *start.Call) && (bad == nil || end.Line < bad.Line) {
+			bad = end
+		}
+	}
+	if bad == nil {
+		return nil
+	}
+	start := gps[[2]int64{*bad.GP, 0}]
+	if start.Pending {
+		return ferr(bad.Line, "gp", "gp_end(%d) returns while its gp_start (line %d) is still pending", *bad.GP, start.Line)
+	}
+	return ferr(bad.Line, "return", "gp_end(%d) returns at %d, before its gp_start (line %d) is called at %d", *bad.GP, *bad.Return, start.Line, *start.Call)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestReadErrors(t *testing.T) {
 		{"format", strings.Replace(goodHeader, `rcucheck-trace`, `other`, 1) + "\n", `line 1: field "format"`},
 		{"unit", strings.Replace(goodHeader, `"ns"`, `"ms"`, 1) + "\n", `line 1: field "time_unit"`},
 		{"unknown field", goodHeader + "\n" + op(`{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":1,"return":1,"colour":2}`) + "\n", `line 2: field "colour": unknown field`},
-		{"ill-typed", goodHeader + "\n" + `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":"1","return":1}` + "\n", `line 2: field "call": want int64, got JSON string`},
+		{"ill-typed", goodHeader + "\n" + `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":"1","return":1}` + "\n", `line 2: field "call": want an integer, got JSON string`},
 		{"unknown op", goodHeader + "\n" + `{"type":"op","id":1,"client":0,"op":"alloc","obj":"a","call":1,"return":1}` + "\n", `line 2: field "op": unknown operation "alloc"`},
 		{"missing obj", goodHeader + "\n" + `{"type":"op","id":1,"client":0,"op":"reclaim","call":1,"return":1}` + "\n", `line 2: field "obj": missing for reclaim`},
 		{"return before call", goodHeader + "\n" + `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":5,"return":1}` + "\n", `line 2: field "return": 1 is before the call time 5`},
@@ -159,4 +160,62 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("re-encoded trace does not read: %v", err)
 		}
 	})
+}
+
+// TestReadStrictAsDocumented: every rule docs/traces.md states is enforced,
+// including those the reader let through before issue 11 (clients beyond
+// the header's list, duplicate or case-folded keys, null values, a grace
+// period ending before it starts), and no message names a Go type.
+func TestReadStrictAsDocumented(t *testing.T) {
+	withClients := strings.Replace(goodHeader, `"seed":0`, `"seed":0,"clients":["cpu0","cpu1"]`, 1)
+	end := func(n int) string { return fmt.Sprintf(`{"type":"end","records":%d}`, n) }
+	lines := func(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
+	gp := func(id int, op string, call, ret int64) string {
+		return fmt.Sprintf(`{"type":"op","id":%d,"client":0,"op":"%s","gp":7,"call":%d,"return":%d}`, id, op, call, ret)
+	}
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"client in range", lines(withClients, `{"type":"op","id":1,"client":1,"op":"free","obj":"a","call":1,"return":1}`, end(1)), ""},
+		{"client beyond clients", lines(withClients, `{"type":"op","id":1,"client":2,"op":"free","obj":"a","call":1,"return":1}`, end(1)), `line 2: field "client": 2 is not a client of the header, which lists 2 (0 to 1)`},
+		{"step client beyond clients", lines(withClients, `{"type":"step","time":1,"client":5,"action":"gp_start"}`, end(1)), `line 2: field "client": 5 is not a client`},
+		{"client missing", lines(goodHeader, `{"type":"op","id":1,"op":"free","obj":"a","call":1,"return":1}`, end(1)), `line 2: field "client": missing`},
+		{"duplicate key", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"free","obj":"a","obj":"b","call":1,"return":1}`, end(1)), `line 2: field "obj": appears twice`},
+		{"duplicate call", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":9,"return":9,"call":1}`, end(1)), `line 2: field "call": appears twice`},
+		{"duplicate header key", lines(strings.Replace(goodHeader, `"seed":0`, `"seed":0,"seed":1`, 1), end(0)), `line 1: field "seed": appears twice`},
+		{"duplicate params key", lines(strings.Replace(goodHeader, `"seed":0`, `"seed":0,"params":{"cpus":2,"bulk":2,"cache":1,"reserve":1,"calls":1,"limit":2,"cpus":3}`, 1), end(0)), `line 1: field "params.cpus": appears twice`},
+		{"case-folded key", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"free","obj":"a","Call":1,"return":1}`, end(1)), `line 2: field "Call": unknown field`},
+		{"case-folded duplicate", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":1,"CALL":5,"return":1}`, end(1)), `line 2: field "CALL": unknown field`},
+		{"null", lines(goodHeader, `{"type":"op","id":1,"client":null,"op":"free","obj":"a","call":1,"return":1}`, end(1)), `line 2: field "client": null`},
+		{"gp in order", lines(goodHeader, gp(1, "gp_start", 1, 2), gp(2, "gp_end", 3, 4), end(2)), ""},
+		{"gp overlapping", lines(goodHeader, gp(1, "gp_start", 1, 5), gp(2, "gp_end", 3, 4), end(2)), ""},
+		{"gp_end alone", lines(goodHeader, gp(1, "gp_end", 3, 4), end(1)), ""},
+		{"gp_end before gp_start", lines(goodHeader, gp(1, "gp_end", 1, 2), gp(2, "gp_start", 3, 4), end(2)), `line 2: field "return": gp_end(7) returns at 2, before its gp_start (line 3) is called at 3`},
+		{"gp_end before gp_start, later line", lines(goodHeader, gp(1, "gp_start", 5, 6), gp(2, "gp_end", 1, 2), end(2)), `line 3: field "return": gp_end(7) returns at 2, before its gp_start (line 2)`},
+		{"gp_end while gp_start pending", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"gp_start","gp":7,"call":1,"pending":true}`, gp(2, "gp_end", 3, 4), end(2)), `line 3: field "gp": gp_end(7) returns while its gp_start (line 2) is still pending`},
+		{"a list", lines("[1,2]"), `line 1: want a JSON object, got JSON array`},
+		{"a string", lines(`"header"`), `line 1: want a JSON object, got JSON string`},
+		{"header as a list", lines(`{"type":"header","format":["x"]}`), `line 1: field "format": want a string, got JSON array`},
+		{"float time", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":1.5,"return":2}`, end(1)), `line 2: field "call": want an integer, got JSON number 1.5`},
+		{"time too large for int64", lines(goodHeader, `{"type":"op","id":1,"client":0,"op":"free","obj":"a","call":1e30,"return":2}`, end(1)), `line 2: field "call": want an integer, got JSON number 1e30`},
+		{"params wrong type", lines(strings.Replace(goodHeader, `"seed":0`, `"seed":0,"params":{"cpus":"two"}`, 1), end(0)), `line 1: field "params.cpus": want an integer, got JSON string`},
+		{"version float", lines(strings.Replace(goodHeader, `"version":1`, `"version":1.0`, 1), end(0)), `line 1: field "version": want an integer, got JSON number 1.0`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read(strings.NewReader(tc.text))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "":
+				return
+			case err == nil || !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			for _, goWord := range []string{"int64", "struct", "*", "Go ", "traces.", "model."} {
+				if strings.Contains(err.Error(), goWord) {
+					t.Fatalf("error %q speaks Go (%q)", err, goWord)
+				}
+			}
+		})
+	}
 }
