@@ -3,6 +3,7 @@ package traces
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,13 +52,40 @@ func WriteFile(path string, hs ...*History) error {
 	return WriteFileAtomic(path, func(w io.Writer) error { return Encode(w, hs...) })
 }
 
+// CheckWritable reports, before any work starts, what would keep
+// WriteFileAtomic from writing path: a directory that does not exist or
+// does not take a new file, or a directory at path itself. It leaves
+// nothing behind.
+func CheckWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("writing %s: it is a directory", path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return writeError(path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// writeError says why path cannot be written, naming its directory rather
+// than the temporary file.
+func writeError(path string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("writing %s: directory %s: %w", path, filepath.Dir(path), pe.Err)
+	}
+	return fmt.Errorf("writing %s: %w", path, err)
+}
+
 // WriteFileAtomic creates path with the bytes fill writes, through a
 // temporary file and a rename, so that no half-written file is ever seen.
+// The file gets permissions 0644, whatever the umask.
 func WriteFileAtomic(path string, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return writeError(path, err)
 	}
 	tmp := f.Name()
 	ok := false

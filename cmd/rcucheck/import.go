@@ -36,6 +36,14 @@ func runImport(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
+	if *timeout < 0 {
+		return exitUsage, usagef("--timeout: must be >= 0 (0: no limit), got %s", *timeout)
+	}
+	if *out != "" {
+		if err := traces.CheckWritable(*out); err != nil {
+			return exitUsage, usageError{fmt.Errorf("--trace: %w", err)}
+		}
+	}
 	iw := w
 	if iw == 0 {
 		iw = -1 // no window at all

@@ -36,9 +36,25 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 	if _, err := parseWindow(*window, traces.UnitNS); err != nil {
 		return exitUsage, usageError{err}
 	}
+	if *timeout < 0 {
+		return exitUsage, usagef("--timeout: must be >= 0 (0: no limit), got %s", *timeout)
+	}
+	if *htmlOut != "" {
+		if err := traces.CheckWritable(*htmlOut); err != nil {
+			return exitUsage, usageError{fmt.Errorf("--html: %w", err)}
+		}
+	}
 	hs, imp, err := readHistories(path, *window)
 	if err != nil {
 		return exitUsage, usageError{err}
+	}
+	for i := range hs {
+		if *htmlOut == "" {
+			break
+		}
+		if err := traces.CheckWritable(htmlName(*htmlOut, i, len(hs))); err != nil {
+			return exitUsage, usageError{fmt.Errorf("--html: %w", err)}
+		}
 	}
 	rep := linReport{File: path, Import: imp}
 	var deadline time.Time
