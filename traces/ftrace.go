@@ -380,6 +380,45 @@ type kgp struct {
 	startLine, endLine  int
 }
 
+// gpTable collects a capture's grace periods by number.
+type gpTable struct {
+	gps   []*kgp
+	byNum map[int64]*kgp
+}
+
+// start records that grace period num started (rcu_gp_init, from call to
+// the event e). A grace period that starts twice, or after it ended, makes
+// the capture inconsistent: an error naming the lines.
+func (t *gpTable) start(e *kevent, num, call int64) error {
+	if g := t.byNum[num]; g != nil {
+		if g.started {
+			return fmt.Errorf("line %d: grace period %d (gp_seq >> 2) starts again; it started on line %d", e.line, num, g.startLine)
+		}
+		return fmt.Errorf("line %d: grace period %d (gp_seq >> 2) starts after it ended on line %d", e.line, num, g.endLine)
+	}
+	g := &kgp{num: num, startCall: call, startRet: e.ts, started: true, startLine: e.line}
+	t.gps = append(t.gps, g)
+	t.byNum[num] = g
+	return nil
+}
+
+// end records that grace period num ended (rcu_gp_cleanup, from call to the
+// event e); it may have started before the capture. Ending twice is an
+// error.
+func (t *gpTable) end(e *kevent, num, call int64) error {
+	g := t.byNum[num]
+	if g == nil {
+		g = &kgp{num: num}
+		t.gps = append(t.gps, g)
+		t.byNum[num] = g
+	}
+	if g.ended {
+		return fmt.Errorf("line %d: grace period %d (gp_seq >> 2) ends again; it ended on line %d", e.line, num, g.endLine)
+	}
+	g.endCall, g.endRet, g.ended, g.endLine = call, e.ts, true, e.line
+	return nil
+}
+
 // ImportFtrace imports an ftrace capture of the kvfree_rcu machinery of
 // Linux 6.1 made with the probes of ../shared/data/kernel-traces.
 func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
@@ -404,8 +443,7 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 	var batches []*kbatch
 	running := map[int]*kbatch{}   // pid -> running kfree_rcu_work
 	queued := map[uint64]*kbatch{} // krwp -> batch queued, its work not yet run
-	var gps []*kgp
-	gpByNum := map[int64]*kgp{}
+	gt := gpTable{byNum: map[int64]*kgp{}}
 	gpInitEntry := map[int]int64{}
 	gpCleanEntry := map[int]kevent{}
 	var extraRecl []*kobj // reclaims of objects never freed in the capture
@@ -578,9 +616,9 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 			if !ok {
 				call = e.ts
 			}
-			g := &kgp{num: int64(seq >> 2), startCall: call, startRet: e.ts, started: true, startLine: e.line}
-			gps = append(gps, g)
-			gpByNum[g.num] = g
+			if err := gt.start(e, int64(seq>>2), call); err != nil {
+				return nil, err
+			}
 			fg.GPsStarted++
 		case "gp_cleanup":
 			gpCleanEntry[e.pid] = *e
@@ -596,13 +634,9 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 			if ok {
 				call = ent.ts
 			}
-			g := gpByNum[num]
-			if g == nil {
-				g = &kgp{num: num}
-				gps = append(gps, g)
-				gpByNum[num] = g
+			if err := gt.end(e, num, call); err != nil {
+				return nil, err
 			}
-			g.endCall, g.endRet, g.ended, g.endLine = call, e.ts, true, e.line
 			fg.GPsEnded++
 		case "get_free_page_ret":
 			fg.PageAllocs++
@@ -626,7 +660,7 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 	var lat, latGP, full []float64
 	var ends []int64
 	var spans [][2]int64
-	for _, g := range gps {
+	for _, g := range gt.gps {
 		if g.ended {
 			ends = append(ends, g.endRet)
 		}
@@ -704,9 +738,9 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 	if fg.BulkPages > 0 {
 		fg.CallsPerPage = float64(fg.ByPath["bulk"]+fg.ByPath["vmalloc"]) / float64(fg.BulkPages)
 	}
-	imp.History = ftraceHistory(objs, extraRecl, gps, fg.CPUs, opt.Window)
+	imp.History = ftraceHistory(objs, extraRecl, gt.gps, fg.CPUs, opt.Window)
 	if !opt.NoReplay {
-		imp.Replay = replayKernel(imp, objs, batches, gps)
+		imp.Replay = replayKernel(imp, objs, batches, gt.gps)
 	}
 	return imp, nil
 }
