@@ -3,7 +3,6 @@ package bound
 import (
 	"context"
 	"fmt"
-	"reflect"
 
 	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
@@ -35,18 +34,6 @@ import (
 // for every K. A metric that sums clamped counters is exact wherever none of
 // its counters is clamped; the clamped_pages and clamped_pending metrics say
 // whether that was so in every abstract state.
-
-// specDesign reports whether d is one of the five designs of the
-// specification, whose rules the soundness argument covers. Other designs
-// (user policies that read the counters in other ways) get no proof.
-func specDesign(d model.Design) bool {
-	for _, s := range model.Designs() {
-		if s.Name() == d.Name() && reflect.DeepEqual(s, d) {
-			return true
-		}
-	}
-	return false
-}
 
 // hasReserve reports whether design d reads R.
 func hasReserve(d model.Design) bool {
@@ -133,21 +120,24 @@ type Abstract struct {
 	// Stuck is a shortest abstract trace to a stuck state, when one exists
 	// (an abstract trace need not be a real one).
 	Stuck []model.TraceStep `json:"stuck_trace,omitempty"`
+	// Loss says whether the exploration stored fingerprints: its "holds"
+	// and maxima are then probabilistic.
+	Loss
 }
 
 // ExploreAbstract explores the counter abstraction of design d with
 // parameters p (K is ignored: the workload is unbounded). It fails for a
-// design outside the specification's five, for which no soundness argument
-// is made.
+// design whose rules the soundness argument does not cover: one that is not
+// a model.Policies value made of the specification's policies.
 func ExploreAbstract(ctx context.Context, d model.Design, p model.Params, opt checker.Options) (*Abstract, error) {
-	return exploreAbstract(ctx, d, p, opt, false)
+	return exploreAbstract(ctx, d, p, opt, false, nil)
 }
 
 // exploreAbstract is ExploreAbstract; with stopOnStuck it ends at the first
 // abstract stuck state (Complete is then false and the maxima are partial).
-func exploreAbstract(ctx context.Context, d model.Design, p model.Params, opt checker.Options, stopOnStuck bool) (*Abstract, error) {
+func exploreAbstract(ctx context.Context, d model.Design, p model.Params, opt checker.Options, stopOnStuck bool, rp RunProgress) (*Abstract, error) {
 	if !specDesign(d) {
-		return nil, fmt.Errorf("design %s: the counter abstraction is proved sound only for the specification's designs", d.Name())
+		return nil, fmt.Errorf("design %s: the counter abstraction is proved sound only for the specification's designs and recombinations of their policies", d.Name())
 	}
 	p = model.Normalize(d, p)
 	t := Threshold(p)
@@ -168,7 +158,7 @@ func exploreAbstract(ctx context.Context, d model.Design, p model.Params, opt ch
 		},
 	}
 	opt.SkipGoals = true
-	res, err := run(ctx, sys, opt, stopOnStuck)
+	res, err := run(ctx, sys, rp.on(opt, "abstraction of "+d.Name()+" "+m.Params().String()), stopOnStuck)
 	if err != nil {
 		return nil, fmt.Errorf("abstraction of %s: %w", d.Name(), err)
 	}
@@ -181,7 +171,9 @@ func exploreAbstract(ctx context.Context, d model.Design, p model.Params, opt ch
 		Max:          maxima(res),
 		PagesExact:   metricMax(res, metricClampedPages) == 0,
 		PendingExact: metricMax(res, metricClampedPending) == 0,
+		Loss:         exactLoss(),
 	}
+	a.Loss.add(res, true)
 	a.Params.Calls = 0
 	for _, inv := range res.Invariants {
 		switch inv.Name {
@@ -209,6 +201,11 @@ func b2i(b bool) int64 {
 // R = from, from+1, ..., upto. Such an R suffices for every K (sound). It
 // returns -1 and the last abstraction explored when none up to upto does.
 func LeastReserveAllK(ctx context.Context, d model.Design, p model.Params, from, upto int, opt checker.Options) (int, *Abstract, error) {
+	return leastReserveAllK(ctx, d, p, from, upto, opt, nil)
+}
+
+// leastReserveAllK is LeastReserveAllK, telling rp about every run.
+func leastReserveAllK(ctx context.Context, d model.Design, p model.Params, from, upto int, opt checker.Options, rp RunProgress) (int, *Abstract, error) {
 	if !hasReserve(d) {
 		from, upto = 0, 0
 	}
@@ -216,7 +213,7 @@ func LeastReserveAllK(ctx context.Context, d model.Design, p model.Params, from,
 	for r := from; r <= upto; r++ {
 		q := p
 		q.Reserve = r
-		a, err := exploreAbstract(ctx, d, q, opt, true)
+		a, err := exploreAbstract(ctx, d, q, opt, true, rp)
 		if err != nil {
 			return -1, last, err
 		}

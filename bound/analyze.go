@@ -38,6 +38,9 @@ type Options struct {
 	Check checker.Options
 	// Progress, when set, is told about every finished point and phase.
 	Progress func(string)
+	// RunProgress, when set, is told about every second of every
+	// exhaustive run and witness search, with what it explores.
+	RunProgress RunProgress
 }
 
 func (o *Options) defaults() {
@@ -81,6 +84,13 @@ type Result struct {
 	Witness *Witness  `json:"witness,omitempty"`
 	// Why says in one line what the verdict rests on.
 	Why string `json:"why"`
+	// Loss says whether the verdict and the points rest on a lossy store
+	// (store, omission_probability, loss_note).
+	Loss
+	// Caveats lists, one line each, what in the result is not exact: a
+	// formula that is a fit, a search that gave up at its limits, a
+	// witness that is not fair, a lossy store.
+	Caveats []string `json:"caveats,omitempty"`
 }
 
 // Analyze sweeps design d from base along s, classifies the figure, fits a
@@ -89,6 +99,39 @@ type Result struct {
 // "bounded up to" the largest K explored.
 func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, opt Options) (*Result, error) {
 	opt.defaults()
+	r, err := analyze(ctx, d, base, s, opt)
+	if r != nil {
+		r.account(opt)
+	}
+	return r, err
+}
+
+// account sets r's Loss from the runs behind its points and proof, and its
+// caveats.
+func (r *Result) account(opt Options) {
+	r.Loss = exactLoss()
+	for _, pt := range r.Points {
+		r.Loss.merge(pt.Loss)
+	}
+	if r.Proof != nil {
+		r.Loss.merge(r.Proof.Loss)
+	}
+	if r.Lossy() {
+		r.Caveats = append(r.Caveats, "lossy store, "+r.LossNote+" (a least reserve, a maximum or a proof may rest on a missed state)")
+	}
+	if r.Formula != nil {
+		r.Caveats = append(r.Caveats, fmt.Sprintf("the formula %s is a fit (%s), not a proof", r.Formula.Text, r.Formula.FitOn))
+	}
+	switch {
+	case r.Verdict == VerdictBoundedUpTo:
+		r.Caveats = append(r.Caveats, fmt.Sprintf("bounded search only: no proof, and no pumpable witness within the witness search's limits (%d pages per channel or slot, %d states); nothing is known beyond K = %d", opt.WitnessLimit, opt.WitnessStates, r.UpToCalls))
+	case r.Witness != nil && !r.Witness.Fair:
+		r.Caveats = append(r.Caveats, "the witness starves a kernel worker: no weakly fair cycle was found within the search's limits, which is not a proof that none exists")
+	}
+}
+
+// analyze is Analyze with opt's defaults set.
+func analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, opt Options) (*Result, error) {
 	if _, err := figureMetric(opt.Figure); err != nil {
 		return nil, err
 	}
@@ -98,10 +141,10 @@ func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 		}
 	}
 	r := &Result{Design: d.Name(), Base: model.Normalize(d, base), Sweep: s, Figure: opt.Figure}
-	pts, err := RunSweep(ctx, d, base, s, opt.Check, func(pt Point) {
+	pts, err := runSweep(ctx, d, base, s, opt.Check, func(pt Point) {
 		say("%s %s=%d: least reserve %d, max pages %d pending %d reserve_used %d (%d states, %d runs)",
 			d.Name(), s.Param, pt.Value, pt.LeastReserve, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs)
-	})
+	}, opt.RunProgress)
 	r.Points = pts
 	if err != nil {
 		return r, err
@@ -118,7 +161,9 @@ func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 			return r, err
 		}
 	}
-	r.Formula = Fit(samples)
+	if r.Formula = Fit(samples); r.Formula != nil {
+		r.Formula.FitOn = fmt.Sprintf("fit on %s, %d points", s, len(samples))
+	}
 	last := pts[len(pts)-1]
 	if last.LeastReserve < 0 {
 		r.Verdict = VerdictUnbounded
@@ -136,7 +181,7 @@ func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 			co.MaxStates = opt.ProofStates
 		}
 		stop := opt.Figure == FigureLeastReserve || opt.Figure == FigureReserveUsed
-		a, err := exploreAbstract(ctx, d, at, co, stop)
+		a, err := exploreAbstract(ctx, d, at, co, stop, opt.RunProgress)
 		switch {
 		case errors.Is(err, ErrIncomplete) && ctx.Err() == nil:
 			say("%s: abstraction too large (%v): no proof", d.Name(), err)
@@ -196,7 +241,7 @@ func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 // sweep's largest least reserve plus 2.
 func (r *Result) findWitness(ctx context.Context, d model.Design, pt Point, opt Options, say func(string, ...any)) error {
 	say("%s: searching a pumpable cycle (K = infinity) for %s", d.Name(), opt.Figure)
-	w, err := FindWitness(ctx, d, pt.Params, opt.Figure, opt.WitnessLimit, opt.WitnessStates)
+	w, err := findWitness(ctx, d, pt.Params, opt.Figure, opt.WitnessLimit, opt.WitnessStates, opt.RunProgress)
 	if err != nil || w == nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/rcucheck/rcucheck/checker"
@@ -236,45 +235,6 @@ func TestAbstractionByHand(t *testing.T) {
 	if h.PendingExact || h.PagesExact || !h.NoStuck {
 		t.Errorf("head abstraction %+v: want NoStuck, pages and pending not exact", h)
 	}
-}
-
-// TestClaims computes the thread's claims and checks each verdict.
-func TestClaims(t *testing.T) {
-	o := DefaultClaimsOptions()
-	o.MaxCalls = 4
-	cs, err := Claims(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 5 {
-		t.Fatalf("%d claims, want 5", len(cs))
-	}
-	for _, c := range cs {
-		if c.Verdict != ClaimConfirmed || c.Figure == "" || len(c.Evidence) == 0 {
-			t.Errorf("claim %s: verdict %s figure %q evidence %v", c.ID, c.Verdict, c.Figure, c.Evidence)
-		}
-	}
-	if !containsStr(cs[3].Figure, "N*fill(L)") {
-		t.Errorf("limit claim figure %q lacks the formula N*fill(L)", cs[3].Figure)
-	}
-	if w := cs[2].Analysis.Witness; w == nil || !w.Fair || len(w.Starved) != 0 {
-		t.Errorf("no-reserve-helps: witness %+v, want a fair one", w)
-	}
-	if !containsStr(strings.Join(cs[2].Evidence, "\n"), "weakly fair witness") || !containsStr(cs[2].Figure, "fair cycle") {
-		t.Errorf("no-reserve-helps does not say its witness is fair: %q %v", cs[2].Figure, cs[2].Evidence)
-	}
-	if len(cs[4].Trace) == 0 {
-		t.Error("early claim without a trace")
-	}
-}
-
-func containsStr(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 func TestWritePlot(t *testing.T) {

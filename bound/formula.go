@@ -24,6 +24,9 @@ type Formula struct {
 	Points int `json:"points"`
 	// Also lists other formulas of the family that fit every sample too.
 	Also []string `json:"also,omitempty"`
+	// FitOn says what the formula was fitted on ("fit on calls=1..6, 6
+	// points"): a formula is a fit, never a proof for other values.
+	FitOn string `json:"fit_on,omitempty"`
 
 	eval func(model.Params) (int64, bool)
 }

@@ -24,6 +24,9 @@ type Point struct {
 	// exhaustive runs the search made (one per R tried).
 	States uint64 `json:"states"`
 	Runs   int    `json:"runs"`
+	// Loss says whether the least reserve and the maxima rest on a lossy
+	// store (the run that held; the runs that found a stuck state are exact).
+	Loss
 }
 
 // reserveCap is the largest R the search needs to try: a free gets stuck
@@ -37,7 +40,12 @@ func reserveCap(p model.Params) int { return p.CPUs * p.Calls }
 // a reserve is explored once (R is 0 for it). Runs that find a stuck state
 // stop at the first one. opt bounds every run (its SkipGoals is forced).
 func LeastReserve(ctx context.Context, d model.Design, p model.Params, opt checker.Options) (Point, error) {
-	pt := Point{LeastReserve: -1}
+	return leastReserve(ctx, d, p, opt, nil)
+}
+
+// leastReserve is LeastReserve, telling rp about every run.
+func leastReserve(ctx context.Context, d model.Design, p model.Params, opt checker.Options, rp RunProgress) (Point, error) {
+	pt := Point{LeastReserve: -1, Loss: exactLoss()}
 	opt.SkipGoals = true
 	last := reserveCap(p)
 	if !hasReserve(d) {
@@ -50,12 +58,14 @@ func LeastReserve(ctx context.Context, d model.Design, p model.Params, opt check
 		if err != nil {
 			return pt, fmt.Errorf("least reserve of %s: %w", d.Name(), err)
 		}
-		res, err := run(ctx, &system{m: m}, opt, true)
+		res, err := run(ctx, &system{m: m}, rp.on(opt, d.Name()+" "+m.Params().String()), true)
 		pt.Runs++
 		if err != nil {
 			return pt, fmt.Errorf("least reserve of %s at %s: %w", d.Name(), m.Params(), err)
 		}
-		if noStuck(res) == checker.Holds {
+		holds := noStuck(res) == checker.Holds
+		pt.Loss.add(res, holds)
+		if holds {
 			pt.Params = m.Params()
 			pt.LeastReserve = r
 			pt.Max = maxima(res)

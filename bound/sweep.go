@@ -122,12 +122,17 @@ func (s Sweep) Validate(d model.Design, base model.Params) error {
 // RunSweep computes the Point of every value of s (the least reserve and
 // the maxima). progress, when set, is called after every point.
 func RunSweep(ctx context.Context, d model.Design, base model.Params, s Sweep, opt checker.Options, progress func(Point)) ([]Point, error) {
+	return runSweep(ctx, d, base, s, opt, progress, nil)
+}
+
+// runSweep is RunSweep, telling rp about every run.
+func runSweep(ctx context.Context, d model.Design, base model.Params, s Sweep, opt checker.Options, progress func(Point), rp RunProgress) ([]Point, error) {
 	if err := s.Validate(d, base); err != nil {
 		return nil, err
 	}
 	var pts []Point
 	for _, v := range s.Values {
-		pt, err := LeastReserve(ctx, d, s.Set(base, v), opt)
+		pt, err := leastReserve(ctx, d, s.Set(base, v), opt, rp)
 		if err != nil {
 			return pts, err
 		}

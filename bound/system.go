@@ -190,3 +190,65 @@ func maxima(res *checker.Result) model.Metrics {
 		ReserveUsed: metricMax(res, model.MetricReserve),
 	}
 }
+
+// RunProgress is told, about every second of each exhaustive run (through
+// checker.Options.Progress), what the run explores and the checker's
+// snapshot: "reserve N=1 B=2 C=1 R=2 K=3 L=0", or "abstraction of ...".
+type RunProgress func(run string, p checker.Progress)
+
+// on returns opt whose Progress reports to rp under label; opt unchanged
+// when rp is nil.
+func (rp RunProgress) on(opt checker.Options, label string) checker.Options {
+	if rp != nil {
+		opt.Progress = func(p checker.Progress) { rp(label, p) }
+	}
+	return opt
+}
+
+// Loss says what a figure or verdict owes to a lossy visited set: Store is
+// "exact", or "fingerprint" when some run it rests on stored hashes, and
+// OmissionProbability bounds (a union bound over those runs) the chance that
+// a hash collision hid a state from one of them. A violation found is exact
+// whatever the store (its trace is a real path); a "holds", a maximum or a
+// least reserve is not.
+type Loss struct {
+	Store               string  `json:"store"`
+	OmissionProbability float64 `json:"omission_probability"`
+	// LossNote is said beside every verdict resting on a lossy store ("" when
+	// exact), as checker.Result.LossNote words it.
+	LossNote string `json:"loss_note,omitempty"`
+}
+
+// exactLoss is the Loss of a figure that rests on exact stores only.
+func exactLoss() Loss { return Loss{Store: "exact"} }
+
+// add accounts for run res; used says whether the figure rests on what the
+// run did not find (a holds, a maximum), not only on a violation it found.
+func (l *Loss) add(res *checker.Result, used bool) {
+	if res == nil {
+		return
+	}
+	lossy := Loss{Store: res.Store()}
+	if used {
+		lossy.OmissionProbability = res.OmissionBound
+	}
+	l.merge(lossy)
+}
+
+// merge accounts for the runs behind o as well.
+func (l *Loss) merge(o Loss) {
+	if l.Store != "fingerprint" {
+		l.Store = "exact"
+		if o.Store == "fingerprint" {
+			l.Store = o.Store
+		}
+	}
+	l.OmissionProbability += o.OmissionProbability
+	l.LossNote = ""
+	if l.Store == "fingerprint" {
+		l.LossNote = (&checker.Result{Fingerprint: true, OmissionBound: l.OmissionProbability}).LossNote()
+	}
+}
+
+// Lossy reports whether a fingerprint store is behind the figure.
+func (l Loss) Lossy() bool { return l.Store == "fingerprint" }

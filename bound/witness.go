@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
 )
 
@@ -144,6 +146,11 @@ func dominates(t, s *model.State, b int32) bool {
 // runs. It returns nil when no pumpable cycle is found within the limits.
 // The witness is then replayed on the real model (see Pump).
 func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string, limit, maxStates int) (*Witness, error) {
+	return findWitness(ctx, d, p, fig, limit, maxStates, nil)
+}
+
+// findWitness is FindWitness, telling rp about the search about every second.
+func findWitness(ctx context.Context, d model.Design, p model.Params, fig string, limit, maxStates int, rp RunProgress) (*Witness, error) {
 	metric, err := figureMetric(fig)
 	if err != nil {
 		return nil, err
@@ -156,7 +163,7 @@ func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string
 		p.Reserve = 3 * p.CPUs * (limit + 1)
 	}
 	p.Calls = (limit + 1) * p.Bulk
-	ws := &witnessSearch{d: d, p: p, metric: metric, limit: limit, maxStates: maxStates}
+	ws := &witnessSearch{d: d, p: p, metric: metric, limit: limit, maxStates: maxStates, rp: rp}
 	if ws.m, err = model.New(d, p); err != nil {
 		return nil, fmt.Errorf("witness search for %s: %w", d.Name(), err)
 	}
@@ -199,6 +206,21 @@ type witnessSearch struct {
 	metric    string
 	limit     int
 	maxStates int
+	rp        RunProgress // nil: no progress
+}
+
+// progressEvery is how often a witness search reports its progress.
+const progressEvery = time.Second
+
+// tell reports the search's progress to ws.rp at most every progressEvery.
+func (ws *witnessSearch) tell(start time.Time, last *time.Time, states, depth int) {
+	if ws.rp == nil || time.Since(*last) < progressEvery {
+		return
+	}
+	*last = time.Now()
+	el := time.Since(start)
+	ws.rp("witness search for "+ws.d.Name()+" (no workload bound)", checker.Progress{
+		States: uint64(states), Depth: depth, Elapsed: el, StatesPerSec: float64(states) / el.Seconds()})
 }
 
 // over reports whether s has more pages (or heads) in a channel or slot
@@ -253,9 +275,13 @@ func (ws *witnessSearch) run(ctx context.Context, cpu0 bool) (*Witness, error) {
 	slack, budget := 0, 0
 	var acts []model.Action
 	var steps []int
+	start, last := time.Now(), time.Now()
 	for i := 0; i < len(nodes); i++ {
-		if i&1023 == 0 && ctx.Err() != nil {
-			return nil, fmt.Errorf("witness search for %s: %w", d.Name(), ctx.Err())
+		if i&1023 == 0 {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("witness search for %s: %w", d.Name(), ctx.Err())
+			}
+			ws.tell(start, &last, len(nodes), nodes[i].depth)
 		}
 		if ws.maxStates > 0 && len(nodes) > ws.maxStates {
 			return fallback, nil

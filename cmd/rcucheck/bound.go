@@ -74,8 +74,9 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 	for _, d := range ds {
 		opt := bound.Options{
 			Figure: *figure, Window: *window, Pump: *pump, WitnessLimit: *witnessLimit, NoProof: *noProof,
-			Check: lf.options(e.stderr, "bound "+d.Name()),
+			Check: lf.options(e.stderr, "bound "+d.Name()), RunProgress: runProgress(e.stderr, "bound", &lf),
 		}
+		opt.Check.Progress = nil // RunProgress says which run it is
 		if !lf.quiet {
 			opt.Progress = func(s string) { fmt.Fprintf(e.stderr, "bound: %s\n", s) }
 		}
@@ -159,7 +160,7 @@ func printBound(w io.Writer, r *bound.Result) {
 		fmt.Fprintf(w, "trend:   %s (over the last %d points)\n", r.Trend.Kind, r.Trend.Window)
 	}
 	if f := r.Formula; f != nil {
-		fmt.Fprintf(w, "formula: %s = %s, checked on all %d points", r.Figure, f.Text, f.Points)
+		fmt.Fprintf(w, "formula: %s = %s (%s, not proved)", r.Figure, f.Text, f.FitOn)
 		if len(f.Also) > 0 {
 			fmt.Fprintf(w, " (also fits: %s)", strings.Join(f.Also, "; "))
 		}
@@ -174,7 +175,13 @@ func printBound(w io.Writer, r *bound.Result) {
 	case r.Verdict == bound.VerdictBoundedUpTo:
 		verdict += fmt.Sprintf(": %s <= %d up to K = %d, nothing stronger", r.Figure, *r.Bound, r.UpToCalls)
 	}
+	if r.Lossy() {
+		verdict += " (" + r.LossNote + ")"
+	}
 	fmt.Fprintf(w, "verdict: %s\n  why: %s\n", verdict, r.Why)
+	for _, cv := range r.Caveats {
+		fmt.Fprintf(w, "  not exact: %s\n", cv)
+	}
 	if wt := r.Witness; wt != nil {
 		p := wt.Params
 		fmt.Fprintf(w, "\npumpable witness (model with no workload bound, N=%d B=%d C=%d R=%d L=%d):\n", p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Limit)

@@ -137,3 +137,79 @@ func TestClaimsFairWitness(t *testing.T) {
 		t.Errorf("claims output has an unfair witness:\n%s", out)
 	}
 }
+
+// TestBoundClaimsLossy: a verdict computed with --fingerprint says so
+// beside the verdict, in text and JSON, for bound and claims; a formula
+// says it is a fit.
+func TestBoundClaimsLossy(t *testing.T) {
+	code, out, errs := rcucheck("bound", "--design", "limit", "--sweep", "calls=1..3", "--fingerprint", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"verdict: BOUNDED: least_reserve <= 2 for every K (fingerprints: P(missed state) <= ", "(fit on calls=1..3, 3 points, not proved)", "not exact: lossy store"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bound output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errs = rcucheck("bound", "--design", "limit", "--sweep", "calls=1..3", "--fingerprint", "--quiet", "--json")
+	var r struct {
+		Store   string   `json:"store"`
+		P       float64  `json:"omission_probability"`
+		Caveats []string `json:"caveats"`
+		Formula struct {
+			FitOn string `json:"fit_on"`
+		} `json:"formula"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitOK {
+		t.Fatalf("exit %d %v: %s %s", code, err, out, errs)
+	}
+	if r.Store != "fingerprint" || r.P <= 0 || len(r.Caveats) < 2 || r.Formula.FitOn == "" {
+		t.Errorf("bound JSON %+v: want store fingerprint, its probability, caveats and fit_on", r)
+	}
+	code, out, errs = rcucheck("claims", "--calls", "3", "--fingerprint", "--quiet", "--json")
+	var cs []struct {
+		ID, Verdict, Basis, Store string
+		P                         float64 `json:"omission_probability"`
+		Grounds                   []struct{ Kind, Fact string }
+	}
+	if err := json.Unmarshal([]byte(out), &cs); err != nil || code != exitOK || len(cs) != 5 {
+		t.Fatalf("exit %d %v: %s %s", code, err, out, errs)
+	}
+	for _, c := range cs {
+		if c.Store != "fingerprint" || c.P <= 0 || c.Basis == "" || len(c.Grounds) == 0 {
+			t.Errorf("claim %+v: want store fingerprint, its probability, a basis and grounds", c)
+		}
+	}
+}
+
+// TestClaimsBasisText: the claims table and each claim say what the
+// verdict rests on.
+func TestClaimsBasisText(t *testing.T) {
+	code, out, errs := rcucheck("claims", "--calls", "3", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"verdict    basis", "CONFIRMED  structural ", "CONFIRMED rests on (structural):", "* structural: design head's miss plan", "CONFIRMED rests on (computed):", "not exact: the formula N*fill(L) is a fit"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("claims output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestClaimsProgress: progress goes to stderr only, and --quiet silences
+// it (the per-run lines are tested in package bound, TestRunProgress).
+func TestClaimsProgress(t *testing.T) {
+	for _, quiet := range []bool{false, true} {
+		args := []string{"claims", "--calls", "3"}
+		if quiet {
+			args = append(args, "--quiet")
+		}
+		code, out, errs := rcucheck(args...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if strings.Contains(out, "\nclaims: ") || (errs == "") != quiet {
+			t.Errorf("quiet %v: stdout has progress or stderr %q is wrong", quiet, errs)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rcucheck/rcucheck/bound"
+	"github.com/rcucheck/rcucheck/checker"
 )
 
 func runClaims(ctx context.Context, e *env, args []string) (int, error) {
@@ -34,9 +35,10 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 		return exitUsage, usagef("--cache: must be between 0 and 4, got %d", o.Base.Cache)
 	}
 	o.Check = lf.options(e.stderr, "claims")
-	o.Check.Progress = nil // per-run progress is too chatty here: one line a phase
+	o.Check.Progress = nil // RunProgress says which run it is
 	if !lf.quiet {
 		o.Progress = func(s string) { fmt.Fprintf(e.stderr, "claims: %s\n", s) }
+		o.RunProgress = runProgress(e.stderr, "claims", &lf)
 	}
 	claims, err := bound.Claims(ctx, o)
 	incomplete := false
@@ -60,18 +62,41 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 	return exitOK, nil
 }
 
+// runProgress returns the progress line of every run of a bound or claims
+// computation: the command, what the run explores, and the checker's line
+// (lf.options words it); nil with --quiet.
+func runProgress(w io.Writer, cmd string, lf *limitFlags) bound.RunProgress {
+	if lf.quiet {
+		return nil
+	}
+	return func(run string, p checker.Progress) {
+		lf.options(w, cmd+": "+run).Progress(p)
+	}
+}
+
 // printClaims writes the claims table, then each claim's evidence.
 func printClaims(w io.Writer, o bound.ClaimsOptions, claims []bound.Claim, details bool) {
 	fmt.Fprintf(w, "rcucheck claims: the kernel thread's technical claims, computed now (sweeps K=1..%d at N=%d B=%d C=%d; proofs and witnesses with no workload bound)\n\n",
 		o.MaxCalls, o.Base.CPUs, o.Base.Bulk, o.Base.Cache)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tclaim\tdesign\tverdict\tcomputed")
+	fmt.Fprintln(tw, "#\tclaim\tdesign\tverdict\tbasis\tcomputed")
 	for i, c := range claims {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, c.ID, c.Design, strings.ToUpper(c.Verdict), c.Figure)
+		verdict := strings.ToUpper(c.Verdict)
+		if c.Lossy() {
+			verdict += " (" + c.LossNote + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, c.ID, c.Design, verdict, c.Basis, c.Figure)
 	}
 	tw.Flush()
 	for i, c := range claims {
 		fmt.Fprintf(w, "\n%d. %s (%s): %s\n", i+1, c.ID, c.Who, c.Claim)
+		fmt.Fprintf(w, "   %s rests on (%s):\n", strings.ToUpper(c.Verdict), c.Basis)
+		for _, g := range c.Grounds {
+			fmt.Fprintf(w, "   * %s: %s\n", g.Kind, g.Fact)
+		}
+		for _, cv := range c.Caveats {
+			fmt.Fprintf(w, "   ! not exact: %s\n", cv)
+		}
 		for _, ev := range c.Evidence {
 			fmt.Fprintf(w, "   - %s\n", ev)
 		}
