@@ -25,19 +25,60 @@ const MaxCPUs = 31
 // Promela returns the Promela encoding of the model of design d at
 // parameters p (normalised as the model normalises them).
 func Promela(d model.Design, p model.Params) (string, error) {
+	return promela(d, p, "")
+}
+
+// PromelaChecking returns the encoding of Promela with the spec's property
+// prop (model.PropNoStuck or model.PropGracePeriod), written here from the
+// spec's definition, asserted at the end of every transition: pan then
+// reports an error for every transition into a state that violates it, and
+// in a breadth-first search (BFSMode) the first error it reports is at the
+// least depth, one less than the length of the shortest counterexample.
+// The assertions leave the state vector, and so the counts, unchanged.
+func PromelaChecking(d model.Design, p model.Params, prop string) (string, error) {
+	if _, ok := assertion(prop, 1); !ok {
+		return "", fmt.Errorf("no Promela assertion for property %q (want %s or %s)", prop, model.PropNoStuck, model.PropGracePeriod)
+	}
+	return promela(d, p, prop)
+}
+
+func promela(d model.Design, p model.Params, prop string) (string, error) {
 	m, err := model.New(d, p)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	if err := WritePromela(&b, m); err != nil {
+	if err := writePromela(&b, m, prop); err != nil {
 		return "", err
 	}
 	return b.String(), nil
 }
 
+// assertion returns the spec's invariant prop as a Promela expression over
+// the encoding's variables for n CPUs, and false for another name.
+func assertion(prop string, n int) (string, bool) {
+	switch prop {
+	case model.PropNoStuck: // stuck is never true
+		return "!stuck", true
+	case model.PropGracePeriod: // no slot DONE with a non-empty bpin, no blk DONE with a non-empty blkpin
+		var terms []string
+		for c := 0; c < n; c++ {
+			terms = append(terms, fmt.Sprintf("!(blk[%d] == DONE && blkpin[%d] != 0)", c, c))
+			for k := 2 * c; k <= 2*c+1; k++ {
+				terms = append(terms, fmt.Sprintf("!(sph[%d] == DONE && spin[%d] != 0)", k, k))
+			}
+		}
+		return strings.Join(terms, " && "), true
+	}
+	return "", false
+}
+
 // WritePromela writes the Promela encoding of m to w.
-func WritePromela(w io.Writer, m *model.Model) error {
+func WritePromela(w io.Writer, m *model.Model) error { return writePromela(w, m, "") }
+
+// writePromela writes the encoding of m, asserting property prop after
+// every transition when prop is not empty.
+func writePromela(w io.Writer, m *model.Model, prop string) error {
 	p := m.Params()
 	d := m.Design()
 	sd, ok := specDesigns[d.Name()]
@@ -51,6 +92,9 @@ func WritePromela(w io.Writer, m *model.Model) error {
 		return fmt.Errorf("the Promela encoding keeps counters in bytes: K, B, C, R and L must be at most 255 (%s)", p)
 	}
 	g := &gen{w: w, n: p.CPUs, p: p, d: d, sd: sd}
+	if prop != "" {
+		g.assert, _ = assertion(prop, p.CPUs)
+	}
 	g.header()
 	g.body()
 	return g.err
@@ -85,6 +129,8 @@ type gen struct {
 	d   model.Design
 	sd  specDesign
 	err error
+	// assert, when not empty, is asserted at the end of every d_step.
+	assert string
 }
 
 func (g *gen) f(format string, args ...any) {
@@ -125,6 +171,9 @@ func (g *gen) opt(comment, guard string, body ...string) {
 	g.f("\t:: d_step { /* %s */ !stuck && %s ->\n", comment, guard)
 	for _, s := range body {
 		g.f("\t\t%s;\n", s)
+	}
+	if g.assert != "" {
+		g.f("\t\tassert(%s);\n", g.assert)
 	}
 	g.f("\t   }\n")
 }

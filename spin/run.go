@@ -50,6 +50,16 @@ func Modes() []Mode {
 	}
 }
 
+// BFSMode is the breadth-first search of the differential test (not one of
+// the bench's Modes): pan's "depth reached" is then the largest shortest
+// distance from the initial state, as rcucheck's depth, and the first error
+// it reports is one of least depth. Its pan is compiled at -O0 (later flags
+// override BaseCFlags' -O2): the test's instances are small, and compiling
+// at -O0 takes a fraction of -O2's time.
+func BFSMode() Mode {
+	return Mode{Name: "bfs", CFlags: []string{"-DBFS", "-O0"}, Exact: true}
+}
+
 // LookupMode returns the mode called name.
 func LookupMode(name string) (Mode, error) {
 	var names []string
@@ -79,6 +89,12 @@ type Stats struct {
 	Rounded        bool
 	Truncated      bool // the search was cut short (out of memory, depth limit)
 	TruncateReason string
+	// FirstError is pan's message for the first error it found ("" when
+	// none), e.g. "assertion violated  !(stuck)", and FirstErrorDepth the
+	// depth of the state the erring transition left: in a breadth-first
+	// search, one less than the length of a shortest trace to the error.
+	FirstError      string
+	FirstErrorDepth int
 }
 
 // RoundCount rounds n to the 8 significant digits pan prints.
@@ -105,6 +121,7 @@ var (
 	reMemory   = regexp.MustCompile(`(?m)^\s*([0-9.]+)\s+total actual memory usage`)
 	reElapsed  = regexp.MustCompile(`pan: elapsed time ([0-9.e+]+) seconds`)
 	reHash     = regexp.MustCompile(`hash factor: ([0-9.e+]+)`)
+	reError    = regexp.MustCompile(`(?m)^pan:1: (.*) \(at depth (\d+)\)`)
 	reTruncate = regexp.MustCompile(`(?m)^(pan: out of memory.*|error: max search depth too small.*|pan: reached -DMEMLIM bound.*)$`)
 )
 
@@ -168,6 +185,13 @@ func Parse(out string) (Stats, error) {
 			}
 			*f.dst = v
 		}
+	}
+	if m := reError.FindStringSubmatch(out); m != nil {
+		d, perr := strconv.Atoi(m[2])
+		if perr != nil {
+			return s, fmt.Errorf("SPIN output: bad error depth %q", m[2])
+		}
+		s.FirstError, s.FirstErrorDepth = strings.TrimSpace(m[1]), d
 	}
 	if m := reTruncate.FindStringSubmatch(out); m != nil {
 		s.Truncated, s.TruncateReason = true, strings.TrimSpace(m[1])
