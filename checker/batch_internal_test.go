@@ -34,8 +34,9 @@ func (x *wideExp) Successors(s []uint64, emit func(Action, []uint64)) {
 	}
 }
 
-// TestBatchesKeepOrder: cutting levels into batches of any size, with any
-// number of workers, changes no figure and no trace.
+// TestBatchesKeepOrder: cutting levels into batches and chunks of any size,
+// with any number of workers, deciding the goal backwards or by sweeps,
+// changes no figure and no trace.
 func TestBatchesKeepOrder(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	const n = 30000
@@ -45,7 +46,7 @@ func TestBatchesKeepOrder(t *testing.T) {
 			g.succ[i] = append(g.succ[i], uint64(rng.Intn(n)))
 		}
 	}
-	ref, err := explore(context.Background(), g, Options{Workers: 1}, 1<<40)
+	ref, err := explore(context.Background(), g, Options{Workers: 1}, tuning{batch: 1 << 40, chunkBytes: chunkBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +54,20 @@ func TestBatchesKeepOrder(t *testing.T) {
 		t.Fatalf("only %d states: the graph is too thin for the test", ref.States)
 	}
 	for _, c := range []struct {
-		batch   uint64
-		workers int
-		fp      bool
-	}{{chunkStates, 1, false}, {chunkStates, 3, true}, {3 * chunkStates, 2, false}} {
-		r, err := explore(context.Background(), g, Options{Workers: c.workers, Fingerprint: c.fp}, c.batch)
+		batch, chunk uint64
+		workers      int
+		fp           bool
+		sweep        bool
+	}{
+		{chunkStates, chunkBytes, 1, false, false},
+		{chunkStates, chunkBytes, 3, true, false},
+		{3 * chunkStates, chunkBytes, 2, false, false},
+		{1000, 1, 2, false, false}, // one state a chunk
+		{77, 700, 3, false, true},  // a few states a chunk, sweeps
+		{1 << 40, 5000, 1, true, true},
+	} {
+		tune := tuning{batch: c.batch, chunkBytes: c.chunk, sweep: c.sweep}
+		r, err := explore(context.Background(), g, Options{Workers: c.workers, Fingerprint: c.fp}, tune)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +76,7 @@ func TestBatchesKeepOrder(t *testing.T) {
 			x.Elapsed, x.MemoryBytes, x.PeakBytes, x.Workers, x.Fingerprint, x.OmissionBound = 0, 0, 0, 0, false, 0
 		}
 		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("batch %d workers %d: results differ from one batch per level", c.batch, c.workers)
+			t.Fatalf("%+v: results differ from one batch per level", c)
 		}
 	}
 }

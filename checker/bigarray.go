@@ -48,3 +48,13 @@ func (a *bigArray[T]) free() {
 	}
 	a.blocks, a.maps, a.n = nil, nil, 0
 }
+
+// extraBytes is the memory that growing the array to n elements of elem
+// bytes adds.
+func (a *bigArray[T]) extraBytes(n, elem uint64) uint64 {
+	need := (n + 1<<blockBits - 1) >> blockBits
+	if have := uint64(len(a.blocks)); need > have {
+		return (need - have) << blockBits * elem
+	}
+	return 0
+}

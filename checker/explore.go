@@ -15,12 +15,30 @@ import (
 // are kept in 32 bits.
 const maxIndex = 1<<32 - 2
 
-// chunkStates is the number of frontier states a worker expands at a time;
-// batchStates the number expanded before their successors are stored.
+// chunkStates is the largest number of frontier states a worker expands at
+// a time; batchStates the largest number expanded before their successors
+// are stored. Chunks hold fewer states when the candidates of chunkStates
+// states would take more than chunkBytes (large states, many successors);
+// a batch is cut short once its chunks' buffers pass the batch budget
+// (batchBytes, or less under a memory cap), and holds at most maxChunks
+// chunks.
 const (
 	chunkStates = 256
 	batchStates = 128 * chunkStates
+	chunkBytes  = 1 << 20
+	batchBytes  = 256 << 20
+	maxChunks   = 512
 )
+
+// MaxWorkers is the largest number of workers Explore accepts.
+const MaxWorkers = 1024
+
+// tuning holds the sizes a test may change.
+type tuning struct {
+	batch      uint64 // frontier states a batch at most
+	chunkBytes uint64 // the memory a chunk's candidates are meant to take
+	sweep      bool   // decide the goals by sweeps, as under a tight memory cap
+}
 
 // A state's link names its parent, by its position in the level before, and
 // the ordinal of the transition that first reached it: position<<ordBits |
@@ -96,10 +114,19 @@ type explorer struct {
 	pending     atomic.Uint64 // transitions of the level being expanded
 	stop        atomic.Bool
 	peak        uint64
-	memLevel    uint64 // memory() when the level began: read while workers run
 	metricInit  bool   // metricMax holds the initial state's values
-	batchSize   uint64 // frontier states per batch
+	batchSize   uint64 // frontier states per batch at most
 	start       time.Time
+
+	tune        tuning
+	chunkSize   uint64       // frontier states per chunk in the next batch
+	expanded    uint64       // frontier states expanded so far
+	budget      uint64       // phase 1: the chunks' bytes past which the batch is cut
+	cut         atomic.Bool  // phase 1: expand no more chunks
+	heldBytes   atomic.Int64 // the buffers of the chunks and the workers
+	workerFixed uint64       // the workers' own memory (expanders, scratch)
+	extra       uint64       // tables beside those memory() sees: shards rebuilt in phase 1, the goals' graph
+	mon         monitor
 }
 
 // worker is one goroutine's expander and scratch space.
@@ -119,6 +146,7 @@ type worker struct {
 	sink    uint64  // keeps filter's loads from being optimised away
 	local   []int32 // dedupe's table
 	first   []int32 // dedupe's result
+	held    int64   // bytes of local and first, as counted in e.heldBytes
 }
 
 // chunk is a run of frontier states and what expanding them produced.
@@ -153,6 +181,9 @@ type chunk struct {
 	metricSeen bool
 	fullStates uint64
 	bigLinks   [][3]uint64 // state, parent position, ordinal
+
+	done bool  // phase 1 expanded it
+	held int64 // bytes of its buffers, as counted in e.heldBytes
 }
 
 const candMark = 1 << 63
@@ -163,18 +194,31 @@ const candMark = 1 << 63
 // violations are real, properties not found violated are Unknown and metric
 // maxima are lower bounds.
 func Explore(ctx context.Context, m Model, opt Options) (*Result, error) {
-	return explore(ctx, m, opt, batchStates)
+	return explore(ctx, m, opt, tuning{batch: batchStates, chunkBytes: chunkBytes})
 }
 
-// explore is Explore with the batch size as a parameter, for tests.
-func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, error) {
+// checkOptions refuses options that make no sense.
+func checkOptions(m Model, opt Options) error {
+	switch words := m.StateWords(); {
+	case words < 1:
+		return fmt.Errorf("model has %d words per state; want at least 1", words)
+	case opt.Workers < 0 || opt.Workers > MaxWorkers:
+		return fmt.Errorf("workers must be between 0 and %d, got %d", MaxWorkers, opt.Workers)
+	case opt.Timeout < 0:
+		return fmt.Errorf("timeout must be at least 0 (0: no limit), got %s", opt.Timeout)
+	case opt.ProgressEvery < 0:
+		return fmt.Errorf("progress period must be at least 0, got %s", opt.ProgressEvery)
+	}
+	return nil
+}
+
+// explore is Explore with the sizes of batches and chunks as parameters,
+// for tests.
+func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, error) {
+	if err := checkOptions(m, opt); err != nil {
+		return nil, err
+	}
 	words := m.StateWords()
-	if words < 1 {
-		return nil, fmt.Errorf("model has %d words per state; want at least 1", words)
-	}
-	if opt.Workers < 0 {
-		return nil, fmt.Errorf("workers must be at least 0, got %d", opt.Workers)
-	}
 	nw := opt.Workers
 	if nw == 0 {
 		nw = runtime.GOMAXPROCS(0)
@@ -190,8 +234,10 @@ func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, 
 		keepEdges: len(m.Goals()) > 0 && !opt.SkipGoals,
 		symmetric: opt.Symmetry && symOK,
 		linkBig:   map[uint64][2]uint64{},
-		batchSize: max(batch, chunkStates),
+		batchSize: max(tune.batch, 1),
 		start:     time.Now(),
+		tune:      tune,
+		chunkSize: chunkStates,
 	}
 	e.st = newStore(words, opt.Fingerprint, e.keepEdges)
 	bits := 64 * words
@@ -202,9 +248,24 @@ func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, 
 	for i := range e.invBad {
 		e.invBad[i] = -1
 	}
-	if e.opt.ProgressEvery <= 0 {
+	if e.opt.ProgressEvery == 0 {
 		e.opt.ProgressEvery = time.Second
 	}
+	e.newWorkers(nw, sym)
+	stopMonitor := e.startMonitor()
+	complete, reason := e.run()
+	e.releaseSearch()
+	res := e.result(complete, reason)
+	stopMonitor()
+	e.free()
+	return res, nil
+}
+
+// newWorkers makes nw workers; their own memory (expanders and scratch) is
+// measured as what the heap gave them.
+func (e *explorer) newWorkers(nw int, sym Symmetric) {
+	m, words := e.m, e.words
+	before := heapAllocated()
 	for i := 0; i < nw; i++ {
 		w := &worker{
 			e:       e,
@@ -221,9 +282,7 @@ func explore(ctx context.Context, m Model, opt Options, batch uint64) (*Result, 
 		w.emit = w.add
 		e.workers = append(e.workers, w)
 	}
-	complete, reason := e.run()
-	defer e.free()
-	return e.result(complete, reason), nil
+	e.workerFixed = heapAllocated() - before
 }
 
 // free returns the memory of the tables mapped outside the heap.
@@ -235,6 +294,20 @@ func (e *explorer) free() {
 	e.frontier.reset()
 	e.next.reset()
 	e.pool.release()
+}
+
+// releaseSearch returns what only the search needed (the visited set, the
+// levels, the chunks' and workers' buffers) before the goals are decided
+// and the traces rebuilt.
+func (e *explorer) releaseSearch() {
+	e.st.free()
+	e.frontier.reset()
+	e.next.reset()
+	e.pool.release()
+	e.trimChunks(0)
+	e.chunks, e.candIdx, e.front, e.nextOrbit = nil, nil, nil, nil
+	e.heldBytes.Store(0)
+	e.notePeak()
 }
 
 // run explores; it returns whether the exploration finished and, if not, why.
@@ -278,7 +351,8 @@ func (e *explorer) run() (bool, string) {
 	return true, ""
 }
 
-// parallel runs task(w, i) for i in [0, n) on every worker and waits.
+// parallel runs task(w, i) for i in [0, n) on at most n workers and waits.
+// Indices are handed out in increasing order.
 func (e *explorer) parallel(n int, task func(w *worker, i int)) {
 	if len(e.workers) == 1 || n == 1 {
 		for i := 0; i < n; i++ {
@@ -288,7 +362,7 @@ func (e *explorer) parallel(n int, task func(w *worker, i int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for _, w := range e.workers {
+	for _, w := range e.workers[:min(len(e.workers), n)] {
 		wg.Add(1)
 		go func(w *worker) {
 			defer wg.Done()
@@ -310,13 +384,11 @@ func (e *explorer) level() string {
 	size := e.frontier.n
 	base := e.levels[len(e.levels)-1]
 	levelStart := e.n
-	batchStates := e.batchSize
 	e.nextOrbit = e.nextOrbit[:0]
 	var stop string
-	for lo := uint64(0); lo < size && stop == ""; lo += batchStates {
-		hi := min(lo+batchStates, size)
-		stop = e.batch(base, lo, hi)
-		e.frontier.releaseBelow(hi)
+	for lo := uint64(0); lo < size && stop == ""; {
+		lo, stop = e.batch(base, lo, size)
+		e.frontier.releaseBelow(lo)
 	}
 	e.frontier.reset()
 	if e.n > levelStart {
@@ -324,68 +396,147 @@ func (e *explorer) level() string {
 	}
 	e.frontier, e.next = e.next, e.frontier
 	e.front, e.nextOrbit = e.nextOrbit, e.front
+	e.mon.setPosition(e)
 	if stop != "" {
 		return stop
 	}
 	return e.limitReached()
 }
 
-// batch expands the frontier states [lo, hi) of the level whose first state
-// is number base, and stores their new successors. Batches run in frontier
-// order, so a state first met in an earlier batch is already stored (and
-// numbered) when a later one meets it again: the order of the sequential
-// search is kept, and the candidates of one batch bound the memory of a
-// level.
-func (e *explorer) batch(base, lo, hi uint64) string {
-	nc := int((hi - lo + chunkStates - 1) / chunkStates)
+// batch expands frontier states from lo on (of a level of size states
+// whose first state is number base), and stores their new successors; it
+// returns where the next batch starts and why the run stops, or "".
+// Batches run in frontier order, so a state first met in an earlier batch
+// is already stored (and numbered) when a later one meets it again: the
+// order of the sequential search is kept, and where a batch ends changes no
+// figure. The batch ends after batchSize states, when its chunks' buffers
+// pass the budget, or where storing its candidates would pass the memory
+// cap: the candidates of one batch bound the memory of a level.
+func (e *explorer) batch(base, lo, size uint64) (uint64, string) {
+	if stop := e.planBudget(); stop != "" {
+		return lo, stop
+	}
+	chunks := e.cutChunks(lo, size)
+	if stop := e.expandAll(chunks); stop != "" {
+		return lo, stop
+	}
+	kept := e.fit(chunks)
+	e.trimChunks(len(kept))
+	if len(kept) == 0 {
+		return lo, e.memStop()
+	}
+	chunks = kept
+	hi := chunks[len(chunks)-1].hi
+	cands, stop := e.numberCandidates(chunks)
+	if stop != "" {
+		return lo, stop
+	}
+	e.insertAll(chunks)
+	keep, stop := e.rankNew(chunks)
+	first := e.n
+	e.record(chunks, first, keep, cands)
+	if e.keepEdges && stop == "" {
+		e.storeEdges(chunks)
+	}
+	e.merge(base, chunks)
+	e.n = first + keep
+	e.expanded += hi - lo
+	e.adaptChunks()
+	e.notePeak()
+	e.mon.setPosition(e)
+	if stop != "" {
+		return hi, stop
+	}
+	return hi, e.limitReached()
+}
+
+// cutChunks returns the chunks of a batch from frontier position lo.
+func (e *explorer) cutChunks(lo, size uint64) []*chunk {
+	cs := e.chunkSize
+	hi := min(lo+min(e.batchSize, cs*maxChunks), size)
+	nc := int((hi - lo + cs - 1) / cs)
 	for len(e.chunks) < nc {
-		e.chunks = append(e.chunks, &chunk{})
+		c := &chunk{}
+		e.chunks = append(e.chunks, c)
+		e.noteChunk(c)
 	}
 	chunks := e.chunks[:nc]
 	for i, c := range chunks {
-		c.lo = lo + uint64(i)*chunkStates
-		c.hi = min(c.lo+chunkStates, hi)
+		c.lo = lo + uint64(i)*cs
+		c.hi = min(c.lo+cs, hi)
+		c.done = false
 	}
+	return chunks
+}
 
-	// Phase 1: expand, keeping the successors not stored yet. Meanwhile,
-	// the shards that the batch is likely to make grow (those the last
-	// batch's candidates would) are rebuilt larger: the tasks that rebuild
-	// them come first, and the other workers expand chunks in the
-	// meantime, instead of waiting while phase 2 grows them. The rebuilds
-	// only read the shards, which phase 1 only reads too.
-	var grows []int
-	for sh, n := range e.lastCounts {
-		if e.st.mustGrow(sh, n) {
-			grows = append(grows, sh)
-		}
-	}
+// expandAll runs phase 1 on the chunks, in order, until the batch is cut;
+// chunks expanded are marked done. It returns why the run stops, or "".
+//
+// Meanwhile, the shards that the batch is likely to make grow (those the
+// last batch's candidates would) are rebuilt larger: the tasks that rebuild
+// them come first, and the other workers expand chunks in the meantime,
+// instead of waiting while phase 2 grows them. The rebuilds only read the
+// shards, which phase 1 only reads too.
+func (e *explorer) expandAll(chunks []*chunk) string {
+	grows := e.growsAhead()
 	rebuilt := make([]shard, len(grows))
 	e.pending.Store(0)
+	e.cut.Store(e.stop.Load())
 	e.notePeak()
-	done := make(chan struct{})
-	go func() {
-		e.parallel(len(grows)+nc, func(w *worker, i int) {
-			switch {
-			case i < len(grows):
-				rebuilt[i] = e.st.rebuilt(&e.st.shards[grows[i]])
-			case !e.stop.Load():
-				w.expand(chunks[i-len(grows)])
-			}
-		})
-		close(done)
-	}()
-	watched := e.watch(done)
+	e.parallel(len(grows)+len(chunks), func(w *worker, i int) {
+		if i < len(grows) {
+			rebuilt[i] = e.st.rebuilt(&e.st.shards[grows[i]])
+			return
+		}
+		c := chunks[i-len(grows)]
+		if e.cut.Load() {
+			return
+		}
+		w.expand(c)
+		c.done = true
+		e.noteChunk(c)
+		w.noteBuffers()
+		if e.overBudget() {
+			e.cut.Store(true)
+		}
+	})
+	e.notePeak() // the rebuilt shards still count, in e.extra
+	e.extra = 0
 	for i, sh := range grows {
 		old := e.st.shards[sh]
 		e.st.shards[sh] = rebuilt[i]
 		old.release()
 	}
-	if watched != "" {
-		return watched
-	}
 	e.notePeak()
+	if e.stop.Load() {
+		return e.mon.why()
+	}
+	return ""
+}
 
-	// Number the candidates batch-wide.
+// growsAhead returns the shards to rebuild during phase 1, and counts their
+// new tables in e.extra. Under a memory cap, it rebuilds none unless all fit
+// beside the batch's budget.
+func (e *explorer) growsAhead() []int {
+	var grows []int
+	var bytes uint64
+	for sh, n := range e.lastCounts {
+		if e.st.mustGrow(sh, n) {
+			grows = append(grows, sh)
+			sz := e.st.shards[sh].size
+			bytes += e.st.sizeBytes(sz + sz/2)
+		}
+	}
+	if e.opt.MaxMemory > 0 && e.memory()+bytes+e.budget > e.opt.MaxMemory {
+		return nil
+	}
+	e.extra = bytes
+	return grows
+}
+
+// numberCandidates numbers the candidates batch-wide and sizes the
+// buffers of phase 2; it returns their number and why the run stops, or "".
+func (e *explorer) numberCandidates(chunks []*chunk) (uint64, string) {
 	var cands uint64
 	for _, c := range chunks {
 		c.candBase = uint32(cands)
@@ -400,24 +551,19 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 			}
 			c.ref = c.ref[:len(c.ch)]
 		}
+		e.noteChunk(c)
 	}
 	if cands > math.MaxUint32 {
-		return fmt.Sprintf("state limit of this checker reached: %d candidates in one level", cands)
+		return cands, fmt.Sprintf("state limit of this checker reached: %d candidates in one level", cands)
 	}
-	if e.opt.MaxMemory > 0 {
-		// What storing every candidate as a new state would add: a key of
-		// the store at its largest load, a link, a frontier
-		// entry.
-		perState := e.st.slotBytes()*1024/maxLoad + 4 + e.next.size
-		if e.memory()+cands*perState >= e.opt.MaxMemory {
-			return fmt.Sprintf("memory limit %d MiB reached", e.opt.MaxMemory>>20)
-		}
-	}
+	return cands, ""
+}
 
-	// Phase 2: insert, shard by shard, each in level order. A shard that
-	// the batch will make grow grows first, and is taken first: growing
-	// is the longest task, and the other workers insert into the other
-	// shards meanwhile.
+// insertAll is phase 2: it inserts the candidates, shard by shard, each in
+// level order. A shard that the batch will make grow grows first, and is
+// taken first: growing is the longest task, and the other workers insert
+// into the other shards meanwhile.
+func (e *explorer) insertAll(chunks []*chunk) {
 	var counts [numShards]uint64
 	for _, c := range chunks {
 		for sh := range counts {
@@ -457,8 +603,12 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 			}
 		}
 	})
+	e.notePeak()
+}
 
-	// Rank the new states in level order.
+// rankNew ranks the new states in level order; it returns how many of them
+// are kept (all, unless a state limit cuts them) and why the run stops.
+func (e *explorer) rankNew(chunks []*chunk) (uint64, string) {
 	var total uint64
 	for _, c := range chunks {
 		c.nNew = 0
@@ -480,9 +630,12 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		keep = maxIndex - e.n
 		stop = fmt.Sprintf("state limit %d of this checker reached", uint64(maxIndex))
 	}
+	return keep, stop
+}
 
-	// Phase 3: number, record and observe the new states.
-	first := e.n
+// record is phase 3: it numbers the keep first new states from number
+// first, records their parents and observes them.
+func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
 	e.link.resize(first + keep)
 	for g := range e.goalBits {
 		need := int((first + keep + 63) / 64)
@@ -503,7 +656,7 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		}
 		e.candIdx = e.candIdx[:cands]
 	}
-	e.parallel(nc, func(w *worker, i int) {
+	e.parallel(len(chunks), func(w *worker, i int) {
 		c := chunks[i]
 		e.resetObs(c)
 		r := c.newBase
@@ -535,35 +688,38 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 		}
 	})
 	e.notePeak()
+}
 
-	// The transition graph, in state order.
-	if e.keepEdges && stop == "" {
-		e.parallel(numShards, func(w *worker, sh int) {
-			for _, c := range chunks {
-				for _, j32 := range c.byShard[sh] {
-					if j := int(j32); c.isNew[j] {
-						e.st.setValue(c.cw[j*e.words:(j+1)*e.words], c.ch[j], e.candIdx[c.candBase+uint32(j)])
-					}
-				}
-			}
-		})
+// storeEdges appends the transitions of the batch's states to the
+// transition graph, in state order.
+func (e *explorer) storeEdges(chunks []*chunk) {
+	e.parallel(numShards, func(w *worker, sh int) {
 		for _, c := range chunks {
-			k := 0
-			for _, d := range c.deg {
-				e.succStart.push(e.succ.n)
-				for _, x := range c.edge[k : k+int(d)] {
-					if x&candMark != 0 {
-						j := uint32(x &^ candMark)
-						x = uint64(e.candIdx[c.ref[j]])
-					}
-					e.succ.push(uint32(x))
+			for _, j32 := range c.byShard[sh] {
+				if j := int(j32); c.isNew[j] {
+					e.st.setValue(c.cw[j*e.words:(j+1)*e.words], c.ch[j], e.candIdx[c.candBase+uint32(j)])
 				}
-				k += int(d)
 			}
 		}
+	})
+	for _, c := range chunks {
+		k := 0
+		for _, d := range c.deg {
+			e.succStart.push(e.succ.n)
+			for _, x := range c.edge[k : k+int(d)] {
+				if x&candMark != 0 {
+					j := uint32(x &^ candMark)
+					x = uint64(e.candIdx[c.ref[j]])
+				}
+				e.succ.push(uint32(x))
+			}
+			k += int(d)
+		}
 	}
+}
 
-	// Merge what the chunks found, in level order.
+// merge folds what the chunks found into the run's figures, in level order.
+func (e *explorer) merge(base uint64, chunks []*chunk) {
 	for _, c := range chunks {
 		e.transitions += c.transitions
 		e.fullTransitions += c.fullTrans
@@ -576,37 +732,7 @@ func (e *explorer) batch(base, lo, hi uint64) string {
 			e.linkBig[b[0]] = [2]uint64{b[1], b[2]}
 		}
 		e.fullStates += c.fullStates
-	}
-	e.n = first + keep
-	e.notePeak()
-	if stop != "" {
-		return stop
-	}
-	return e.limitReached()
-}
-
-// watch waits for phase 1 to finish, reporting progress and stopping the
-// workers when a limit is hit.
-func (e *explorer) watch(done chan struct{}) string {
-	tick := time.NewTicker(min(e.opt.ProgressEvery, 100*time.Millisecond))
-	defer tick.Stop()
-	last := time.Now()
-	var stop string
-	for {
-		select {
-		case <-done:
-			return stop
-		case <-tick.C:
-			if stop == "" {
-				if stop = e.timeUp(); stop != "" {
-					e.stop.Store(true)
-				}
-			}
-			if e.opt.Progress != nil && time.Since(last) >= e.opt.ProgressEvery {
-				last = time.Now()
-				e.opt.Progress(e.progress())
-			}
-		}
+		e.noteChunk(c)
 	}
 }
 
@@ -816,67 +942,6 @@ func (e *explorer) mergeObs(c *chunk) {
 }
 
 func (e *explorer) isGoal(g int, i uint64) bool { return e.goalBits[g][i/64]&(1<<(i%64)) != 0 }
-
-func (e *explorer) memory() uint64 {
-	b := e.st.bytes() + e.link.bytes(4) +
-		e.pool.bytes() + uint64(cap(e.front)+cap(e.nextOrbit))*8 + uint64(cap(e.candIdx))*4
-	for _, c := range e.chunks {
-		b += uint64(cap(c.cw)+cap(c.ch)+cap(c.orbit)+cap(c.edge))*8 +
-			uint64(cap(c.from)+cap(c.cord)+cap(c.ref)+cap(c.deg))*4 + uint64(cap(c.isNew))
-	}
-	if e.keepEdges {
-		b += e.succ.bytes(4) + e.succStart.bytes(8)
-	}
-	for _, g := range e.goalBits {
-		b += uint64(cap(g)) * 8
-	}
-	return b
-}
-
-func (e *explorer) notePeak() {
-	e.memLevel = e.memory()
-	e.peak = max(e.peak, e.memLevel)
-}
-
-// timeUp reports an interruption or the time limit; unlike limitReached it
-// may run while the workers do.
-func (e *explorer) timeUp() string {
-	if contextDone(e.ctx) {
-		return "interrupted"
-	}
-	if e.opt.Timeout > 0 && time.Since(e.start) >= e.opt.Timeout {
-		return fmt.Sprintf("time limit %s reached", e.opt.Timeout)
-	}
-	return ""
-}
-
-func (e *explorer) limitReached() string {
-	if contextDone(e.ctx) {
-		return "interrupted"
-	}
-	if e.opt.MaxStates > 0 && e.n >= e.opt.MaxStates {
-		return fmt.Sprintf("state limit %d reached", e.opt.MaxStates)
-	}
-	if e.opt.MaxMemory > 0 && e.memory() >= e.opt.MaxMemory {
-		return fmt.Sprintf("memory limit %d MiB reached", e.opt.MaxMemory>>20)
-	}
-	if e.opt.Timeout > 0 && time.Since(e.start) >= e.opt.Timeout {
-		return fmt.Sprintf("time limit %s reached", e.opt.Timeout)
-	}
-	return ""
-}
-
-func (e *explorer) progress() Progress {
-	el := time.Since(e.start)
-	return Progress{
-		States:       e.n,
-		Transitions:  e.transitions + e.pending.Load(),
-		Depth:        len(e.levels) - 1,
-		Elapsed:      el,
-		StatesPerSec: float64(e.n) / el.Seconds(),
-		MemoryBytes:  e.memLevel,
-	}
-}
 
 func b2i(b bool) int {
 	if b {

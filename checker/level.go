@@ -122,3 +122,14 @@ func (l *level) reset() {
 	l.releaseBelow(uint64(len(l.blocks)) * l.per)
 	l.blocks, l.first, l.n = l.blocks[:0], 0, 0
 }
+
+// extraBytes is the memory that growing the level to n states takes from
+// the system, beside the blocks free in the pool.
+func (l *level) extraBytes(n uint64) uint64 {
+	need := (n + l.per - 1) / l.per
+	have := uint64(len(l.blocks) + len(l.pool.free))
+	if need > have {
+		return (need - have) * levelBlock
+	}
+	return 0
+}

@@ -7,8 +7,20 @@ import (
 	"time"
 )
 
-// result assembles the Result of a finished or stopped run.
-func (e *explorer) result(complete bool, reason string) *Result {
+// result assembles the Result of a finished or stopped run; explored
+// tells whether every reachable state was expanded. Deciding the goals may
+// still stop the run: the result is then incomplete, but its invariants,
+// maxima and counts are those of the whole model.
+func (e *explorer) result(explored bool, reason string) *Result {
+	var stranded []int64
+	complete := explored
+	if explored && e.keepEdges && len(e.goalBits) > 0 {
+		var why string
+		if stranded, why = e.decideGoals(); why != "" {
+			complete, reason = false, why
+		}
+	}
+	e.mon.setPhase("rebuilding the traces", 0)
 	e.notePeak()
 	r := &Result{
 		States:      e.n,
@@ -26,7 +38,7 @@ func (e *explorer) result(complete bool, reason string) *Result {
 	switch {
 	case !e.symmetric:
 		r.FullStates, r.FullTransitions = r.States, r.Transitions
-	case e.fullKnown && complete:
+	case e.fullKnown && explored:
 		r.FullStates, r.FullTransitions = e.fullStates, e.fullTransitions
 	}
 	if e.opt.Fingerprint {
@@ -39,7 +51,7 @@ func (e *explorer) result(complete bool, reason string) *Result {
 		case e.invBad[i] >= 0:
 			p.Verdict = Violated
 			p.Trace = e.trace(uint64(e.invBad[i]))
-		case complete:
+		case explored:
 			p.Verdict = Holds
 		}
 		r.Invariants = append(r.Invariants, p)
@@ -52,68 +64,18 @@ func (e *explorer) result(complete bool, reason string) *Result {
 	}
 	for g, name := range e.m.Goals() {
 		p := PropertyResult{Name: name, Verdict: Unknown}
-		if complete && e.keepEdges {
-			if bad := e.firstStranded(g); bad < 0 {
-				p.Verdict = Holds
-			} else {
-				p.Verdict = Violated
-				p.Trace = e.trace(uint64(bad))
-			}
+		switch {
+		case stranded == nil:
+		case stranded[g] < 0:
+			p.Verdict = Holds
+		default:
+			p.Verdict = Violated
+			p.Trace = e.trace(uint64(stranded[g]))
 		}
 		r.Goals = append(r.Goals, p)
 	}
 	r.Elapsed = time.Since(e.start)
 	return r
-}
-
-// firstStranded returns the lowest-numbered (so shallowest) state from which
-// no state of goal g is reachable, or -1 when there is none. It walks the
-// transition graph backwards from the goal states.
-func (e *explorer) firstStranded(g int) int64 {
-	n := e.n
-	// Reverse graph in compressed form: predecessors of j are
-	// pred[predStart[j]:predStart[j+1]].
-	predStart := make([]uint64, n+1)
-	for k := uint64(0); k < e.succ.n; k++ {
-		predStart[e.succ.at(k)+1]++
-	}
-	for j := uint64(0); j < n; j++ {
-		predStart[j+1] += predStart[j]
-	}
-	pred := make([]uint32, e.succ.n)
-	fill := append([]uint64(nil), predStart[:n]...)
-	for i := uint64(0); i < n; i++ {
-		for k := e.succStart.at(i); k < e.succStart.at(i+1); k++ {
-			j := e.succ.at(k)
-			pred[fill[j]] = uint32(i)
-			fill[j]++
-		}
-	}
-	fill = nil
-	good := make([]bool, n)
-	queue := make([]uint32, 0, 1024)
-	for i := uint64(0); i < n; i++ {
-		if e.isGoal(g, i) {
-			good[i] = true
-			queue = append(queue, uint32(i))
-		}
-	}
-	for len(queue) > 0 {
-		j := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		for _, i := range pred[predStart[j]:predStart[j+1]] {
-			if !good[i] {
-				good[i] = true
-				queue = append(queue, i)
-			}
-		}
-	}
-	for i, ok := range good {
-		if !ok {
-			return int64(i)
-		}
-	}
-	return -1
 }
 
 // trace rebuilds a shortest path from the initial state to state idx. The

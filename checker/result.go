@@ -32,19 +32,23 @@ func (v Verdict) String() string {
 type Options struct {
 	// MaxStates stops the run once this many distinct states are stored (0: no limit).
 	MaxStates uint64
-	// MaxMemory stops the run once the checker's own tables would pass this
-	// many bytes (0: no limit).
+	// MaxMemory stops the run before the checker's own tables and buffers
+	// would pass this many bytes (0: no limit). When the states fit but
+	// deciding the goals does not, the goals stay Unknown and the run is
+	// incomplete; the invariants and maxima found are then exact.
 	MaxMemory uint64
 	// Timeout stops the run after this long (0: no limit).
 	Timeout time.Duration
 	// SkipGoals leaves goals undecided (Unknown) and saves the memory of the
 	// transition graph that deciding them needs.
 	SkipGoals bool
-	// Progress, when set, is called about every ProgressEvery (default 1 s).
+	// Progress, when set, is called about every ProgressEvery (default 1 s)
+	// for as long as the run lasts, whatever it is doing, from a goroutine
+	// of its own (never twice at once).
 	Progress      func(Progress)
 	ProgressEvery time.Duration
 	// Workers is the number of goroutines that expand and store states
-	// (0: runtime.GOMAXPROCS). Every figure of the Result (counts, depth,
+	// (0: runtime.GOMAXPROCS; at most MaxWorkers). Every figure of the Result (counts, depth,
 	// verdicts, maxima, traces) is the same for every number of workers.
 	Workers int
 	// Symmetry stores one representative per orbit of symmetric states when
@@ -70,6 +74,9 @@ type Progress struct {
 	Elapsed      time.Duration
 	StatesPerSec float64
 	MemoryBytes  uint64
+	// Phase is empty while states are explored, else what the run does
+	// after, e.g. "deciding Drainable: reverse graph 40%".
+	Phase string
 }
 
 // Step is one transition of a trace and the state it leads to.

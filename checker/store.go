@@ -391,3 +391,38 @@ func (s *store) keySlot(h uint64) uint64 {
 	sh := &s.shards[shardOf(h)]
 	return sh.keys[home(h, sh.size)*uint64(s.kw)]
 }
+
+// sizeBytes is the memory of a shard of size slots.
+func (s *store) sizeBytes(size uint64) uint64 {
+	b := size * uint64(s.kw) * 8
+	if s.fp {
+		b = size*fpBytes + 1
+	}
+	if s.indexed {
+		b += size * 4
+	}
+	return b
+}
+
+// grownBytes is the memory that storing n more states in shard i allocates
+// beside the shard's tables: nothing when it does not grow, else its new
+// tables (and those of the step before, alive at the same time, when it
+// grows more than once).
+func (s *store) grownBytes(i int, n uint64) uint64 {
+	sh := &s.shards[i]
+	size, prev := sh.size, uint64(0)
+	for (sh.n+n)*1024 > size*maxLoad {
+		if size != sh.size {
+			prev = size
+		}
+		size += size / 2
+	}
+	if size == sh.size {
+		return 0
+	}
+	b := s.sizeBytes(size)
+	if prev > 0 {
+		b += s.sizeBytes(prev)
+	}
+	return b
+}
