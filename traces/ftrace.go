@@ -566,12 +566,12 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 				if !strings.HasPrefix(k, "r") || !strings.HasPrefix(v, "{") {
 					continue
 				}
-				base, err := strconv.Atoi(k[1:])
+				base, err := strconv.ParseUint(k[1:], 10, 32) // rN: records from index N
 				if err != nil {
 					continue
 				}
 				for j, s := range strings.Split(strings.Trim(v, "{}"), ",") {
-					if uint64(base+j) >= size || s == "" {
+					if base+uint64(j) >= size || s == "" {
 						continue
 					}
 					addr, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)

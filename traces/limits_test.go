@@ -144,3 +144,24 @@ func TestImportExtremeValues(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkRecordIndices: only records "rN" with N a plain index below size
+// are reclaims; "r-1" is not a record field, so nothing is reclaimed by it.
+func TestBulkRecordIndices(t *testing.T) {
+	const capture = "# tracer: nop\n" +
+		" x-1 [000] ..... 1.000000: kvfree_call_rcu: (kvfree_call_rcu+0x0/0x330) head=0x18 func=0x8\n" +
+		" k-3 [000] ..... 2.000000: kfree_rcu_work: (kfree_rcu_work+0x0/0x2e0) krwp=0x118 krcp=0x100\n" +
+		" k-3 [000] ..... 2.000001: kfree_bulk_recs0: (x) s=0x0 size=18446744073709551615 p=0x1 caller=kfree_rcu_work+0x1/0x2 %s={0x5,0x10}\n"
+	for _, tc := range []struct {
+		key       string
+		reclaimed int
+	}{{"r0", 1}, {"r-1", 0}, {"r18446744073709551615", 0}} {
+		imp, err := ImportFtrace(strings.NewReader(fmt.Sprintf(capture, tc.key)), ImportOptions{NoReplay: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.Figures.Reclaimed != tc.reclaimed {
+			t.Errorf("%s: %d reclaimed, want %d", tc.key, imp.Figures.Reclaimed, tc.reclaimed)
+		}
+	}
+}
