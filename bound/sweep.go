@@ -157,3 +157,34 @@ func FigureOf(pt Point, fig string) int64 {
 	}
 	return pt.Max.ReserveUsed
 }
+
+// mulOver reports whether a*b (a, b >= 0) passes model.MaxCount.
+func mulOver(a, b int) bool { return a > 0 && b > model.MaxCount/a }
+
+// ValidateAnalysis reports, before any exploration, a point of the sweep
+// that Analyze could not carry through within the model's bounds
+// (model.MaxCount): the least-reserve search tries R up to N*K, the
+// counter abstraction holds up to T*B objects per channel (T =
+// Threshold at that R), and the witness search (WitnessLimit+1)*B.
+func (s Sweep) ValidateAnalysis(d model.Design, base model.Params, opt Options) error {
+	if err := s.Validate(d, base); err != nil {
+		return err
+	}
+	opt.defaults()
+	for _, v := range s.Values {
+		p := model.Normalize(d, s.Set(base, v))
+		if hasReserve(d) {
+			if mulOver(p.CPUs, p.Calls) {
+				return fmt.Errorf("sweep %s at %s=%d: the least-reserve search may try R up to N*K = %d*%d, more than %d", s, s.Param, v, p.CPUs, p.Calls, model.MaxCount)
+			}
+			p.Reserve = reserveCap(p) // the search sets R itself
+		}
+		if t := Threshold(p); !opt.NoProof && specDesign(d) && mulOver(t, p.Bulk) {
+			return fmt.Errorf("sweep %s at %s=%d: the counter abstraction holds up to T*B = %d*%d objects per channel, more than %d (use --no-proof or smaller values)", s, s.Param, v, t, p.Bulk, model.MaxCount)
+		}
+		if mulOver(opt.WitnessLimit+1, p.Bulk) {
+			return fmt.Errorf("sweep %s at %s=%d: the witness search holds up to (witness limit + 1)*B = %d*%d objects per channel, more than %d", s, s.Param, v, opt.WitnessLimit+1, p.Bulk, model.MaxCount)
+		}
+	}
+	return nil
+}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rcucheck/rcucheck/model"
 )
 
 func TestParseSweep(t *testing.T) {
@@ -25,6 +27,12 @@ func TestParseSweep(t *testing.T) {
 		{in: "calls=2,2", wantErr: "must increase"},
 		{in: "calls=0..64", wantErr: "at most 64"},
 		{in: "calls=", wantErr: "bad value"},
+		{in: "calls=1..9223372036854775807", wantErr: "bad value"},
+		{in: "calls=9223372036854775807..9223372036854775807", wantErr: "bad value"},
+		{in: "calls=1,9223372036854775808", wantErr: "bad value"},
+		{in: "calls=-9223372036854775808..0", wantErr: "bad value"},
+		{in: "calls=1073741824..1073741824", want: Sweep{"calls", []int{1073741824}}},
+		{in: "calls=1073741825", wantErr: "bad value"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -48,7 +56,10 @@ func TestParseSweep(t *testing.T) {
 // FuzzParseSweep checks that ParseSweep never panics, that what it accepts
 // is well formed, and that String gives text it reads back the same.
 func FuzzParseSweep(f *testing.F) {
-	for _, s := range []string{"calls=1..8", "cpus=1,2,4", "limit=0..63", "bulk=", "x=1..2", "calls=1..2..3", "calls=9999999999"} {
+	for _, s := range []string{"calls=1..8", "cpus=1,2,4", "limit=0..63", "bulk=", "x=1..2", "calls=1..2..3", "calls=9999999999",
+		"calls=1..9223372036854775807", "calls=9223372036854775807..9223372036854775807", "calls=1,9223372036854775808",
+		"calls=-9223372036854775808..0", "calls=1073741824..1073741887", "calls=1073741825", "calls=+1..2", "calls=0x10",
+		"calls=1,,2", "calls=..", "=1..2", "calls=1..2,3", "calls=\x00", "calls==1", "calls=1 2", "cpus=1..64,65"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -106,5 +117,41 @@ func TestClassify(t *testing.T) {
 	}
 	if _, err := Classify(xs, []int64{1, 2, 3, 4, 5}, 1); err == nil {
 		t.Error("Classify with window 1: no error")
+	}
+}
+
+// TestValidateAnalysis: sweeps whose derived models would pass the model's
+// bounds are refused before any exploration, with one line naming the point.
+func TestValidateAnalysis(t *testing.T) {
+	tests := []struct {
+		design, sweep string
+		base          func(*model.Params)
+		opt           Options
+		wantErr       string
+	}{
+		{"reserve", "calls=1..4", nil, Options{}, ""},
+		{"reserve", "calls=1,2", func(p *model.Params) { p.Reserve = model.MaxCount }, Options{}, ""},
+		{"reserve", "calls=1,2", func(p *model.Params) { p.Bulk = model.MaxCount }, Options{}, "counter abstraction"},
+		{"reserve", "calls=1,2", func(p *model.Params) { p.Bulk = model.MaxCount }, Options{NoProof: true}, "witness search"},
+		{"reserve", "calls=1,1073741824", func(p *model.Params) { p.CPUs = 64 }, Options{}, "least-reserve search"},
+		{"head", "calls=1,2", func(p *model.Params) { p.Cache = model.MaxCount }, Options{}, "counter abstraction"},
+		{"limit", "limit=1,1073741824", nil, Options{}, "at limit=1073741824"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.design+" "+tc.sweep, func(t *testing.T) {
+			sw, err := ParseSweep(tc.sweep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := model.Params{CPUs: 1, Bulk: 2, Cache: 1, Reserve: 1, Calls: 1, Limit: 2}
+			if tc.base != nil {
+				tc.base(&p)
+			}
+			d, _ := model.LookupDesign(tc.design)
+			err = sw.ValidateAnalysis(d, p, tc.opt)
+			if (err == nil) != (tc.wantErr == "") || (err != nil && (!strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n"))) {
+				t.Fatalf("error %v, want one line with %q", err, tc.wantErr)
+			}
+		})
 	}
 }

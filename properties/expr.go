@@ -53,6 +53,11 @@ func ParseBound(text string) (*BoundExpr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bound %q: %w", text, err)
 	}
+	// String must give text ParseBound reads back (gate files and reports
+	// print it): its normal form, spaced, may be longer than the text.
+	if n := len(b.String()); n > maxBoundLen {
+		return nil, fmt.Errorf("bound is longer than %d characters once normalised (%d)", maxBoundLen, n)
+	}
 	return b, nil
 }
 

@@ -108,6 +108,13 @@ func FuzzParseBound(f *testing.F) {
 	for _, s := range []string{
 		"pages <= 2*N*C + pending/B + 2*N", "pending < K*N", "reserve_used <= R",
 		"-(pages) >= -(N*(C+2))", "pages/2 != 3", "((pages)) == 0", "pages <= 1 - - 1",
+		// Bad inputs: overflow, division by zero, nesting, no metric, junk.
+		"pages <= 9223372036854775808", "pages <= 9223372036854775807 + 1", "pages <= -9223372036854775807 - 2",
+		"pages <= -(-9223372036854775807 - 1)", "pages <= (-9223372036854775807 - 1) / -1", "pages <= 1/0", "pages <= N/(B-B)",
+		"pages <= 4611686018427387904 * 2", "pages <= K*K*K*K*K*K*K*K", "pages / pending <= 1", "N <= 2", "pages", "pages <= reserve",
+		"pages <=", "<= pages", "pages <= ((((((((((1))))))))", "pages <= 1)", "pages =< 2", "pages ! 2", "pages <= 2 2",
+		"pages <= \xff", "pages\x00<= 1", strings.Repeat("(", 200) + "pages" + strings.Repeat(")", 200) + " <= 1",
+		"pages <= " + strings.Repeat("-", 200) + "1", "pages <= " + strings.Repeat("1+", 600) + "1",
 	} {
 		f.Add(s)
 	}
@@ -116,6 +123,9 @@ func FuzzParseBound(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		b, err := ParseBound(s)
 		if err != nil {
+			if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
+				t.Fatalf("ParseBound(%q): error %q is not one line", s, msg)
+			}
 			return
 		}
 		b2, err := ParseBound(b.String())

@@ -7,80 +7,99 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/rcucheck/rcucheck/bound"
+	"github.com/rcucheck/rcucheck/model"
 )
 
-func runBound(ctx context.Context, e *env, args []string) (int, error) {
+// boundRun is a bound command line, parsed and checked: nothing of it is
+// explored yet.
+type boundRun struct {
+	mf                         modelFlags
+	lf                         limitFlags
+	sw                         bound.Sweep
+	ds                         []model.Design
+	figure                     string
+	window, pump, witnessLimit int
+	noProof, asJSON            bool
+	plotPath, witnessOut       string
+}
+
+// parseBound reads and checks bound's flags: every bad value is a usage
+// error of one line, found before any exploration.
+func parseBound(e *env, args []string) (*boundRun, error) {
 	fs := flag.NewFlagSet("bound", flag.ContinueOnError)
-	var mf modelFlags
-	var lf limitFlags
-	mf.register(fs, "reserve")
+	b := &boundRun{}
+	b.mf.register(fs, "reserve")
 	// Sweeps explore many instances: one CPU unless asked.
-	mf.params.CPUs = 1
+	b.mf.params.CPUs = 1
 	fs.Lookup("cpus").DefValue = "1"
-	lf.register(fs)
+	b.lf.register(fs)
 	sweepText := fs.String("sweep", "calls=1..6", "the parameter and its values: PARAM=A..B or PARAM=V1,V2 (PARAM: "+strings.Join(bound.SweepParams(), ", ")+")")
-	figure := fs.String("figure", bound.FigureLeastReserve, "the figure classified: "+strings.Join(bound.Figures(), ", "))
-	window := fs.Int("window", 3, "a plateau is this many equal values at the end of the sweep (>= 2)")
-	pump := fs.Int("pump", 8, "repetitions of a pumpable cycle replayed on the real model (1..1000)")
-	witnessLimit := fs.Int("witness-limit", 4, "the witness search explores up to this many pages per channel or batch (1..64)")
-	noProof := fs.Bool("no-proof", false, "skip the counter-abstraction proof")
-	asJSON := fs.Bool("json", false, "print the results as JSON (a list with several designs)")
-	plotPath := fs.String("plot", "", "draw the figure against the swept parameter into this file (.svg, .png or .pdf)")
-	witnessOut := fs.String("witness-out", "", "save the pumpable witness(es) as JSON into this file")
+	fs.StringVar(&b.figure, "figure", bound.FigureLeastReserve, "the figure classified: "+strings.Join(bound.Figures(), ", "))
+	fs.IntVar(&b.window, "window", 3, "a plateau is this many equal values at the end of the sweep (>= 2)")
+	fs.IntVar(&b.pump, "pump", 8, "repetitions of a pumpable cycle replayed on the real model (1..1000)")
+	fs.IntVar(&b.witnessLimit, "witness-limit", 4, "the witness search explores up to this many pages per channel or batch (1..64)")
+	fs.BoolVar(&b.noProof, "no-proof", false, "skip the counter-abstraction proof")
+	fs.BoolVar(&b.asJSON, "json", false, "print the results as JSON (a list with several designs)")
+	fs.StringVar(&b.plotPath, "plot", "", "draw the figure against the swept parameter into this file (.svg, .png or .pdf)")
+	fs.StringVar(&b.witnessOut, "witness-out", "", "save the pumpable witness(es) as JSON into this file")
 	if err := parseArgs(e, fs, args, 0, "rcucheck bound [--design D,...] [--sweep calls=1..6] [--figure least_reserve|pages|pending|reserve_used] [--json] [--plot out.svg]"); err != nil {
-		return exitUsage, err
+		return nil, err
 	}
-	sw, err := bound.ParseSweep(*sweepText)
-	if err != nil {
-		return exitUsage, usageError{fmt.Errorf("--sweep: %w", err)}
+	var err error
+	if b.sw, err = bound.ParseSweep(*sweepText); err != nil {
+		return nil, usageError{fmt.Errorf("--sweep: %w", err)}
 	}
-	if len(sw.Values) < 2 {
-		return exitUsage, usagef("--sweep: need at least 2 values, got %d", len(sw.Values))
-	}
-	known := false
-	for _, f := range bound.Figures() {
-		known = known || f == *figure
+	if len(b.sw.Values) < 2 {
+		return nil, usagef("--sweep: need at least 2 values, got %d", len(b.sw.Values))
 	}
 	switch {
-	case !known:
-		return exitUsage, usagef("--figure: unknown figure %q (want one of %s)", *figure, strings.Join(bound.Figures(), ", "))
-	case *window < 2:
-		return exitUsage, usagef("--window: must be at least 2, got %d", *window)
-	case *pump < 1 || *pump > 1000:
-		return exitUsage, usagef("--pump: must be between 1 and 1000, got %d", *pump)
-	case *witnessLimit < 1 || *witnessLimit > 64:
-		return exitUsage, usagef("--witness-limit: must be between 1 and 64, got %d", *witnessLimit)
+	case !slices.Contains(bound.Figures(), b.figure):
+		return nil, usagef("--figure: unknown figure %q (want one of %s)", b.figure, strings.Join(bound.Figures(), ", "))
+	case b.window < 2 || b.window > bound.MaxSweepPoints:
+		return nil, usagef("--window: must be between 2 and %d, got %d", bound.MaxSweepPoints, b.window)
+	case b.pump < 1 || b.pump > 1000:
+		return nil, usagef("--pump: must be between 1 and 1000, got %d", b.pump)
+	case b.witnessLimit < 1 || b.witnessLimit > 64:
+		return nil, usagef("--witness-limit: must be between 1 and 64, got %d", b.witnessLimit)
 	}
-	if *plotPath != "" {
-		if err := bound.CheckPlotPath(*plotPath); err != nil {
-			return exitUsage, usageError{fmt.Errorf("--plot: %w", err)}
+	if b.plotPath != "" {
+		if err := bound.CheckPlotPath(b.plotPath); err != nil {
+			return nil, usageError{fmt.Errorf("--plot: %w", err)}
 		}
 	}
-	ds, err := mf.designs()
+	if b.ds, err = b.mf.designs(); err != nil {
+		return nil, err
+	}
+	for _, d := range b.ds {
+		if err := b.sw.ValidateAnalysis(d, b.mf.params, bound.Options{NoProof: b.noProof, WitnessLimit: b.witnessLimit}); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	return b, nil
+}
+
+func runBound(ctx context.Context, e *env, args []string) (int, error) {
+	b, err := parseBound(e, args)
 	if err != nil {
 		return exitUsage, err
-	}
-	for _, d := range ds {
-		if err := sw.Validate(d, mf.params); err != nil {
-			return exitUsage, usageError{err}
-		}
 	}
 	var results []*bound.Result
 	incomplete := false
-	for _, d := range ds {
+	for _, d := range b.ds {
 		opt := bound.Options{
-			Figure: *figure, Window: *window, Pump: *pump, WitnessLimit: *witnessLimit, NoProof: *noProof,
-			Check: lf.options(e.stderr, "bound "+d.Name()), RunProgress: runProgress(e.stderr, "bound", &lf),
+			Figure: b.figure, Window: b.window, Pump: b.pump, WitnessLimit: b.witnessLimit, NoProof: b.noProof,
+			Check: b.lf.options(e.stderr, "bound "+d.Name()), RunProgress: runProgress(e.stderr, "bound", &b.lf),
 		}
 		opt.Check.Progress = nil // RunProgress says which run it is
-		if !lf.quiet {
+		if !b.lf.quiet {
 			opt.Progress = func(s string) { fmt.Fprintf(e.stderr, "bound: %s\n", s) }
 		}
-		r, err := bound.Analyze(ctx, d, mf.params, sw, opt)
+		r, err := bound.Analyze(ctx, d, b.mf.params, b.sw, opt)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, bound.ErrIncomplete) {
 				return exitUsage, err
@@ -96,7 +115,7 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 		}
 		results = append(results, r)
 	}
-	if *asJSON {
+	if b.asJSON {
 		if err := writeJSON(e.stdout, results, len(results) > 1); err != nil {
 			return exitUsage, err
 		}
@@ -108,28 +127,28 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 			printBound(e.stdout, r)
 		}
 	}
-	if *plotPath != "" && len(results) > 0 {
-		if err := bound.WritePlot(results, *plotPath); err != nil {
+	if b.plotPath != "" && len(results) > 0 {
+		if err := bound.WritePlot(results, b.plotPath); err != nil {
 			return exitUsage, err
 		}
-		fmt.Fprintf(e.stderr, "bound: plot written to %s\n", *plotPath)
+		fmt.Fprintf(e.stderr, "bound: plot written to %s\n", b.plotPath)
 	}
-	if *witnessOut != "" {
+	if b.witnessOut != "" {
 		var ws []*bound.Witness
 		for _, r := range results {
 			if r.Witness != nil {
 				ws = append(ws, r.Witness)
 			}
 		}
-		err := bound.WriteFileAtomic(*witnessOut, func(f *os.File) error {
+		err := bound.WriteFileAtomic(b.witnessOut, func(f *os.File) error {
 			return writeJSON(f, []any{ws}, false)
 		})
 		if err != nil {
 			return exitUsage, err
 		}
-		fmt.Fprintf(e.stderr, "bound: %d witness(es) written to %s\n", len(ws), *witnessOut)
+		fmt.Fprintf(e.stderr, "bound: %d witness(es) written to %s\n", len(ws), b.witnessOut)
 	}
-	if incomplete || len(results) < len(ds) {
+	if incomplete || len(results) < len(b.ds) {
 		return exitIncomplete, nil
 	}
 	return exitOK, nil

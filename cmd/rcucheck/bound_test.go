@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,4 +214,49 @@ func TestClaimsProgress(t *testing.T) {
 			t.Errorf("quiet %v: stdout has progress or stderr %q is wrong", quiet, errs)
 		}
 	}
+}
+
+// FuzzBoundArgs: whatever the values of bound's flags, parsing them either
+// accepts them or refuses with one line naming the problem (exit 2 in
+// runBound), never a panic, before any exploration. The seeds are the bad
+// inputs found so far: overflowing sweeps, absurd counts, bad figures.
+func FuzzBoundArgs(f *testing.F) {
+	for _, s := range []struct {
+		sweep, figure, num, design string
+	}{
+		{"calls=1..9223372036854775807", "least_reserve", "3", "reserve"},
+		{"calls=9223372036854775807..9223372036854775807", "pages", "3", "head"},
+		{"calls=1,9223372036854775808", "pending", "3", "limit"},
+		{"calls=-9223372036854775808..1", "reserve_used", "3", "reserve"},
+		{"bulk=1073741823,1073741824", "least_reserve", "3", "reserve"},
+		{"cpus=64,65", "least_reserve", "3", "reserve"},
+		{"calls=1,1073741824", "least_reserve", "9223372036854775807", "reserve"},
+		{"limit=0..2", "least_reserve", "-1", "limit"},
+		{"calls=1..2", "memory", "0", "nope"},
+		{"calls=1..2..3", "", "2", "all"},
+		{"calls=\x00", "least_reserve", "3", "reserve,"},
+	} {
+		f.Add(s.sweep, s.figure, s.num, s.design)
+	}
+	f.Fuzz(func(t *testing.T, sweep, figure, num, design string) {
+		var out, errb bytes.Buffer
+		e := &env{stdout: &out, stderr: &errb}
+		for _, args := range [][]string{
+			{"--sweep", sweep, "--figure", figure, "--design", design},
+			{"--sweep", sweep, "--window", num, "--pump", num, "--witness-limit", num},
+			{"--sweep", sweep, "--bulk", num, "--cpus", num, "--cache", num, "--limit", num, "--reserve", num},
+		} {
+			_, err := parseBound(e, args)
+			if err == nil {
+				continue
+			}
+			var ue usageError
+			if !errors.As(err, &ue) || strings.Contains(err.Error(), "\n") || err.Error() == "" {
+				t.Fatalf("args %q: error %q is not one line of usage", args, err)
+			}
+		}
+		if out.Len() > 0 || errb.Len() > 0 {
+			t.Fatalf("parsing wrote %q %q", out.String(), errb.String())
+		}
+	})
 }
