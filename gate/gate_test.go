@@ -19,7 +19,7 @@ func TestParseErrors(t *testing.T) {
 		src  string
 		want string // the one-line error, exactly
 	}{
-		{"syntax", "[[check]]\nname = \"x\"\ndesigns = [\"head\"\n", "g.toml:3: field check.designs: expected a comma"},
+		{"syntax", "[[check]]\nname = \"x\"\ndesigns = [\"head\"\n", "g.toml:3: field check[1].designs: expected a comma"},
 		{"unknown field", "[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nholds = [\"NoStuck\"]\nmax_state = 3\n",
 			"g.toml:5: field check[1].max_state: unknown field"},
 		{"unknown design", "[[check]]\nname = \"x\"\n\ndesigns = [\"head\", \"nope\"]\nholds = [\"NoStuck\"]\n",
@@ -33,7 +33,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad param", "[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nholds = [\"NoStuck\"]\ncpus = [1, 0]\n",
 			"g.toml:5: field check[1].cpus: cpus must be between 1 and 64, got 0"},
 		{"param type", "[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nholds = [\"NoStuck\"]\ncalls = \"two\"\n",
-			"g.toml:5: field check.calls: "},
+			`g.toml:5: field check[1].calls: want an integer or a list of integers, got a string ("two")`},
 		{"missing name", "[[check]]\ndesigns = [\"head\"]\nholds = [\"NoStuck\"]\n",
 			"g.toml:1: field check[1].name: missing"},
 		{"second check", "[[check]]\nname = \"a\"\ndesigns = [\"head\"]\nholds = [\"NoStuck\"]\n\n[[check]]\nname = \"b\"\ndesigns = [\"head\"]\nviolated = [\"Drainable\"]\nholds = [\"Drainable\"]\n",
@@ -194,30 +194,44 @@ func TestInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Interrupted || res.Passed || len(res.Rows) != 0 {
-		t.Errorf("interrupted=%v passed=%v rows=%d", res.Interrupted, res.Passed, len(res.Rows))
+	if !res.Interrupted || res.Passed || res.NotRun != 5 || res.Failed != 0 || ExitCode(res) != ExitInterrupted {
+		t.Errorf("interrupted=%v passed=%v not run=%d failed=%d exit=%d", res.Interrupted, res.Passed, res.NotRun, res.Failed, ExitCode(res))
 	}
 }
 
+// FuzzParse feeds gate files to Parse: it must never panic, refuse with
+// one plain line (checkPlainError), and accept only files that make rows
+// within the limits.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"testdata/pass.toml", "testdata/fail.toml", "../gates/builtin.toml"} {
+	for _, name := range []string{"testdata/pass.toml", "testdata/fail.toml", "../gates/builtin.toml", "../examples/watermark/gate.toml"} {
 		if data, err := os.ReadFile(name); err == nil {
 			f.Add(data)
 		}
 	}
+	for _, tc := range badInputs {
+		f.Add([]byte(tc.src))
+	}
 	f.Add([]byte("[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nbounds = [\"pages <= (N+1)*K/0\"]\n"))
 	f.Add([]byte("[defaults]\ncalls = [1, 2, 3]\n[[check]]\nname=\"\"\n"))
+	f.Add([]byte("check = [{name = \"x\", designs = [\"head\"], holds = [\"NoStuck\"]}]\n"))
+	f.Add([]byte("[[check]]\nname = \"x\"\ndesigns = [\"reserve\"]\nbounds = [\"reserve_used <= R*R - 1\"]\nreserve = [0, 1073741824]\n"))
 	reg := model.BuiltinRegistry()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		file, err := Parse("f.toml", src, reg)
 		if err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("multi-line error %q", err)
-			}
+			checkPlainError(t, err)
 			return
 		}
 		if len(file.Checks) == 0 {
 			t.Error("a valid file without checks")
+		}
+		if rows := Plan(file); len(rows) > maxRows {
+			t.Errorf("%d rows", len(rows))
+		}
+		for _, s := range file.Checks {
+			if s.MaxStates > maxStatesLimit || s.MaxMemory > maxMemoryMiB<<20 || s.Timeout < 0 || s.Timeout > maxTimeout || s.Workers < 0 || s.Workers > maxWorkers {
+				t.Errorf("limits out of range accepted: %+v", s)
+			}
 		}
 	})
 }

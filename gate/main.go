@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/rcucheck/rcucheck/checker"
@@ -16,19 +17,20 @@ import (
 const (
 	ExitPass        = 0 // every row passed
 	ExitFail        = 1 // a row failed or was undecided
-	ExitUsage       = 2 // bad flags or a bad gate file
-	ExitInterrupted = 3 // Ctrl-C: the rows done so far are reported
+	ExitUsage       = 2 // bad flags, a bad gate file or an --out that cannot be written
+	ExitInterrupted = 3 // Ctrl-C: the rows done so far are reported, the others listed as not run
 )
 
-// Main is "rcucheck gate": it parses args (flags, then the gate file), runs
-// the file with the designs of reg, prints the summary table on stdout,
-// writes gate.json, junit.xml and counterexample traces to --out, and
-// returns the exit code. Errors go to stderr on one line. A user's own
+// Main is "rcucheck gate": it parses args (flags, then the gate file),
+// checks that --out can be written, runs the file with the designs of reg,
+// prints the summary table on stdout, writes gate.json, junit.xml and
+// counterexample traces to --out, and returns the exit code. Errors go to
+// stderr on one line; progress lines too, unless --quiet. A user's own
 // binary calls it with a registry holding their designs.
 func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *model.Registry) int {
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	out := fs.String("out", "gate-out", "directory for gate.json, junit.xml and traces/ (empty: write nothing)")
+	out := fs.String("out", "gate-out", "directory for gate.json, junit.xml and traces/ (empty: write nothing); its parent must exist")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "rcucheck gate: "+format+"\n", a...)
@@ -37,7 +39,7 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, "usage: rcucheck gate [--out DIR] [--quiet] FILE.toml")
-			fmt.Fprintln(stdout, "\nexit codes: 0 every row passed, 1 a row failed or was undecided, 2 bad flags or gate file, 3 interrupted")
+			fmt.Fprintln(stdout, "\nexit codes: 0 every row passed, 1 a row failed or was undecided, 2 bad flags, gate file or --out, 3 interrupted")
 			fmt.Fprintln(stdout, "\nflags:")
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
@@ -52,18 +54,16 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	if err != nil {
 		return fail("%v", err)
 	}
+	if *out != "" {
+		if err := CheckOutDir(*out); err != nil {
+			return fail("%v", err)
+		}
+	}
 	opt := Options{}
 	if !*quiet {
-		last := time.Now()
-		opt.Progress = func(row string, p checker.Progress) {
-			if time.Since(last) >= 5*time.Second {
-				last = time.Now()
-				fmt.Fprintf(stderr, "gate: %s: %d states, depth %d, %s\n", row, p.States, p.Depth, p.Elapsed.Round(time.Second))
-			}
-		}
-		opt.RowDone = func(r *Row) {
-			fmt.Fprintf(stderr, "gate: %-9s %s (%d states, %.1fs)\n", r.Status, r.ID(), r.States, r.ElapsedSec)
-		}
+		pr := newProgress(stderr, time.Second, 2*time.Second)
+		defer pr.stop()
+		opt = pr.options()
 	}
 	res, err := Run(ctx, f, opt)
 	if err != nil {
@@ -72,17 +72,99 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	WriteTable(stdout, res)
 	if *out != "" {
 		if err := WriteOutputs(*out, res); err != nil {
-			fmt.Fprintf(stderr, "rcucheck gate: %v\n", err)
-			return ExitUsage
+			return fail("%v", err)
+		}
+	}
+	return ExitCode(res)
+}
+
+// ExitCode is the exit code of a result: 1 when a row failed (a definite
+// failure stands even if the gate was then interrupted), else 3 when the
+// gate was interrupted, else 1 when a row was undecided, else 0.
+func ExitCode(res *Result) int {
+	for _, row := range res.Rows {
+		if row.Status == StatusFail {
+			return ExitFail
 		}
 	}
 	switch {
-	case res.Failed > 0:
-		return ExitFail
 	case res.Interrupted:
 		return ExitInterrupted
-	case !res.Passed:
+	case res.Failed > 0:
 		return ExitFail
 	}
 	return ExitPass
+}
+
+// progress prints the gate's progress on stderr: the checker's snapshots
+// of the row being run at most every `every`, a line naming the row when
+// nothing was said for `quiet` (a witness search, a replay), and a line per
+// row done.
+type progress struct {
+	w            io.Writer
+	every, quiet time.Duration
+	mu           sync.Mutex
+	row          string    // "row i/n ID" of the row being run ("" between rows)
+	started      time.Time // when the row started
+	last         time.Time // the last line printed
+	done         chan struct{}
+	wg           sync.WaitGroup
+}
+
+func newProgress(w io.Writer, every, quiet time.Duration) *progress {
+	p := &progress{w: w, every: every, quiet: quiet, done: make(chan struct{}), last: time.Now()}
+	p.wg.Add(1)
+	go p.tick()
+	return p
+}
+
+// tick prints a line when a row has run for `quiet` without one.
+func (p *progress) tick() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.quiet / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			if p.row != "" && now.Sub(p.last) >= p.quiet {
+				fmt.Fprintf(p.w, "gate: %s: running, %s\n", p.row, now.Sub(p.started).Round(time.Second))
+				p.last = now
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *progress) stop() {
+	close(p.done)
+	p.wg.Wait()
+}
+
+// options returns the Options that report to p.
+func (p *progress) options() Options {
+	return Options{
+		RowStart: func(i, n int, r *Row) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.row, p.started = fmt.Sprintf("row %d/%d %s", i+1, n, r.ID()), time.Now()
+		},
+		Progress: func(_ string, s checker.Progress) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if time.Since(p.last) >= p.every {
+				fmt.Fprintf(p.w, "gate: %s: %d states, %.0f states/s, depth %d, %d MiB, %s\n",
+					p.row, s.States, s.StatesPerSec, s.Depth, s.MemoryBytes>>20, s.Elapsed.Round(time.Second))
+				p.last = time.Now()
+			}
+		},
+		RowDone: func(r *Row) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			fmt.Fprintf(p.w, "gate: %-9s %s (%d states, %.1fs)\n", statusText(r), r.ID(), r.States, r.ElapsedSec)
+			p.row, p.last = "", time.Now()
+		},
+	}
 }

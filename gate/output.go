@@ -3,37 +3,49 @@ package gate
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 )
 
-// WriteTable writes the summary table, one row a line, then every failing
-// row with its failed outcomes and counterexamples.
+// statusText is a row's status as the table prints it: with the store's
+// note when its verdicts rest on fingerprints.
+func statusText(row *Row) string {
+	if row.LossNote != "" && (row.Status == StatusPass || row.Status == StatusFail) {
+		return row.Status + " (" + row.LossNote + ")"
+	}
+	return row.Status
+}
+
+// WriteTable writes the summary table, one row a line, then every row that
+// did not pass with its failed outcomes and counterexamples, then the
+// outcomes that hold by construction, then the verdict.
 func WriteTable(w io.Writer, r *Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "status\tcheck\tdesign\tN\tB\tC\tR\tK\tL\tstates\tmax pages\tmax pending\tmax reserve_used\tfailed outcomes")
 	for _, row := range r.Rows {
 		var failed []string
 		for _, o := range row.Outcomes {
-			if !o.Passed {
+			if o.Status == OutcomeFailed || o.Status == OutcomeUndecided {
 				failed = append(failed, o.Kind+" "+o.What)
 			}
 		}
 		p := row.Params
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", row.Status, row.Check, row.Design,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", statusText(row), row.Check, row.Design,
 			p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Calls, p.Limit, row.States, row.Max.Pages, row.Max.Pending, row.Max.ReserveUsed, strings.Join(failed, "; "))
 	}
 	tw.Flush()
 	for _, row := range r.Rows {
-		if row.Passed {
+		if row.Passed || row.Status == StatusNotRun {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s %s\n", row.Status, row.ID())
-		if !row.Complete {
+		if !row.Complete && row.StopReason != "" {
 			fmt.Fprintf(w, "  run incomplete: %s\n", row.StopReason)
 		}
 		for _, o := range row.Outcomes {
@@ -51,21 +63,82 @@ func WriteTable(w io.Writer, r *Result) {
 			}
 		}
 	}
+	writeByConstruction(w, r)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, summary(r))
+}
+
+// writeByConstruction lists the outcomes that hold by construction, each
+// reason once with the rows it covers.
+func writeByConstruction(w io.Writer, r *Result) {
+	type group struct {
+		what string
+		rows []string
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, row := range r.Rows {
+		for _, o := range row.Outcomes {
+			if !o.ByConstruction() {
+				continue
+			}
+			key := o.Kind + " " + o.What + "\x00" + o.Detail
+			g, ok := groups[key]
+			if !ok {
+				g = &group{what: fmt.Sprintf("%s %s: %s", o.Kind, o.What, o.Detail)}
+				groups[key] = g
+				order = append(order, key)
+			}
+			g.rows = append(g.rows, row.Design+" "+row.Params.String())
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nheld by construction (not checked: they cannot fail), by reason:")
+	for _, key := range order {
+		g := groups[key]
+		fmt.Fprintf(w, "  %s\n    rows: %s\n", g.what, strings.Join(g.rows, "; "))
+	}
+}
+
+// summary is the verdict line of a result.
+func summary(r *Result) string {
 	verdict := "PASSED"
 	if !r.Passed {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "\ngate %s: %s: %d rows, %d failed", r.File, verdict, len(r.Rows), r.Failed)
-	if r.Interrupted {
-		fmt.Fprint(w, ", interrupted (rows not run are missing)")
+	switch {
+	case r.Interrupted && r.Failed == 0:
+		verdict = "INTERRUPTED"
+	case r.Passed && computedNothing(r):
+		verdict = "PASSED, NOTHING COMPUTED (every outcome holds by construction)"
 	}
-	fmt.Fprintln(w)
+	s := fmt.Sprintf("gate %s: %s: %d rows, %d failed", r.File, verdict, len(r.Rows), r.Failed)
+	if r.ByConstruction > 0 {
+		s += fmt.Sprintf(", %d outcomes held by construction", r.ByConstruction)
+	}
+	if r.Interrupted {
+		s += fmt.Sprintf(", interrupted: %d rows not run", r.NotRun)
+	}
+	return s
+}
+
+// computedNothing reports whether every outcome of r holds by construction.
+func computedNothing(r *Result) bool {
+	for _, row := range r.Rows {
+		if row.Status != StatusByConstruction {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteJSON writes the result as indented JSON.
 func WriteJSON(w io.Writer, r *Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
 
@@ -74,6 +147,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Time     float64      `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -82,16 +156,28 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
 	Time     float64     `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      float64       `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name       string         `xml:"name,attr"`
+	Classname  string         `xml:"classname,attr"`
+	Time       float64        `xml:"time,attr"`
+	Properties *junitPropList `xml:"properties,omitempty"`
+	Failure    *junitFailure  `xml:"failure,omitempty"`
+	Skipped    *junitSkipped  `xml:"skipped,omitempty"`
+	SystemOut  string         `xml:"system-out,omitempty"`
+}
+
+type junitPropList struct {
+	Props []junitProp `xml:"property"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitFailure struct {
@@ -100,8 +186,74 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// junitCases returns the testcases of a row: one for its computed outcomes
+// (a failure when the row failed or was undecided, skipped when it was
+// interrupted or not run), and one skipped testcase for its outcomes that
+// hold by construction, with the reasons as the message.
+func junitCases(row *Row) []junitCase {
+	name := row.Design + " " + row.Params.String()
+	base := junitCase{Classname: "rcucheck.gate." + row.Check, Time: row.ElapsedSec}
+	var cases []junitCase
+	var structural, computed []Outcome
+	for _, o := range row.Outcomes {
+		if o.ByConstruction() {
+			structural = append(structural, o)
+		} else {
+			computed = append(computed, o)
+		}
+	}
+	if len(computed) > 0 || len(row.Outcomes) == 0 {
+		c := base
+		c.Name = name
+		if row.LossNote != "" {
+			c.Name += " [" + row.LossNote + "]"
+			c.Properties = &junitPropList{Props: []junitProp{{"store", row.Store}, {"omission_probability", fmt.Sprint(row.OmissionProbability)}}}
+		}
+		c.SystemOut = fmt.Sprintf("status=%s store=%s states=%d transitions=%d max pages=%d pending=%d reserve_used=%d", row.Status, row.Store, row.States, row.Transitions, row.Max.Pages, row.Max.Pending, row.Max.ReserveUsed)
+		if row.LossNote != "" {
+			c.SystemOut += fmt.Sprintf("\nverdicts rest on a fingerprint store: %s (omission_probability=%g)", row.LossNote, row.OmissionProbability)
+		}
+		var msgs []string
+		var text strings.Builder
+		for _, o := range computed {
+			if !o.Passed {
+				msgs = append(msgs, fmt.Sprintf("%s %s: %s", o.Kind, o.What, o.Detail))
+				text.WriteString(outcomeText(o))
+			}
+		}
+		switch row.Status {
+		case StatusFail, StatusUndecided:
+			c.Failure = &junitFailure{Message: strings.Join(msgs, "; "), Type: row.Status, Text: text.String()}
+		case StatusInterrupted:
+			c.Skipped = &junitSkipped{Message: "interrupted (Ctrl-C) before it was decided"}
+		case StatusNotRun:
+			c.Skipped = &junitSkipped{Message: "not run: the gate was interrupted before this row"}
+		}
+		cases = append(cases, c)
+	}
+	if len(structural) > 0 {
+		c := base
+		c.Name = name
+		if len(computed) > 0 {
+			c.Name += " (by construction)"
+		}
+		var msgs []string
+		for _, o := range structural {
+			msgs = append(msgs, fmt.Sprintf("%s %s: %s", o.Kind, o.What, o.Detail))
+		}
+		c.Skipped = &junitSkipped{Message: strings.Join(msgs, "; ")}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
 // WriteJUnit writes the result as JUnit XML: a testsuite per check, a
-// testcase per row, the failed outcomes and counterexamples in <failure>.
+// testcase per row (see junitCases), the failed outcomes and
+// counterexamples in <failure>.
 func WriteJUnit(w io.Writer, r *Result) error {
 	out := junitSuites{Name: "rcucheck gate " + r.File, Time: r.ElapsedSec}
 	index := map[string]int{}
@@ -113,26 +265,20 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			out.Suites = append(out.Suites, junitSuite{Name: row.Check})
 		}
 		s := &out.Suites[i]
-		c := junitCase{Name: row.Design + " " + row.Params.String(), Classname: "rcucheck.gate." + row.Check, Time: row.ElapsedSec}
-		c.SystemOut = fmt.Sprintf("states=%d transitions=%d max pages=%d pending=%d reserve_used=%d", row.States, row.Transitions, row.Max.Pages, row.Max.Pending, row.Max.ReserveUsed)
-		if !row.Passed {
-			var msgs []string
-			var text strings.Builder
-			for _, o := range row.Outcomes {
-				if o.Passed {
-					continue
-				}
-				msgs = append(msgs, fmt.Sprintf("%s %s: %s", o.Kind, o.What, o.Detail))
-				text.WriteString(outcomeText(o))
+		for _, c := range junitCases(row) {
+			s.Tests++
+			out.Tests++
+			if c.Failure != nil {
+				s.Failures++
+				out.Failures++
 			}
-			c.Failure = &junitFailure{Message: strings.Join(msgs, "; "), Type: row.Status, Text: text.String()}
-			s.Failures++
-			out.Failures++
+			if c.Skipped != nil {
+				s.Skipped++
+				out.Skipped++
+			}
+			s.Cases = append(s.Cases, c)
 		}
-		s.Tests++
 		s.Time += row.ElapsedSec
-		out.Tests++
-		s.Cases = append(s.Cases, c)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -146,9 +292,66 @@ func WriteJUnit(w io.Writer, r *Result) error {
 	return err
 }
 
-// WriteFileAtomic writes path through a temporary file in the same
-// directory and a rename, so that a reader never sees it half written.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
+// fileMode is the mode of every file the gate writes.
+const fileMode = 0o644
+
+// CheckOutDir reports, before any work, whether the outputs can be written
+// to dir: dir is a writable directory, or does not exist and its parent is
+// a writable directory (dir is then created when the outputs are written).
+func CheckOutDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("--out %s: not a directory", dir)
+	case err == nil:
+		if fi, err := os.Stat(filepath.Join(dir, "traces")); err == nil && !fi.IsDir() {
+			return fmt.Errorf("--out %s: %s is not a directory", dir, filepath.Join(dir, "traces"))
+		}
+		return probe(dir)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--out %s: %w", dir, pathErr(err))
+	}
+	parent := filepath.Dir(dir)
+	fi, err = os.Stat(parent)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--out %s: the directory %s does not exist", dir, parent)
+	case err != nil:
+		return fmt.Errorf("--out %s: %w", dir, pathErr(err))
+	case !fi.IsDir():
+		return fmt.Errorf("--out %s: %s is not a directory", dir, parent)
+	}
+	return probe(parent)
+}
+
+// probe checks that a file can be created in dir.
+func probe(dir string) error {
+	f, err := os.CreateTemp(dir, ".rcucheck-probe*")
+	if err != nil {
+		return fmt.Errorf("--out: cannot write in %s: %w", dir, pathErr(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// pathErr drops the operation and path an fs.PathError repeats.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// staged is a set of files written to temporary files first, renamed into
+// place only once all are written: a failure leaves the old files as they
+// were and no temporary file behind.
+type staged struct {
+	tmp, final []string
+}
+
+// add writes a temporary file for path with write, mode fileMode.
+func (st *staged) add(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
@@ -157,43 +360,70 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	st.tmp, st.final = append(st.tmp, tmp.Name()), append(st.final, path)
+	err = write(tmp)
+	if err == nil {
+		err = tmp.Chmod(fileMode)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
 
-// WriteOutputs writes dir/gate.json, dir/junit.xml and, per failing row,
-// dir/traces/rowNNN-DESIGN.txt with its counterexamples. Trace files of an
-// earlier run in dir are removed first, so that the directory describes
-// this run only.
-func WriteOutputs(dir string, r *Result) error {
-	old, _ := filepath.Glob(filepath.Join(dir, "traces", "row*.txt"))
-	for _, f := range old {
-		if err := os.Remove(f); err != nil {
-			return fmt.Errorf("removing an old trace: %w", err)
+// abort removes the temporary files.
+func (st *staged) abort() {
+	for _, t := range st.tmp {
+		os.Remove(t)
+	}
+}
+
+// commit renames every temporary file into place.
+func (st *staged) commit() error {
+	for i, t := range st.tmp {
+		if err := os.Rename(t, st.final[i]); err != nil {
+			st.tmp = st.tmp[i:]
+			st.abort()
+			return fmt.Errorf("writing %s: %w", st.final[i], err)
 		}
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "gate.json"), func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
+	return nil
+}
+
+// WriteFileAtomic writes path (mode 0644) through a temporary file in the
+// same directory and a rename, so that a reader never sees it half written.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	var st staged
+	if err := st.add(path, write); err != nil {
+		st.abort()
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "junit.xml"), func(w io.Writer) error { return WriteJUnit(w, r) }); err != nil {
-		return err
+	return st.commit()
+}
+
+// WriteOutputs writes dir/gate.json, dir/junit.xml and, per row that did
+// not pass, dir/traces/rowNNN-DESIGN.txt with its counterexamples. Every
+// file is written in full to a temporary file first; only then are the
+// trace files of an earlier run removed (so that the directory describes
+// this run only) and the new files renamed into place.
+func WriteOutputs(dir string, r *Result) error {
+	var st staged
+	err := st.add(filepath.Join(dir, "gate.json"), func(w io.Writer) error { return WriteJSON(w, r) })
+	if err == nil {
+		err = st.add(filepath.Join(dir, "junit.xml"), func(w io.Writer) error { return WriteJUnit(w, r) })
 	}
 	for i, row := range r.Rows {
-		if row.Passed {
+		if err != nil {
+			break
+		}
+		if row.Passed || row.Status == StatusNotRun {
 			continue
 		}
 		name := filepath.Join(dir, "traces", fmt.Sprintf("row%03d-%s.txt", i+1, safeName(row.Design)))
-		err := WriteFileAtomic(name, func(w io.Writer) error {
+		err = st.add(name, func(w io.Writer) error {
 			fmt.Fprintf(w, "%s %s\n", row.Status, row.ID())
 			for _, o := range row.Outcomes {
 				if !o.Passed {
@@ -202,11 +432,19 @@ func WriteOutputs(dir string, r *Result) error {
 			}
 			return nil
 		})
-		if err != nil {
-			return err
+	}
+	if err != nil {
+		st.abort()
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "traces", "row*.txt"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			st.abort()
+			return fmt.Errorf("removing an old trace: %w", err)
 		}
 	}
-	return nil
+	return st.commit()
 }
 
 func safeName(s string) string {
@@ -218,8 +456,8 @@ func safeName(s string) string {
 	}, s)
 }
 
-// outcomeText renders a failed outcome: its detail, then its counterexample
-// or pumping cycle.
+// outcomeText renders an outcome that did not pass: its detail, then its
+// counterexample or pumping cycle.
 func outcomeText(o Outcome) string {
 	s := fmt.Sprintf("%s %s: %s\n%s", o.Kind, o.What, o.Detail, FormatTrace(o.Trace))
 	if len(o.Witness) > 0 {
