@@ -264,3 +264,33 @@ func TestRunProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestCaveats: what is not exact in a result is said: a search that gave
+// up (bounded-up-to), a fitted formula, an unfair witness.
+func TestCaveats(t *testing.T) {
+	sw, _ := ParseSweep("calls=1..3")
+	tests := []struct {
+		design string
+		opt    Options
+		want   []string
+	}{
+		{"limit", Options{NoProof: true, WitnessStates: 10}, []string{"bounded search only", "is a fit (fit on calls=1..3, 3 points)"}},
+		{"reserve", Options{WitnessLimit: 2}, []string{"the witness starves a kernel worker"}},
+		{"limit", Options{}, []string{"is a fit"}},
+	}
+	for _, tc := range tests {
+		r, err := Analyze(context.Background(), design(t, tc.design), oneCPU(), sw, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Join(r.Caveats, "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s %+v: verdict %s, caveats %q lack %q", tc.design, tc.opt, r.Verdict, r.Caveats, w)
+			}
+		}
+		if r.Store != "exact" || r.Lossy() || r.LossNote != "" {
+			t.Errorf("%s: exact runs give loss %+v", tc.design, r.Loss)
+		}
+	}
+}
