@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -277,4 +278,52 @@ func BenchmarkSuccessors(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzFastExpander compares the fast expander with the straightforward path
+// (unpack, Enabled, Apply, pack) and with the reference expander, successor
+// by successor and in order, on the states of a random walk, over random
+// parameters (up to N=8, B=600, C=8, R=8, K=2000, L=K+2) and every design
+// (the built-in ones and those of fastDesigns). Instances where a CPU's
+// fields do not fit in a register, which the fast expander does not serve,
+// are skipped.
+func FuzzFastExpander(f *testing.F) {
+	f.Add(uint8(0), uint8(2), uint16(2), uint8(1), uint8(1), uint16(3), uint16(2), uint64(1), uint16(60))
+	f.Add(uint8(2), uint8(1), uint16(1), uint8(0), uint8(0), uint16(1), uint16(1), uint64(7), uint16(30))
+	f.Add(uint8(3), uint8(3), uint16(1), uint8(0), uint8(1), uint16(2), uint16(1), uint64(3), uint16(100))
+	f.Add(uint8(1), uint8(4), uint16(508), uint8(5), uint8(2), uint16(1000), uint16(600), uint64(99), uint16(400))
+	f.Add(uint8(6), uint8(2), uint16(3), uint8(2), uint8(2), uint16(5), uint16(2), uint64(5), uint16(200))
+	f.Add(uint8(8), uint8(1), uint16(2), uint8(2), uint8(2), uint16(4), uint16(1), uint64(11), uint16(200))
+	designs := append(AllDesigns(), fastDesigns()...)
+	f.Fuzz(func(t *testing.T, di, n uint8, b uint16, c, r uint8, k, l uint16, seed uint64, steps uint16) {
+		p := Params{CPUs: 1 + int(n)%8, Bulk: 1 + int(b)%600, Cache: int(c) % 9, Reserve: int(r) % 9, Calls: int(k) % 2001}
+		p.Limit = 1 + int(l)%(p.Calls+2)
+		d := designs[int(di)%len(designs)]
+		m, err := New(d, p)
+		if err != nil {
+			t.Skipf("%s %s: %v", d.Name(), p, err)
+		}
+		fast, ok := m.Checkable().NewExpander().(*fastExpander)
+		if !ok {
+			t.Skipf("%s: %d bits per CPU, no fast expander", p, m.layout.cpuBits())
+		}
+		ref := newExpander(m)
+		rng := rand.New(rand.NewPCG(seed, uint64(steps)))
+		s := make([]uint64, m.Checkable().StateWords())
+		m.Checkable().Initial(s)
+		same := func(a, b successor) bool { return a.act == b.act && slices.Equal(a.next, b.next) }
+		for i := 0; i <= int(steps)%512; i++ {
+			want := straightSuccessors(m, s)
+			if got := collect(fast, s); !slices.EqualFunc(got, want, same) {
+				t.Fatalf("%s %s, step %d, state %s: fast successors\n%v\nwant\n%v", d.Name(), p, i, m.Unpack(s), got, want)
+			}
+			if got := collect(ref, s); !slices.EqualFunc(got, want, same) {
+				t.Fatalf("%s %s, step %d, state %s: reference expander's successors differ", d.Name(), p, i, m.Unpack(s))
+			}
+			if len(want) == 0 {
+				return
+			}
+			s = want[rng.IntN(len(want))].next
+		}
+	})
 }
