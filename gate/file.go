@@ -55,6 +55,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -72,6 +73,8 @@ type FileError struct {
 }
 
 // Error formats the error on one line: "FILE:LINE: field FIELD: MSG".
+// Control characters (a newline in a quoted key or in the text the TOML
+// decoder quotes) are escaped.
 func (e *FileError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -83,6 +86,23 @@ func (e *FileError) Error() string {
 		fmt.Fprintf(&b, "field %s: ", e.Field)
 	}
 	b.WriteString(e.Msg)
+	return oneLine(b.String())
+}
+
+// oneLine escapes the control characters of s, as Go quotes them.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
 	return b.String()
 }
 
@@ -151,6 +171,7 @@ const (
 	maxTimeout     = 7 * 24 * time.Hour
 	maxWorkers     = 256
 	maxNameLen     = 200
+	maxBounds      = 64 // bounds of a check (each is evaluated in every state)
 )
 
 // Fields of a gate file.
@@ -224,7 +245,7 @@ func Parse(name string, src []byte, reg *model.Registry) (*File, error) {
 func syntaxError(name string, src []byte, err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		msg := strings.TrimPrefix(pe.Message, "toml: ")
+		msg := tomlWords.Replace(strings.TrimPrefix(pe.Message, "toml: "))
 		field := pe.LastKey
 		if strings.HasPrefix(field, "check.") {
 			idx := newLocator(src).checkAt(pe.Position.Line)
@@ -234,6 +255,9 @@ func syntaxError(name string, src []byte, err error) error {
 	}
 	return &FileError{File: name, Msg: "not a TOML file: " + strings.TrimPrefix(err.Error(), "toml: ")}
 }
+
+// tomlWords rewords the Go types the TOML decoder names in its messages.
+var tomlWords = strings.NewReplacer("for float64", "for a float (a 64-bit IEEE 754 number)", "for int64", "for an integer (from -2^63 to 2^63-1)")
 
 // parser validates the decoded tables of one file.
 type parser struct {
@@ -508,6 +532,9 @@ func (p *parser) outcomes(idx int, c *Check, s *Spec) error {
 		}
 	}
 	s.Holds, s.Violated = c.Holds, c.Violated
+	if len(c.Bounds) > maxBounds {
+		return p.errf("check", idx, "bounds", "%d bounds: at most %d a check", len(c.Bounds), maxBounds)
+	}
 	for _, text := range c.Bounds {
 		b, err := properties.ParseBound(text)
 		if err != nil {
@@ -579,10 +606,16 @@ func (p *parser) points(idx int, c *Check, def *Check, s *Spec) error {
 	if len(points)*len(s.Designs) > maxGridPoints {
 		return p.errf("check", idx, "designs", "%d designs x %d grid points is more than %d rows", len(s.Designs), len(points), maxGridPoints)
 	}
+	seen := map[model.Params]bool{}
 	for _, pt := range points {
 		for _, d := range s.Designs {
 			if _, err := model.New(d, pt); err != nil {
 				return p.errf("check", idx, "designs", "design %s at %s: %v", d.Name(), pt, err)
+			}
+			if q := model.Normalize(d, pt); !seen[q] {
+				seen[q] = true
+			} else {
+				continue
 			}
 			for _, b := range s.Bounds {
 				if err := b.Validate(model.Normalize(d, pt)); err != nil {

@@ -40,6 +40,7 @@ var badInputs = []struct {
 	{"empty param list", check1 + "calls = []\n", "g.toml:5: field check[1].calls: empty list"},
 	{"absurd grid", check1 + "calls = [" + intList(0, 100) + "]\ncache = [" + intList(0, 101) + "]\n", "g.toml:5: field check[1].calls: the grid has more than 10000 points"},
 	{"long list", check1 + "bounds = [" + strings.Repeat("\"pages <= 1\", ", 1001) + "]\n", "g.toml:5: field check[1].bounds: the list has 1001 values"},
+	{"too many bounds", check1 + "bounds = [" + manyBounds(65) + "]\n", "g.toml:5: field check[1].bounds: 65 bounds: at most 64"},
 	{"designs a string", "[[check]]\nname = \"x\"\ndesigns = \"head\"\nholds = [\"NoStuck\"]\n", `g.toml:3: field check[1].designs: want a list of strings, got a string ("head")`},
 	{"design listed twice", "[[check]]\nname = \"x\"\ndesigns = [\"all\", \"head\"]\nholds = [\"NoStuck\"]\n", "g.toml:3: field check[1].designs: design head is listed twice"},
 	{"name a number", "[[check]]\nname = 3\ndesigns = [\"head\"]\nholds = [\"NoStuck\"]\n", "g.toml:2: field check[1].name: want a string, got an integer (3)"},
@@ -53,6 +54,8 @@ var badInputs = []struct {
 	{"holds a boolean", "[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nholds = true\n", "g.toml:4: field check[1].holds: want a list of strings, got a boolean (true)"},
 	{"holds a date", "[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nholds = 1979-05-27\n", "g.toml:4: field check[1].holds: want a list of strings, got a date or time"},
 	{"property listed twice", "[[check]]\nname = \"x\"\ndesigns = [\"head\"]\nholds = [\"NoStuck\", \"NoStuck\"]\n", `g.toml:4: field check[1].holds: "NoStuck" is listed twice`},
+	{"newline in a message", check1 + "max_states = 0b\n1\n", `g.toml:5: field check[1].max_states: not a binary number: '0b\n'`},
+	{"newline in a quoted key", check1 + "\"a\\nb\" = 1\n", `g.toml:1: field check[1].a\nb: unknown field`},
 	{"duplicate key", check1 + "holds = [\"GracePeriod\"]\n", "g.toml:5: field check[1].holds: Key 'check.holds' has already been defined."},
 }
 
@@ -60,6 +63,15 @@ func intList(from, to int) string {
 	var xs []string
 	for i := from; i < to; i++ {
 		xs = append(xs, strconv.Itoa(i))
+	}
+	return strings.Join(xs, ", ")
+}
+
+// manyBounds lists n distinct bounds.
+func manyBounds(n int) string {
+	var xs []string
+	for i := range n {
+		xs = append(xs, strconv.Quote("pages <= "+strconv.Itoa(i)))
 	}
 	return strings.Join(xs, ", ")
 }
