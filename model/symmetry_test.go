@@ -3,6 +3,7 @@ package model_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/rcucheck/rcucheck/checker"
@@ -84,6 +85,53 @@ func TestSymmetryReduction(t *testing.T) {
 				check(pr.Name, pr.Trace)
 			}
 		})
+	}
+}
+
+// TestSymmetryWorkers: with --symmetry, 1, 2 and 3 workers give identical
+// results: states, transitions, depth, deadlocks, the full model's counts,
+// verdicts, maxima, and every trace (counterexamples, paths to the maxima,
+// to a deadlock) step by step, state by state; on every spec design at N=3
+// K=1 with the exact and the fingerprint store, and at N=2 K=2 exact.
+func TestSymmetryWorkers(t *testing.T) {
+	for _, d := range model.Designs() {
+		for _, nk := range [][2]int{{3, 1}, {2, 2}} {
+			p := model.DefaultParams()
+			p.CPUs, p.Calls = nk[0], nk[1]
+			for _, fp := range []bool{false, true} {
+				if fp && nk[0] == 2 {
+					continue // fingerprints at N=3 only: keeps the test's time down
+				}
+				t.Run(fmt.Sprintf("%s/%s/fingerprint=%v", d.Name(), p, fp), func(t *testing.T) {
+					var first *model.Report
+					for w := 1; w <= 3; w++ {
+						r, err := model.Check(context.Background(), d, p, checker.Options{Workers: w, Symmetry: true, Fingerprint: fp})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !r.Complete || !r.Symmetry || r.Result.Workers != w {
+							t.Fatalf("%d workers: complete %v symmetry %v workers %d", w, r.Complete, r.Symmetry, r.Result.Workers)
+						}
+						deadlock := r.Result.Deadlock
+						r.ElapsedSec, r.StatesPerSec, r.Result = 0, 0, nil
+						if first == nil {
+							first = r
+							first.Result = &checker.Result{Deadlock: deadlock}
+							continue
+						}
+						if dl := first.Result.Deadlock; !reflect.DeepEqual(deadlock, dl) {
+							t.Fatalf("%d workers: deadlock trace %v; 1 worker %v", w, deadlock, dl)
+						}
+						keep := first.Result
+						first.Result = nil
+						if !reflect.DeepEqual(r, first) {
+							t.Fatalf("%d workers:\n%+v\n1 worker:\n%+v", w, r, first)
+						}
+						first.Result = keep
+					}
+				})
+			}
+		}
 	}
 }
 
