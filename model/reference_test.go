@@ -67,27 +67,66 @@ func params(n, b, c, r, k, l int) model.Params {
 //
 // reserve, N=1, K=1, C=0, R=0: the only free gets stuck. Not freed rd 0/1
 // (free-stuck, lock/unlock: 2 each), stuck rd 0/1 (no transition): 4 states,
-// 4 transitions, depth 2, 2 deadlocks, NoStuck violated in 1 step.
+// 4 transitions, depth 2, 2 deadlocks, NoStuck violated in 1 step. The
+// stuck free stored nothing (calls++ and stuck only), so pending = 0 in
+// every state and Drainable holds; no page is ever held.
+//
+// limit, N=1, B=1, C=0, R=0, K=1, L=1: the free asks the allocator: alloc-ok
+// (the page path of the head enumeration, one form: channel 3 states (6
+// transitions), NEXT 3 (6), CUR 4 (6), DONE 2 (4), reclaimed 2 (2)) or
+// alloc-fails with an empty reserve: stuck, rd 0/1 (no transition). Not
+// freed rd 0/1: alloc-ok, stuck, lock/unlock (6 transitions). 2+14+2 = 18
+// states, 6+24 = 30 transitions, depth 6 (as head), 2 deadlocks, NoStuck
+// violated in 1 step, Drainable holds (pending 0 when stuck).
+//
+// limit, N=1, B=1, C=0, R=1, K=2, L=1: the limit binds: inflight(0) < 1 only
+// when no object is in flight, so the second free waits until the first is
+// reclaimed. Each object's life has two forms, its page from the allocator
+// (reserve 1) or from the reserve (reserve 0), each with channel 3 states
+// (6 transitions), NEXT 3 (6), CUR 4 (6), DONE 2 (4): 24 states and 44
+// transitions per object. Reclaim gives the reserve its page back first
+// (R - reserve is 1 for the second form, 0 for the first), C = 0 takes
+// nothing: both forms end in the same state, calls 1, reserve 1, rd 0/1,
+// from which the second free (alloc-ok, reserve, lock/unlock: 6
+// transitions) starts the second object's life exactly like the first
+// (not freed: 6 transitions). After the second reclaim: rd 0/1, 1
+// transition each. 2+24+2+24+2 = 54 states, 6+44+6+44+2 = 102 transitions;
+// the deepest state is the last with rd 1: 2 x (free, monitor, gp_start,
+// gp_end, reclaim) + read_lock = 11. Every property holds; one page at a
+// time (max pages 1, pending 1), max reserve_used 1.
+//
+// The maxima of the other instances: with K=0 only the caches hold pages
+// (N*C), nothing is pending; with one object, one page (B objects fit in
+// it) and one pending object (for sync, the blocked caller's object counts
+// in pending: [blk != NONE]).
 func TestHandEnumerated(t *testing.T) {
+	const holds = -1 // a property's verdict: holds, else the shortest trace's length
 	cases := []struct {
-		design        string
-		p             model.Params
-		states, trans uint64
-		depth         int
-		deadlocks     uint64
+		design                      string
+		p                           model.Params
+		states, trans               uint64
+		depth                       int
+		deadlocks                   uint64
+		noStuck, grace, drainable   int
+		maxPages, maxPending, maxRU int64
 	}{
-		{"head", params(1, 1, 1, 0, 0, 0), 4, 8, 2, 0},
-		{"head", params(2, 1, 1, 0, 0, 0), 16, 64, 4, 0},
-		{"head", params(1, 1, 0, 0, 1, 0), 28, 52, 6, 0},
-		{"head", params(1, 3, 0, 0, 1, 0), 28, 52, 6, 0},
-		{"early", params(1, 1, 0, 0, 1, 0), 28, 52, 6, 0},
-		{"sync", params(1, 1, 0, 0, 1, 0), 25, 46, 5, 0},
-		{"reserve", params(1, 1, 0, 0, 1, 0), 4, 4, 2, 2},
+		{"head", params(1, 1, 1, 0, 0, 0), 4, 8, 2, 0, holds, holds, holds, 1, 0, 0},
+		{"head", params(2, 1, 1, 0, 0, 0), 16, 64, 4, 0, holds, holds, holds, 2, 0, 0},
+		{"head", params(1, 1, 0, 0, 1, 0), 28, 52, 6, 0, holds, holds, holds, 1, 1, 0},
+		{"head", params(1, 3, 0, 0, 1, 0), 28, 52, 6, 0, holds, holds, holds, 1, 1, 0},
+		{"early", params(1, 1, 0, 0, 1, 0), 28, 52, 6, 0, holds, holds, holds, 1, 1, 0},
+		{"sync", params(1, 1, 0, 0, 1, 0), 25, 46, 5, 0, holds, holds, holds, 1, 1, 0},
+		{"reserve", params(1, 1, 0, 0, 1, 0), 4, 4, 2, 2, 1, holds, holds, 0, 0, 0},
+		{"limit", params(1, 1, 0, 0, 1, 1), 18, 30, 6, 2, 1, holds, holds, 1, 1, 0},
+		{"limit", params(1, 1, 0, 1, 2, 1), 54, 102, 11, 0, holds, holds, holds, 1, 1, 1},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%v", c.design, c.p), func(t *testing.T) {
-			m := mustModel(t, c.design, c.p)
-			r, err := checker.Explore(context.Background(), m.Checkable(), checker.Options{})
+			d, err := model.LookupDesign(c.design)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := model.Check(context.Background(), d, c.p, checker.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +134,42 @@ func TestHandEnumerated(t *testing.T) {
 				t.Errorf("states %d transitions %d depth %d deadlocks %d; want %d %d %d %d",
 					r.States, r.Transitions, r.Depth, r.Deadlocks, c.states, c.trans, c.depth, c.deadlocks)
 			}
+			got := [3]int{traceLen(r.Properties[model.PropNoStuck]), traceLen(r.Properties[model.PropGracePeriod]), traceLen(r.Properties[model.PropDrainable])}
+			if want := [3]int{c.noStuck, c.grace, c.drainable}; got != want {
+				t.Errorf("NoStuck/GracePeriod/Drainable %v (-1: holds, else the shortest trace); want %v", got, want)
+			}
+			if want := (model.Metrics{Pages: c.maxPages, Pending: c.maxPending, ReserveUsed: c.maxRU}); r.Max != want {
+				t.Errorf("max %+v; want %+v", r.Max, want)
+			}
 		})
+	}
+}
+
+// TestHandDerivedEarlyViolation: early at N=1, B=1, C=0, K=2 violates
+// GracePeriod, and no trace shorter than 7 steps does: a DONE batch with a
+// pin needs a free while a reader runs (read_lock, free), handed over while
+// a grace period runs so that it joins it (monitor during RUN), and that
+// grace period's end (gp_end). The reader must start after gp_start (else
+// qs holds it, and gp_end needs its read_unlock, which clears the pin);
+// gp_start needs a NEXT batch, so an earlier object freed and handed over
+// (free, monitor). free, monitor, gp_start, read_lock, free, monitor,
+// gp_end: 7 steps, each needed. head, which hands over as NEXT, holds.
+func TestHandDerivedEarlyViolation(t *testing.T) {
+	for _, c := range []struct {
+		design string
+		want   int
+	}{{"early", 7}, {"head", -1}} {
+		d, err := model.LookupDesign(c.design)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := model.Check(context.Background(), d, params(1, 1, 0, 0, 2, 0), checker.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := traceLen(r.Properties[model.PropGracePeriod]); got != c.want {
+			t.Errorf("%s: GracePeriod %d (-1: holds); want %d", c.design, got, c.want)
+		}
 	}
 }
 
