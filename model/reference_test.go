@@ -95,6 +95,18 @@ func params(n, b, c, r, k, l int) model.Params {
 // gp_end, reclaim) + read_lock = 11. Every property holds; one page at a
 // time (max pages 1, pending 1), max reserve_used 1.
 //
+// reserve, N=1, B=1, C=0, R=1, K=1: no allocator, so the free always takes
+// the reserve's page: the page path of the head enumeration with one form
+// (reserve 0 while the object lives): not freed 2 states (free reserve,
+// lock/unlock: 4 transitions), channel 3 (6), NEXT 3 (6), CUR 4 (6), DONE 2
+// (4), reclaimed 2 (2; the page went back to the reserve): 16 states, 28
+// transitions, depth 6; everything holds, max reserve_used 1.
+//
+// limit, N=1, B=1, C=0, R=1, K=1, L=2: alloc-ok or the reserve's page: the
+// head enumeration with its two forms (reserve 1 or 0 while the object
+// lives; both reclaimed states have reserve 1): 28 states, 52 transitions,
+// depth 6; everything holds, max reserve_used 1.
+//
 // The maxima of the other instances: with K=0 only the caches hold pages
 // (N*C), nothing is pending; with one object, one page (B objects fit in
 // it) and one pending object (for sync, the blocked caller's object counts
@@ -119,6 +131,8 @@ func TestHandEnumerated(t *testing.T) {
 		{"reserve", params(1, 1, 0, 0, 1, 0), 4, 4, 2, 2, 1, holds, holds, 0, 0, 0},
 		{"limit", params(1, 1, 0, 0, 1, 1), 18, 30, 6, 2, 1, holds, holds, 1, 1, 0},
 		{"limit", params(1, 1, 0, 1, 2, 1), 54, 102, 11, 0, holds, holds, holds, 1, 1, 1},
+		{"reserve", params(1, 1, 0, 1, 1, 0), 16, 28, 6, 0, holds, holds, holds, 1, 1, 1},
+		{"limit", params(1, 1, 0, 1, 1, 2), 28, 52, 6, 0, holds, holds, holds, 1, 1, 1},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%v", c.design, c.p), func(t *testing.T) {

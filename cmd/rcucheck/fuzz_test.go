@@ -9,7 +9,11 @@ import (
 )
 
 // The text report at a fixed seed, against a golden file
-// (UPDATE_GOLDEN=1 go test -run TestFuzzGolden rewrites it).
+// (UPDATE_GOLDEN=1 go test -run TestFuzzGolden rewrites it). The random
+// runs have no other implementation: the file pins the seed's
+// reproducibility. Its "exhaustive shortest" column is backed by SPIN's
+// breadth-first search recorded in testdata/spin/
+// (TestFuzzGoldenShortestBySPIN).
 func TestFuzzGolden(t *testing.T) {
 	code, out, _ := rcucheck("fuzz", "--design", "reserve,early,head", "--seed", "1", "--runs", "300", "--quiet")
 	if code != exitViolated {
