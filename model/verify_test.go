@@ -13,8 +13,8 @@ import (
 // expander (Enabled, Apply, pack) successor by successor, in order, on
 // every reachable state of every built-in design at N=2 K=2 and N=3 K=1
 // (the other parameters at the spec's defaults B=2 C=1 R=1 L=2), through
-// the verifying model that rcucheck check --verify runs; it also checks
-// that the verified run's figures are the plain run's. The reference
+// the verifying model that rcucheck check --verify runs (whose figures are
+// the plain run's: TestCheckVerify in cmd/rcucheck). The reference
 // expander itself is compared with the straightforward path, written out
 // in the test, by TestFastExpanderMatchesStraightforward.
 func TestFastExpanderEveryState(t *testing.T) {
@@ -37,18 +37,12 @@ func TestFastExpanderEveryState(t *testing.T) {
 				if _, ok := m.Checkable().NewExpander().(*fastExpander); !ok {
 					t.Fatalf("the fast expander does not apply to %s", p)
 				}
-				opt := checker.Options{SkipGoals: true, Workers: 2}
-				got, err := CheckVerified(context.Background(), d, p, opt)
+				got, err := CheckVerified(context.Background(), d, p, checker.Options{SkipGoals: true, Workers: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := Check(context.Background(), d, p, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !got.Complete || got.States != want.States || got.Transitions != want.Transitions || got.Depth != want.Depth || got.Max != want.Max {
-					t.Fatalf("verified run %d states %d transitions depth %d max %+v; plain run %d %d %d %+v",
-						got.States, got.Transitions, got.Depth, got.Max, want.States, want.Transitions, want.Depth, want.Max)
+				if !got.Complete {
+					t.Fatalf("verified run incomplete: %s", got.StopReason)
 				}
 				t.Logf("%d states, %d transitions: every successor agrees", got.States, got.Transitions)
 			})
