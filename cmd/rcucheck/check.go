@@ -23,7 +23,7 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 	asJSON := fs.Bool("json", false, "print the reports as JSON (a list with --design all or several designs)")
 	states := fs.Bool("states", false, "print the full state after every step of a trace")
 	traceOut := fs.String("trace", "", "write every counterexample (completed with the reclaims it enables) and every path to a maximum as histories to this trace file, for rcucheck lin")
-	verify := fs.Bool("verify", false, "also run the reference expander (Enabled, Apply) on every state and stop with an error (exit 2) at the first state where the fast expander disagrees with it (about 3x slower)")
+	verify := fs.Bool("verify", false, "also run the reference expander (Enabled, Apply) on every state and stop with an error (exit 2) at the first state where the fast expander disagrees with it (each state is expanded twice: about 2x slower)")
 	if err := parseArgs(e, fs, args, 0, "rcucheck check [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--json]"); err != nil {
 		return exitUsage, err
 	}
