@@ -54,7 +54,8 @@ type Config struct {
 	ShortestStates uint64
 	// ShortestTime bounds each of those checker runs (0: 10 s).
 	ShortestTime time.Duration
-	// Progress, when set, is called about every ProgressEvery (default 1 s).
+	// Progress, when set, is called about every ProgressEvery (default 1 s),
+	// during runs as between them, and while witnesses are shrunk.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
 }
@@ -63,8 +64,12 @@ type Config struct {
 type Progress struct {
 	Runs     int
 	Steps    uint64
-	Elapsed  time.Duration
-	Violated []string // properties with a witness so far
+	Elapsed  time.Duration // since the campaign began
+	Search   time.Duration // of the runs alone (Runs / Search is the rate of schedules)
+	Violated []string      // properties with a witness so far
+	// Phase is empty while schedules run, else what the campaign does
+	// after them, e.g. "shrinking NoStuck 2/8".
+	Phase string
 }
 
 // Result is the outcome of Run. Every field is a function of the Config
@@ -272,7 +277,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	nFound := 0 // properties with cands witnesses
 
 	start := time.Now()
-	lastProgress := start
+	tick := ticker{every: every, last: start, report: cfg.Progress}
+	progress := func(phase string) {
+		if tick.due() {
+			p := res.progress(start)
+			p.Phase = phase
+			if phase != "" {
+				p.Search = res.Search
+			}
+			cfg.Progress(p)
+		}
+	}
 	var trace []model.Action
 	for i := 0; cfg.Runs == 0 || i < cfg.Runs; i++ {
 		if ctx.Err() != nil {
@@ -357,15 +372,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			trace = append(trace, a)
 			res.Steps++
 			more = check()
-			if step&1023 == 1023 && ctx.Err() != nil {
-				break
+			if step&1023 == 1023 {
+				if ctx.Err() != nil {
+					break
+				}
+				progress("")
 			}
 		}
 		res.Runs++
-		if cfg.Progress != nil && time.Since(lastProgress) >= every {
-			lastProgress = time.Now()
-			cfg.Progress(res.progress(start))
-		}
+		progress("")
 	}
 	if res.StopReason == "" {
 		res.StopReason = "runs"
@@ -374,6 +389,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for j := range props {
 		var best *Witness
 		for k := range raw[j] {
+			progress(fmt.Sprintf("shrinking %s %d/%d", props[j].Name, k+1, len(raw[j])))
 			f := &raw[j][k]
 			w := f.w
 			shrunk, st := shrink(ctx, f.m, f.actions, props[j], cfg.ShrinkBudget)
@@ -387,6 +403,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			continue
 		}
 		if cfg.ShortestStates > 0 && ctx.Err() == nil {
+			progress("shortest length of " + props[j].Name)
 			if bm, err := best.Model(); err == nil {
 				limit := cfg.ShortestTime
 				if limit <= 0 {
@@ -405,8 +422,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// ticker tells when a progress report is due.
+type ticker struct {
+	every  time.Duration
+	last   time.Time
+	report func(Progress)
+}
+
+// due reports whether a report is due, and if so starts the next period.
+func (t *ticker) due() bool {
+	if t.report == nil || time.Since(t.last) < t.every {
+		return false
+	}
+	t.last = time.Now()
+	return true
+}
+
 func (r *Result) progress(start time.Time) Progress {
-	p := Progress{Runs: r.Runs, Steps: r.Steps, Elapsed: time.Since(start)}
+	el := time.Since(start)
+	p := Progress{Runs: r.Runs, Steps: r.Steps, Elapsed: el, Search: el}
 	for _, pr := range r.Props {
 		if !pr.Holds {
 			p.Violated = append(p.Violated, pr.Name)

@@ -118,6 +118,7 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 	scaling := fs.Bool("scaling", false, "instead: time rcucheck alone on instances of 10^5 to 10^7 states with 1 worker and every core")
 	scalingMax := fs.Float64("scaling-max-states", 4e7, "with --scaling: skip instances larger than this")
 	plotPath := fs.String("plot", "", "with --scaling: write a plot of states/s against states (.png, .svg or .pdf)")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			printUsage(e.stdout, fs, "rcucheck bench [--design D] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--runs 3] [--workers W] [--spin-modes plain,collapse,hc4] [--json]")
@@ -128,8 +129,8 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 	if *runs < 1 {
 		return exitUsage, usagef("--runs must be at least 1, got %d", *runs)
 	}
-	if *workers < 0 {
-		return exitUsage, usagef("--workers must be at least 0, got %d", *workers)
+	if *workers < 0 || *workers > checker.MaxWorkers {
+		return exitUsage, usagef("--workers must be from 0 to %d, got %d", checker.MaxWorkers, *workers)
 	}
 	ms, err := mf.models()
 	if err != nil {
@@ -140,7 +141,11 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 	}
 	m := ms[0]
 	if *engineOnly {
-		return benchEngine(ctx, e, m, checker.Options{SkipGoals: true, Workers: *workers, Fingerprint: *fprint, Symmetry: *symmetry})
+		opt := checker.Options{SkipGoals: true, Workers: *workers, Fingerprint: *fprint, Symmetry: *symmetry, ProgressEvery: e.every()}
+		if !*quiet {
+			opt.Progress = progressPrinter(e.stderr, fmt.Sprintf("bench %s (%s, %d workers)", m.Design().Name(), storeName(*fprint), *workers))
+		}
+		return benchEngine(ctx, e, m, opt)
 	}
 	if *plotPath != "" {
 		switch strings.ToLower(filepath.Ext(*plotPath)) {
@@ -154,7 +159,7 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 		if err != nil {
 			return exitUsage, fmt.Errorf("finding rcucheck's own binary: %w", err)
 		}
-		return runScaling(ctx, e, self, *runs, *scalingMax, *plotPath, *asJSON)
+		return runScaling(ctx, e, self, *runs, *scalingMax, *plotPath, *asJSON, *quiet)
 	}
 	var spinModes []spin.Mode
 	for _, name := range strings.Split(*modes, ",") {
@@ -196,7 +201,7 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 		wname = "all cores"
 	}
 	addEngine := func(fp bool, w int, label string) {
-		args := append([]string{"bench", "--engine-only", "--workers", fmt.Sprint(w), fmt.Sprintf("--fingerprint=%v", fp)}, modelArgs...)
+		args := append([]string{"bench", "--engine-only", "--workers", fmt.Sprint(w), fmt.Sprintf("--fingerprint=%v", fp), fmt.Sprintf("--quiet=%v", *quiet)}, modelArgs...)
 		rep.Settings = append(rep.Settings, &benchSetting{
 			Tool: "rcucheck", Setting: label, Exact: !fp,
 			Command: "rcucheck " + strings.Join(args, " "),
@@ -218,7 +223,11 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 	rep.Settings[0].Samples = append(rep.Settings[0].Samples, first)
 	for _, md := range spinModes {
 		fmt.Fprintf(e.stderr, "bench: compiling SPIN's verifier (%s)\n", md.Name)
+		stop := e.heartbeat(*quiet, func(el time.Duration) string {
+			return fmt.Sprintf("bench: compiling SPIN's verifier (%s), %s", md.Name, el)
+		})
 		b, err := spin.Compile(ctx, dir+"/"+md.Name, promela, md)
+		stop()
 		if err != nil {
 			return benchExit(ctx, e, rep, *asJSON, err)
 		}
@@ -227,7 +236,9 @@ func runBench(ctx context.Context, e *env, args []string) (int, error) {
 			Tool: "spin", Setting: md.Name, Exact: md.Exact,
 			Command: strings.Join(b.Command, " && ") + " && ./pan " + strings.Join(runArgs, " "),
 			run: func(ctx context.Context) (benchSample, error) {
+				stop := e.heartbeat(*quiet, func(el time.Duration) string { return fmt.Sprintf("bench: spin %s running, %s", md.Name, el) })
 				r, err := b.Run(ctx, runArgs)
+				stop()
 				if err != nil {
 					return benchSample{}, err
 				}
@@ -352,6 +363,14 @@ func benchEngine(ctx context.Context, e *env, m *model.Model, opt checker.Option
 		return exitIncomplete, nil
 	}
 	return exitOK, nil
+}
+
+// storeName names the store of a run.
+func storeName(fingerprint bool) string {
+	if fingerprint {
+		return "fingerprint"
+	}
+	return "exact"
 }
 
 func median(xs []float64) float64 {
@@ -502,7 +521,7 @@ type scalingPoint struct {
 // runScaling times rcucheck (fingerprint store) on instances of growing
 // size with 1 worker and with every core, and optionally plots states/s
 // against the state count.
-func runScaling(ctx context.Context, e *env, self string, runs int, maxStates float64, plotPath string, asJSON bool) (int, error) {
+func runScaling(ctx context.Context, e *env, self string, runs int, maxStates float64, plotPath string, asJSON, quiet bool) (int, error) {
 	workers := []int{1, 2}
 	if n := runtime.GOMAXPROCS(0); n > 2 {
 		workers = append(workers, n)
@@ -517,7 +536,7 @@ func runScaling(ctx context.Context, e *env, self string, runs int, maxStates fl
 		p.CPUs, p.Calls = in.n, in.k
 		name := fmt.Sprintf("%s N=%d K=%d", in.design, in.n, in.k)
 		for _, w := range workers {
-			args := []string{"bench", "--engine-only", "--fingerprint=true", "--workers", fmt.Sprint(w), "--design", in.design,
+			args := []string{"bench", "--engine-only", "--fingerprint=true", fmt.Sprintf("--quiet=%v", quiet), "--workers", fmt.Sprint(w), "--design", in.design,
 				"--cpus", fmt.Sprint(in.n), "--calls", fmt.Sprint(in.k)}
 			var samples []benchSample
 			for i := 0; i < runs && !stopped; i++ {

@@ -38,8 +38,8 @@ func TestBenchEngineOnly(t *testing.T) {
 		args []string
 		dst  *engineRun
 	}{
-		{[]string{"bench", "--engine-only", "--design", "sync", "--cpus", "3", "--calls", "1", "--workers", "2"}, &plain},
-		{[]string{"bench", "--engine-only", "--symmetry", "--fingerprint=false", "--design", "sync", "--cpus", "3", "--calls", "1"}, &sym},
+		{[]string{"bench", "--engine-only", "--quiet", "--design", "sync", "--cpus", "3", "--calls", "1", "--workers", "2"}, &plain},
+		{[]string{"bench", "--engine-only", "--quiet", "--symmetry", "--fingerprint=false", "--design", "sync", "--cpus", "3", "--calls", "1"}, &sym},
 	} {
 		code, out, errs := rcucheck(c.args...)
 		if code != exitOK || errs != "" {

@@ -31,6 +31,7 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	lf.every = e.every()
 	var reports []*model.Report
 	for _, m := range ms {
 		res, err := exploreModel(ctx, m, lf.options(e.stderr, "check "+m.Design().Name()), *verify)
@@ -42,20 +43,54 @@ func runCheck(ctx context.Context, e *env, args []string) (int, error) {
 			break
 		}
 	}
+	ran, notRun := len(reports), ms[len(reports):]
 	if *traceOut != "" {
-		if err := writeTraces(*traceOut, ms, reports); err != nil {
+		if err := writeTraces(*traceOut, ms[:ran], reports); err != nil {
 			return exitUsage, err
 		}
 		fmt.Fprintf(e.stderr, "rcucheck check: histories written to %s\n", *traceOut)
 	}
 	if *asJSON {
+		for _, m := range notRun {
+			reports = append(reports, notRunReport(m))
+		}
 		if err := writeJSON(e.stdout, reports, mf.design == "all" || len(ms) > 1); err != nil {
 			return exitUsage, err
 		}
 	} else {
 		printReports(e.stdout, reports, *states)
+		printNotRun(e.stdout, notRun)
 	}
-	return checkExitCode(reports, len(reports) < len(ms)), nil
+	if ctx.Err() != nil {
+		return exitIncomplete, nil // interrupted: whatever was found so far
+	}
+	return checkExitCode(reports, len(notRun) > 0), nil
+}
+
+// notRunStop is the stop reason of a design an interruption kept from running.
+const notRunStop = "not run (interrupted)"
+
+// notRunReport is the JSON report of a design that never ran: incomplete,
+// every verdict unknown.
+func notRunReport(m *model.Model) *model.Report {
+	r := &model.Report{Design: m.Design().Name(), Params: m.Params(), StopReason: notRunStop,
+		Properties: map[string]model.PropertyReport{}}
+	for _, name := range model.PropertyOrder() {
+		r.Properties[name] = model.PropertyReport{Verdict: "unknown"}
+	}
+	return r
+}
+
+// printNotRun names the designs an interruption kept from running.
+func printNotRun(w io.Writer, ms []*model.Model) {
+	if len(ms) == 0 {
+		return
+	}
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Design().Name()
+	}
+	fmt.Fprintf(w, "\nnot run: %s (interrupted)\n", strings.Join(names, ", "))
 }
 
 // writeTraces writes the traces of every report as histories.

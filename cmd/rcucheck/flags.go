@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,28 +73,107 @@ type limitFlags struct {
 	workers   int
 	symmetry  bool
 	fprint    bool
+	every     time.Duration // progress period (0: a second)
 }
 
+// maxMemoryMiB is the largest --max-memory: its bytes fit in 64 bits.
+const maxMemoryMiB = 1<<44 - 1
+
 func (f *limitFlags) register(fs *flag.FlagSet) {
-	fs.Uint64Var(&f.maxStates, "max-states", 0, "stop after this many distinct states (0: no limit); the run is then incomplete")
-	fs.Uint64Var(&f.maxMemMiB, "max-memory", 8192, "stop when the checker's tables reach this many MiB (0: no limit)")
-	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long, e.g. 30s (0: no limit)")
+	f.maxMemMiB = 8192
+	fs.Var(countFlag{&f.maxStates, math.MaxUint64}, "max-states", "stop after this many `N` distinct states (0: no limit); the run is then incomplete")
+	fs.Var(countFlag{&f.maxMemMiB, maxMemoryMiB}, "max-memory", "stop before the checker's tables and buffers pass this many `MiB` (0: no limit); the run is then incomplete")
+	fs.Var(durationFlag{&f.timeout}, "timeout", "stop after this `long`, e.g. 30s (0: no limit)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
-	fs.IntVar(&f.workers, "workers", 0, "goroutines exploring (0: one per core); the figures are the same for every value")
+	fs.Var(workersFlag{&f.workers}, "workers", fmt.Sprintf("`N` goroutines exploring (0: one per core; at most %d); the figures are the same for every value", checker.MaxWorkers))
 	fs.BoolVar(&f.symmetry, "symmetry", false, "store one state per orbit of CPU permutations (same verdicts and maxima, fewer states)")
 	fs.BoolVar(&f.fprint, "fingerprint", false, "store 60-bit hashes of states instead of states (7 bytes a slot; the omission probability is bounded by n^2/2^61)")
 }
 
 func (f *limitFlags) options(stderr io.Writer, label string) checker.Options {
 	opt := checker.Options{MaxStates: f.maxStates, MaxMemory: f.maxMemMiB << 20, Timeout: f.timeout,
-		Workers: f.workers, Symmetry: f.symmetry, Fingerprint: f.fprint}
+		Workers: f.workers, Symmetry: f.symmetry, Fingerprint: f.fprint, ProgressEvery: f.every}
 	if !f.quiet {
-		opt.Progress = func(p checker.Progress) {
-			fmt.Fprintf(stderr, "%s: %d states, %.0f states/s, depth %d, %d MiB, %s\n",
-				label, p.States, p.StatesPerSec, p.Depth, p.MemoryBytes>>20, p.Elapsed.Round(time.Second))
-		}
+		opt.Progress = progressPrinter(stderr, label)
 	}
 	return opt
+}
+
+// progressPrinter returns a checker.Options.Progress that writes one line a
+// call on w (stderr: never stdout).
+func progressPrinter(w io.Writer, label string) func(checker.Progress) {
+	return func(p checker.Progress) {
+		phase := ""
+		if p.Phase != "" {
+			phase = ", " + p.Phase
+		}
+		fmt.Fprintf(w, "%s: %d states, %.0f states/s, depth %d, %d MiB, %s%s\n",
+			label, p.States, p.StatesPerSec, p.Depth, p.MemoryBytes>>20, p.Elapsed.Round(time.Second), phase)
+	}
+}
+
+// countFlag is a flag.Value for a whole number from 0 to max.
+type countFlag struct {
+	n   *uint64
+	max uint64
+}
+
+func (f countFlag) String() string {
+	if f.n == nil {
+		return "0"
+	}
+	return strconv.FormatUint(*f.n, 10)
+}
+
+func (f countFlag) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > f.max {
+		return fmt.Errorf("want a whole number from 0 (no limit) to %d", f.max)
+	}
+	*f.n = n
+	return nil
+}
+
+// durationFlag is a flag.Value for a duration of at least 0.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0s"
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("want a duration such as 30s or 5m")
+	case d < 0:
+		return fmt.Errorf("want a duration of at least 0 (0: no limit)")
+	}
+	*f.d = d
+	return nil
+}
+
+// workersFlag is a flag.Value for a number of workers, 0 to
+// checker.MaxWorkers.
+type workersFlag struct{ n *int }
+
+func (f workersFlag) String() string {
+	if f.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.n)
+}
+
+func (f workersFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > checker.MaxWorkers {
+		return fmt.Errorf("want a number of workers from 0 (one per core) to %d", checker.MaxWorkers)
+	}
+	*f.n = n
+	return nil
 }
 
 // parseFlags parses args into fs, turning every error into a usage error and

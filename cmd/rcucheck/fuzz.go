@@ -107,9 +107,14 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 		label := "fuzz " + d.Name()
 		if !*quiet {
 			fmt.Fprintf(e.stderr, "%s: seed %d\n", label, *seed)
+			cfg.ProgressEvery = e.every()
 			cfg.Progress = func(p properties.Progress) {
-				fmt.Fprintf(e.stderr, "%s: %d runs, %d steps, %s, violated: %s\n", label, p.Runs, p.Steps,
-					p.Elapsed.Round(time.Second), orNone(p.Violated))
+				phase := ""
+				if p.Phase != "" {
+					phase = ", " + p.Phase
+				}
+				fmt.Fprintf(e.stderr, "%s: %d runs, %.0f schedules/s, %d steps, %s, violated: %s%s\n", label, p.Runs,
+					float64(p.Runs)/max(p.Search.Seconds(), 1e-9), p.Steps, p.Elapsed.Round(time.Second), orNone(p.Violated), phase)
 			}
 		}
 		res, err := properties.Run(ctx, cfg)
@@ -124,7 +129,11 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 		}
 		var alloc *properties.AllocStats
 		if *allocRuns > 0 && !*genParams && ctx.Err() == nil {
+			stop := e.heartbeat(*quiet, func(el time.Duration) string {
+				return fmt.Sprintf("%s: measuring allocations (%d runs of %d frees), %s", label, *allocRuns, *allocFrees, el)
+			})
 			alloc, err = properties.MeasureAllocations(ctx, d, m.Params(), *seed, *allocRuns, *allocFrees)
+			stop()
 			if err != nil {
 				return exitUsage, fmt.Errorf("design %s: allocations: %w", d.Name(), err)
 			}
@@ -152,6 +161,9 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 		}
 	} else {
 		printFuzz(e.stdout, reports, results)
+	}
+	if ctx.Err() != nil {
+		return exitIncomplete, nil // interrupted: whatever was found so far
 	}
 	for _, r := range results {
 		if r.Violated() {

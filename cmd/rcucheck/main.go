@@ -21,6 +21,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
+	"time"
 )
 
 // Exit codes.
@@ -51,6 +53,43 @@ type command struct {
 // env is what a command reads and writes.
 type env struct {
 	stdout, stderr io.Writer
+	// progressEvery is the period of progress lines (0: a second).
+	progressEvery time.Duration
+}
+
+// every is the period of progress lines.
+func (e *env) every() time.Duration {
+	if e.progressEvery > 0 {
+		return e.progressEvery
+	}
+	return time.Second
+}
+
+// heartbeat writes line() on e.stderr every period until the returned
+// function is called, for long steps that report no progress of their own.
+// It writes nothing when quiet.
+func (e *env) heartbeat(quiet bool, line func(elapsed time.Duration) string) (stop func()) {
+	if quiet {
+		return func() {}
+	}
+	start := time.Now()
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(e.every())
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				fmt.Fprintln(e.stderr, line(time.Since(start).Round(time.Second)))
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
 }
 
 func commands() []command {
