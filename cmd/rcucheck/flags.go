@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -184,7 +185,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if err == flag.ErrHelp {
 			return err
 		}
-		return usageError{err}
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -205,7 +206,7 @@ func parseArgs(e *env, fs *flag.FlagSet, args []string, npos int, synopsis strin
 				printUsage(e.stdout, fs, synopsis)
 				return err
 			}
-			return usageError{err}
+			return flagError(err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -220,6 +221,12 @@ func parseArgs(e *env, fs *flag.FlagSet, args []string, npos int, synopsis strin
 		return usagef("unexpected argument %q", pos[npos])
 	}
 	return fs.Parse(pos) // leaves the positional arguments in fs.Args()
+}
+
+// flagError is the usage error of a flag that did not parse, on one line
+// even when the flag's name or value holds line breaks.
+func flagError(err error) error {
+	return usageError{errors.New(strings.ReplaceAll(err.Error(), "\n", `\n`))}
 }
 
 // printUsage writes a command's flags.
