@@ -4,7 +4,9 @@ import (
 	"context"
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 // wideModel is a random graph wide enough for levels of many batches: its
@@ -50,8 +52,8 @@ func TestBatchesKeepOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref.States < n/2 {
-		t.Fatalf("only %d states: the graph is too thin for the test", ref.States)
+	if ref.States < n/2 || ref.Goals[0].Verdict != Violated {
+		t.Fatalf("%d states, goal %s: the graph is too thin for the test", ref.States, ref.Goals[0].Verdict)
 	}
 	for _, c := range []struct {
 		batch, chunk uint64
@@ -98,6 +100,45 @@ func TestPackLink(t *testing.T) {
 		}
 		if ok && (uint64(v>>ordBits) != c.pos || v&(1<<ordBits-1) != c.o) {
 			t.Fatalf("packLink(%d, %d) = %#x", c.pos, c.o, v)
+		}
+	}
+}
+
+// TestInterruptedDecidingGoals: an interruption once every state is
+// explored leaves the goal unknown and the run incomplete, and keeps the
+// invariant's verdict, the counts and the maxima of the whole model.
+func TestInterruptedDecidingGoals(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const n = 5000
+	g := &wideModel{succ: make([][]uint64, n)}
+	for i := range g.succ {
+		for k := 1 + rng.Intn(4); k > 0; k-- {
+			g.succ[i] = append(g.succ[i], uint64(rng.Intn(n)))
+		}
+	}
+	ref, err := Explore(context.Background(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sweep := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		tune := tuning{batch: batchStates, chunkBytes: chunkBytes, sweep: sweep, beforeGoals: func(e *explorer) {
+			cancel()
+			for !e.stop.Load() { // the monitor halts the run
+				time.Sleep(time.Millisecond)
+			}
+		}}
+		r, err := explore(ctx, g, Options{}, tune)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Complete || !strings.HasPrefix(r.StopReason, "interrupted deciding zero") {
+			t.Fatalf("sweep %v: complete %v, stop reason %q", sweep, r.Complete, r.StopReason)
+		}
+		if r.Goals[0].Verdict != Unknown || r.Invariants[0].Verdict != ref.Invariants[0].Verdict ||
+			r.States != ref.States || r.Metrics[0].Max != ref.Metrics[0].Max {
+			t.Fatalf("sweep %v: %+v\nwant the invariant, counts and maxima of %+v", sweep, r, ref)
 		}
 	}
 }

@@ -38,6 +38,9 @@ type tuning struct {
 	batch      uint64 // frontier states a batch at most
 	chunkBytes uint64 // the memory a chunk's candidates are meant to take
 	sweep      bool   // decide the goals by sweeps, as under a tight memory cap
+	// beforeGoals, when set, is called once every state is explored,
+	// before the goals are decided.
+	beforeGoals func(e *explorer)
 }
 
 // A state's link names its parent, by its position in the level before, and
@@ -488,8 +491,10 @@ func (e *explorer) expandAll(chunks []*chunk) string {
 			rebuilt[i] = e.st.rebuilt(&e.st.shards[grows[i]])
 			return
 		}
+		// The first chunk is always expanded: a batch cut by a worker
+		// that finished a later chunk first still makes progress.
 		c := chunks[i-len(grows)]
-		if e.cut.Load() {
+		if e.cut.Load() && c != chunks[0] {
 			return
 		}
 		w.expand(c)

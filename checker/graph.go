@@ -17,6 +17,12 @@ const stopEvery = 1 << 20
 // could not decide them (the memory limit, the time limit, an interruption),
 // or "".
 func (e *explorer) decideGoals() ([]int64, string) {
+	if e.tune.beforeGoals != nil {
+		e.tune.beforeGoals(e)
+	}
+	if e.stop.Load() {
+		return nil, e.goalStop(e.mon.why())
+	}
 	n, m := e.n, e.succ.n
 	words := (n + 63) / 64
 	reverse := 8*(n+1) + 4*m + 4*n + 8*words // predStart, pred, stack, bits
