@@ -101,8 +101,10 @@ func TestMemoryCapInsideBatch(t *testing.T) {
 		if r.Complete || !strings.Contains(r.StopReason, "memory limit") {
 			t.Fatalf("workers %d: complete %v, stop reason %q; want the memory limit", workers, r.Complete, r.StopReason)
 		}
-		if r.PeakBytes > capBytes {
-			t.Errorf("workers %d: accounted peak %d MiB passes the cap of %d MiB", workers, r.PeakBytes>>20, capBytes>>20)
+		// A worker checks the cap once its chunk is expanded: each may
+		// pass it by one chunk's buffers (about chunkBytes).
+		if slack := uint64(workers) * 2 << 20; r.PeakBytes > capBytes+slack {
+			t.Errorf("workers %d: accounted peak %d bytes passes the cap of %d MiB by more than %d bytes", workers, r.PeakBytes, capBytes>>20, slack)
 		}
 		// The heap holds the chunks' buffers and the small tables; the
 		// accounting must cover them (with room for garbage not yet

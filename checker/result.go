@@ -33,7 +33,8 @@ type Options struct {
 	// MaxStates stops the run once this many distinct states are stored (0: no limit).
 	MaxStates uint64
 	// MaxMemory stops the run before the checker's own tables and buffers
-	// would pass this many bytes (0: no limit). When the states fit but
+	// would pass this many bytes (0: no limit), give or take the buffers of
+	// the chunk each worker is expanding (about a MiB each). When the states fit but
 	// deciding the goals does not, the goals stay Unknown and the run is
 	// incomplete; the invariants and maxima found are then exact.
 	MaxMemory uint64
