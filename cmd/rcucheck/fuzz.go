@@ -113,8 +113,8 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 				if p.Phase != "" {
 					phase = ", " + p.Phase
 				}
-				fmt.Fprintf(e.stderr, "%s: %d runs, %.0f schedules/s, %d steps, %s, violated: %s%s\n", label, p.Runs,
-					float64(p.Runs)/max(p.Search.Seconds(), 1e-9), p.Steps, p.Elapsed.Round(time.Second), orNone(p.Violated), phase)
+				fmt.Fprintf(e.stderr, "%s: %d runs, %s schedules/s, %d steps, %s, violated: %s%s\n", label, p.Runs,
+					rate(float64(p.Runs)/max(p.Search.Seconds(), 1e-9)), p.Steps, p.Elapsed.Round(time.Second), orNone(p.Violated), phase)
 			}
 		}
 		res, err := properties.Run(ctx, cfg)
@@ -174,6 +174,14 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 		return exitIncomplete, nil
 	}
 	return exitOK, nil
+}
+
+// rate formats a rate with a decimal when it is small.
+func rate(x float64) string {
+	if x < 10 {
+		return fmt.Sprintf("%.1f", x)
+	}
+	return fmt.Sprintf("%.0f", x)
 }
 
 func orNone(names []string) string {
