@@ -3,9 +3,11 @@ package bound
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/rcucheck/rcucheck/internal/fileout"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -16,12 +18,13 @@ import (
 // PlotFormats lists the file extensions WritePlot accepts.
 func PlotFormats() []string { return []string{".svg", ".png", ".pdf"} }
 
-// CheckPlotPath reports a path WritePlot cannot write (by extension).
+// CheckPlotPath reports, before any work, a path WritePlot cannot write:
+// an extension it does not draw, or a place where no file can be created.
 func CheckPlotPath(path string) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	for _, f := range PlotFormats() {
 		if ext == f {
-			return nil
+			return fileout.CheckWritable(path)
 		}
 	}
 	return fmt.Errorf("plot file %q: want an extension among %s", path, strings.Join(PlotFormats(), ", "))
@@ -98,37 +101,14 @@ func WritePlot(results []*Result, path string) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, func(f *os.File) error {
+	return WriteFileAtomic(path, func(f io.Writer) error {
 		_, err := w.WriteTo(f)
 		return err
 	})
 }
 
 // WriteFileAtomic writes path through write into a temporary file next to
-// it, then renames it into place: readers never see half a file.
-func WriteFileAtomic(path string, write func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+// it, then renames it into place (mode 0644): readers never see half a file.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	return fileout.Write(path, write)
 }

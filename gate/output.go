@@ -3,14 +3,14 @@ package gate
 import (
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/rcucheck/rcucheck/internal/fileout"
 )
 
 // statusText is a row's status as the table prints it: with the store's
@@ -292,116 +292,18 @@ func WriteJUnit(w io.Writer, r *Result) error {
 	return err
 }
 
-// fileMode is the mode of every file the gate writes.
-const fileMode = 0o644
-
 // CheckOutDir reports, before any work, whether the outputs can be written
 // to dir: dir is a writable directory, or does not exist and its parent is
 // a writable directory (dir is then created when the outputs are written).
 func CheckOutDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && !fi.IsDir():
-		return fmt.Errorf("--out %s: not a directory", dir)
-	case err == nil:
-		if fi, err := os.Stat(filepath.Join(dir, "traces")); err == nil && !fi.IsDir() {
-			return fmt.Errorf("--out %s: %s is not a directory", dir, filepath.Join(dir, "traces"))
-		}
-		return probe(dir)
-	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("--out %s: %w", dir, pathErr(err))
+	if err := fileout.CheckDir(dir); err != nil {
+		return fmt.Errorf("--out %w", err)
 	}
-	parent := filepath.Dir(dir)
-	fi, err = os.Stat(parent)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("--out %s: the directory %s does not exist", dir, parent)
-	case err != nil:
-		return fmt.Errorf("--out %s: %w", dir, pathErr(err))
-	case !fi.IsDir():
-		return fmt.Errorf("--out %s: %s is not a directory", dir, parent)
-	}
-	return probe(parent)
-}
-
-// probe checks that a file can be created in dir.
-func probe(dir string) error {
-	f, err := os.CreateTemp(dir, ".rcucheck-probe*")
-	if err != nil {
-		return fmt.Errorf("--out: cannot write in %s: %w", dir, pathErr(err))
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
-// pathErr drops the operation and path an fs.PathError repeats.
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// staged is a set of files written to temporary files first, renamed into
-// place only once all are written: a failure leaves the old files as they
-// were and no temporary file behind.
-type staged struct {
-	tmp, final []string
-}
-
-// add writes a temporary file for path with write, mode fileMode.
-func (st *staged) add(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	st.tmp, st.final = append(st.tmp, tmp.Name()), append(st.final, path)
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Chmod(fileMode)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	tr := filepath.Join(dir, "traces")
+	if fi, err := os.Stat(tr); err == nil && !fi.IsDir() {
+		return fmt.Errorf("--out %s: %s is not a directory", dir, tr)
 	}
 	return nil
-}
-
-// abort removes the temporary files.
-func (st *staged) abort() {
-	for _, t := range st.tmp {
-		os.Remove(t)
-	}
-}
-
-// commit renames every temporary file into place.
-func (st *staged) commit() error {
-	for i, t := range st.tmp {
-		if err := os.Rename(t, st.final[i]); err != nil {
-			st.tmp = st.tmp[i:]
-			st.abort()
-			return fmt.Errorf("writing %s: %w", st.final[i], err)
-		}
-	}
-	return nil
-}
-
-// WriteFileAtomic writes path (mode 0644) through a temporary file in the
-// same directory and a rename, so that a reader never sees it half written.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	var st staged
-	if err := st.add(path, write); err != nil {
-		st.abort()
-		return err
-	}
-	return st.commit()
 }
 
 // WriteOutputs writes dir/gate.json, dir/junit.xml and, per row that did
@@ -410,10 +312,10 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 // trace files of an earlier run removed (so that the directory describes
 // this run only) and the new files renamed into place.
 func WriteOutputs(dir string, r *Result) error {
-	var st staged
-	err := st.add(filepath.Join(dir, "gate.json"), func(w io.Writer) error { return WriteJSON(w, r) })
+	var st fileout.Staged
+	err := st.Add(filepath.Join(dir, "gate.json"), func(w io.Writer) error { return WriteJSON(w, r) })
 	if err == nil {
-		err = st.add(filepath.Join(dir, "junit.xml"), func(w io.Writer) error { return WriteJUnit(w, r) })
+		err = st.Add(filepath.Join(dir, "junit.xml"), func(w io.Writer) error { return WriteJUnit(w, r) })
 	}
 	for i, row := range r.Rows {
 		if err != nil {
@@ -423,7 +325,7 @@ func WriteOutputs(dir string, r *Result) error {
 			continue
 		}
 		name := filepath.Join(dir, "traces", fmt.Sprintf("row%03d-%s.txt", i+1, safeName(row.Design)))
-		err = st.add(name, func(w io.Writer) error {
+		err = st.Add(name, func(w io.Writer) error {
 			fmt.Fprintf(w, "%s %s\n", row.Status, row.ID())
 			for _, o := range row.Outcomes {
 				if !o.Passed {
@@ -434,17 +336,17 @@ func WriteOutputs(dir string, r *Result) error {
 		})
 	}
 	if err != nil {
-		st.abort()
+		st.Abort()
 		return err
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "traces", "row*.txt"))
 	for _, f := range old {
 		if err := os.Remove(f); err != nil {
-			st.abort()
+			st.Abort()
 			return fmt.Errorf("removing an old trace: %w", err)
 		}
 	}
-	return st.commit()
+	return st.Commit()
 }
 
 func safeName(s string) string {

@@ -3,11 +3,10 @@ package traces
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/rcucheck/rcucheck/internal/fileout"
 )
 
 // Encode writes histories to w in the trace format: for each, its header,
@@ -56,57 +55,11 @@ func WriteFile(path string, hs ...*History) error {
 // WriteFileAtomic from writing path: a directory that does not exist or
 // does not take a new file, or a directory at path itself. It leaves
 // nothing behind.
-func CheckWritable(path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("writing %s: it is a directory", path)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return writeError(path, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
-// writeError says why path cannot be written, naming its directory rather
-// than the temporary file.
-func writeError(path string, err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("writing %s: directory %s: %w", path, filepath.Dir(path), pe.Err)
-	}
-	return fmt.Errorf("writing %s: %w", path, err)
-}
+func CheckWritable(path string) error { return fileout.CheckWritable(path) }
 
 // WriteFileAtomic creates path with the bytes fill writes, through a
 // temporary file and a rename, so that no half-written file is ever seen.
 // The file gets permissions 0644, whatever the umask.
 func WriteFileAtomic(path string, fill func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return writeError(path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := fill(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	ok = true
-	return nil
+	return fileout.Write(path, fill)
 }

@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/rcucheck/rcucheck/bound"
+	"github.com/rcucheck/rcucheck/internal/fileout"
 	"github.com/rcucheck/rcucheck/model"
 )
 
@@ -70,6 +70,11 @@ func parseBound(e *env, args []string) (*boundRun, error) {
 	if b.plotPath != "" {
 		if err := bound.CheckPlotPath(b.plotPath); err != nil {
 			return nil, usageError{fmt.Errorf("--plot: %w", err)}
+		}
+	}
+	if b.witnessOut != "" {
+		if err := fileout.CheckWritable(b.witnessOut); err != nil {
+			return nil, usageError{fmt.Errorf("--witness-out: %w", err)}
 		}
 	}
 	if b.ds, err = b.mf.designs(); err != nil {
@@ -140,7 +145,7 @@ func runBound(ctx context.Context, e *env, args []string) (int, error) {
 				ws = append(ws, r.Witness)
 			}
 		}
-		err := bound.WriteFileAtomic(b.witnessOut, func(f *os.File) error {
+		err := bound.WriteFileAtomic(b.witnessOut, func(f io.Writer) error {
 			return writeJSON(f, []any{ws}, false)
 		})
 		if err != nil {

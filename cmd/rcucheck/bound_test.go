@@ -22,6 +22,9 @@ func TestBoundUsageErrors(t *testing.T) {
 		{[]string{"bound", "--window", "1"}, "--window"},
 		{[]string{"bound", "--pump", "0"}, "--pump"},
 		{[]string{"bound", "--plot", "out.gif"}, "extension"},
+		// Outputs that cannot be written are found before any run (issue 11).
+		{[]string{"bound", "--sweep", "calls=1..2", "--quiet", "--plot", "/nonexistent-rcucheck/x.svg"}, "--plot: writing"},
+		{[]string{"bound", "--sweep", "calls=1..2", "--quiet", "--witness-out", "/nonexistent-rcucheck/w.json"}, "--witness-out: writing"},
 		{[]string{"bound", "--design", "nope"}, "unknown design"},
 		{[]string{"bound", "--design", "limit", "--sweep", "limit=0..2"}, "limit"},
 		{[]string{"bound", "stray"}, "unexpected argument"},
