@@ -83,8 +83,10 @@ func TestInterruptAtEveryMoment(t *testing.T) {
 	}
 }
 
-// A row that failed before Ctrl-C keeps its verdict: exit 1, as rcucheck
-// check gives for a violation found by an interrupted run.
+// A row that failed before Ctrl-C keeps its verdict (FAIL in the table, one
+// failed row), but the gate's exit code is 3 (interrupted), as rcucheck
+// check gives for a violation found by an interrupted run. Before, it was
+// exit 1 and the summary said FAILED.
 func TestInterruptAfterAFailure(t *testing.T) {
 	src := "[[check]]\nname = \"wrong\"\ndesigns = [\"early\"]\ncpus = 1\ncalls = 2\nholds = [\"GracePeriod\"]\n" + interruptGate
 	f, err := Parse("g.toml", []byte(src), model.BuiltinRegistry())
@@ -97,8 +99,11 @@ func TestInterruptAfterAFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Rows[0].Status != StatusFail || !res.Interrupted || ExitCode(res) != ExitFail {
-		t.Errorf("status %s interrupted=%v exit %d", res.Rows[0].Status, res.Interrupted, ExitCode(res))
+	if res.Rows[0].Status != StatusFail || !res.Interrupted || res.Failed != 1 || ExitCode(res) != ExitInterrupted {
+		t.Errorf("status %s interrupted=%v failed=%d exit %d", res.Rows[0].Status, res.Interrupted, res.Failed, ExitCode(res))
+	}
+	if out := table(res); !strings.Contains(out, "INTERRUPTED: 4 rows, 1 failed, interrupted: 3 rows not run") || !strings.Contains(out, "FAIL") {
+		t.Errorf("table:\n%s", out)
 	}
 }
 

@@ -78,15 +78,11 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	return ExitCode(res)
 }
 
-// ExitCode is the exit code of a result: 1 when a row failed (a definite
-// failure stands even if the gate was then interrupted), else 3 when the
-// gate was interrupted, else 1 when a row was undecided, else 0.
+// ExitCode is the exit code of a result: 3 when the gate was interrupted,
+// whatever the moment (rows that failed before it are still reported as
+// failed, in the table and the outputs), else 1 when a row failed or was
+// undecided, else 0.
 func ExitCode(res *Result) int {
-	for _, row := range res.Rows {
-		if row.Status == StatusFail {
-			return ExitFail
-		}
-	}
 	switch {
 	case res.Interrupted:
 		return ExitInterrupted

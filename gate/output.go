@@ -109,7 +109,7 @@ func summary(r *Result) string {
 		verdict = "FAILED"
 	}
 	switch {
-	case r.Interrupted && r.Failed == 0:
+	case r.Interrupted:
 		verdict = "INTERRUPTED"
 	case r.Passed && computedNothing(r):
 		verdict = "PASSED, NOTHING COMPUTED (every outcome holds by construction)"
