@@ -223,7 +223,7 @@ func TestAbstractionByHand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Max.Pages > a.Max.Pages || rep.Max.Pending > a.Max.Pending || rep.Properties[model.PropNoStuck].Verdict != "holds" {
+		if rep.Max.Pages > a.Max.Pages || rep.Max.Pending > a.Max.Pending || rep.Properties[model.PropNoStuck].Verdict != checker.Holds {
 			t.Errorf("K=%d: %+v NoStuck %s exceeds the abstraction", k, rep.Max, rep.Properties[model.PropNoStuck].Verdict)
 		}
 	}

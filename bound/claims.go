@@ -320,7 +320,7 @@ func (r *claimRun) headlessNeedsSleep() (Claim, error) {
 		return c, err
 	}
 	ns := rep.Properties[model.PropNoStuck]
-	if ns.Verdict == "holds" {
+	if ns.Verdict == checker.Holds {
 		// The atomic design holding is a verdict resting on the store.
 		var l Loss
 		l.add(rep.Result, true)
@@ -337,7 +337,7 @@ func (r *claimRun) headlessNeedsSleep() (Claim, error) {
 	}
 	c.ground(GroundComputed, "atomic: exhaustive exploration of %s at %s (%d states): NoStuck %s", da.Name(), rep.Params, rep.States, rep.VerdictText(model.PropNoStuck))
 	c.Trace = ns.Trace
-	c.Verdict = confirmIf((yes || structural) && ns.Verdict == "violated", undecided && !structural && ns.Verdict == "violated")
+	c.Verdict = confirmIf((yes || structural) && ns.Verdict == checker.Violated, undecided && !structural && ns.Verdict == checker.Violated)
 	c.Figure = fmt.Sprintf("%s: %s; %s with R=0: NoStuck %s", ds.Name(), verdictLine(syn), da.Name(), rep.VerdictText(model.PropNoStuck))
 	c.Evidence = append(c.Evidence, ds.Name()+": "+pointsLine(syn), ds.Name()+": "+syn.Why,
 		fmt.Sprintf("%s (atomic context, no reserve) at %s: shortest trace to a stuck free, %d steps: %s", da.Name(), rep.Params, len(ns.Trace), stepsText(ns.Trace)))
@@ -470,13 +470,13 @@ func (r *claimRun) earlyJoin() (Claim, error) {
 		return c, err
 	}
 	gp, hgp := er.Properties[model.PropGracePeriod], hr.Properties[model.PropGracePeriod]
-	if gp.Verdict == "holds" {
+	if gp.Verdict == checker.Holds {
 		var l Loss
 		l.add(er.Result, true)
 		c.account(l)
 	}
 	c.Trace = gp.Trace
-	c.Verdict = confirmIf(gp.Verdict == "violated" && hgp.Verdict == "holds", false)
+	c.Verdict = confirmIf(gp.Verdict == checker.Violated && hgp.Verdict == checker.Holds, false)
 	c.ground(GroundComputed, "exhaustive exploration of %s at %s (%d states): GracePeriod %s", de.Name(), er.Params, er.States, er.VerdictText(model.PropGracePeriod))
 	c.ground(GroundComputed, "exhaustive exploration of %s at the same parameters (%d states): GracePeriod %s", dh.Name(), hr.States, hr.VerdictText(model.PropGracePeriod))
 	c.Figure = fmt.Sprintf("GracePeriod %s (%s: %s)", er.VerdictText(model.PropGracePeriod), dh.Name(), hr.VerdictText(model.PropGracePeriod))

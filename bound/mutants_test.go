@@ -186,7 +186,7 @@ func TestNoStuckBranch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				stuck := rep.Properties[model.PropNoStuck].Verdict == "violated"
+				stuck := rep.Properties[model.PropNoStuck].Verdict == checker.Violated
 				stuckSeen = stuckSeen || stuck
 				if ok && stuck {
 					t.Errorf("plan %v then %s, R=%d: NoStuckBranch says %q, yet a stuck state is reachable", srcs, els, r, why)

@@ -17,7 +17,7 @@ const (
 	Violated
 )
 
-// String returns "holds", "VIOLATED" or "unknown".
+// String returns "holds", "VIOLATED" or "unknown", as a text report prints it.
 func (v Verdict) String() string {
 	switch v {
 	case Holds:
@@ -26,6 +26,30 @@ func (v Verdict) String() string {
 		return "VIOLATED"
 	}
 	return "unknown"
+}
+
+// MarshalText gives "holds", "violated" or "unknown", the verdict's name in
+// JSON (and in TOML, YAML and map keys): lower case, unlike String.
+func (v Verdict) MarshalText() ([]byte, error) {
+	switch v {
+	case Unknown, Holds:
+		return []byte(v.String()), nil
+	case Violated:
+		return []byte("violated"), nil
+	}
+	return nil, fmt.Errorf("verdict %d: not holds, violated or unknown", int(v))
+}
+
+// UnmarshalText reads "holds", "violated" or "unknown" and refuses anything
+// else, so that a report read back has exactly the verdicts it was written with.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for _, w := range []Verdict{Unknown, Holds, Violated} {
+		if t, _ := w.MarshalText(); string(t) == string(b) {
+			*v = w
+			return nil
+		}
+	}
+	return fmt.Errorf("verdict %q: want holds, violated or unknown", b)
 }
 
 // Options bound and observe a run. The zero value explores without limits.

@@ -267,7 +267,7 @@ func rowOutcomes(s *Spec, structural map[string]Outcome, rep *model.Report, eval
 			return
 		}
 		pr := rep.Properties[prop]
-		if ok && pr.Verdict == "violated" {
+		if ok && pr.Verdict == checker.Violated {
 			o = Outcome{Kind: kind, What: what, Status: OutcomeFailed, Trace: pr.Trace,
 				Detail: fmt.Sprintf("violated in %d steps, though the model's rules should make it hold by construction (%s): report this as a bug of rcucheck", len(pr.Trace), strings.TrimPrefix(o.Detail, "holds by construction: "))}
 		} else if !ok {
@@ -303,9 +303,9 @@ func undecidedOutcome(o Outcome, rep *model.Report) Outcome {
 func holdsOutcome(rep *model.Report, name string, pr model.PropertyReport) Outcome {
 	o := Outcome{Kind: "holds", What: name}
 	switch pr.Verdict {
-	case "holds":
+	case checker.Holds:
 		o.Passed, o.Status, o.Detail = true, OutcomePassed, lossy("holds", rep)
-	case "violated":
+	case checker.Violated:
 		o.Status, o.Trace = OutcomeFailed, pr.Trace
 		o.Detail = fmt.Sprintf("violated: shortest counterexample of %d steps", len(pr.Trace))
 		if name == model.PropDrainable {
@@ -320,13 +320,13 @@ func holdsOutcome(rep *model.Report, name string, pr model.PropertyReport) Outco
 func violatedOutcome(rep *model.Report, name string, pr model.PropertyReport) Outcome {
 	o := Outcome{Kind: "violated", What: name}
 	switch pr.Verdict {
-	case "violated":
+	case checker.Violated:
 		o.Passed, o.Status = true, OutcomePassed
 		o.Detail = fmt.Sprintf("violated as required, in %d steps", len(pr.Trace))
 		if name == model.PropDrainable {
 			o.Detail = lossy(o.Detail, rep)
 		}
-	case "holds":
+	case checker.Holds:
 		o.Status, o.Detail = OutcomeFailed, lossy("holds, but the gate requires a violation", rep)
 	default:
 		o = undecidedOutcome(o, rep)
@@ -337,9 +337,9 @@ func violatedOutcome(rep *model.Report, name string, pr model.PropertyReport) Ou
 func boundOutcome(rep *model.Report, text string, pr model.PropertyReport, evalErr error) Outcome {
 	o := Outcome{Kind: "bound", What: text}
 	switch pr.Verdict {
-	case "holds":
+	case checker.Holds:
 		o.Passed, o.Status, o.Detail = true, OutcomePassed, lossy("holds in every reachable state", rep)
-	case "violated":
+	case checker.Violated:
 		o.Status, o.Trace = OutcomeFailed, pr.Trace
 		o.Detail = fmt.Sprintf("violated: shortest counterexample of %d steps", len(pr.Trace))
 		if evalErr != nil {

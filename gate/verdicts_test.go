@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rcucheck/rcucheck/bound"
+	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
 )
@@ -196,7 +197,7 @@ func TestByConstructionReported(t *testing.T) {
 func TestByConstructionContradicted(t *testing.T) {
 	s := &Spec{Holds: []string{model.PropNoStuck}}
 	structural := map[string]Outcome{"holds NoStuck": {Kind: "holds", What: "NoStuck", Passed: true, Status: OutcomeByConstruction, Detail: "holds by construction: why"}}
-	rep := &model.Report{Properties: map[string]model.PropertyReport{model.PropNoStuck: {Verdict: "violated", Trace: []model.TraceStep{{Action: "free(0) stuck"}}}}}
+	rep := &model.Report{Properties: map[string]model.PropertyReport{model.PropNoStuck: {Verdict: checker.Violated, Trace: []model.TraceStep{{Action: "free(0) stuck"}}}}}
 	out := rowOutcomes(s, structural, rep, nil)
 	if len(out) != 1 || out[0].Status != OutcomeFailed || out[0].Passed || !strings.Contains(out[0].Detail, "bug of rcucheck") {
 		t.Errorf("outcomes %+v", out)

@@ -17,7 +17,7 @@ func TestBuiltinFiguresPinned(t *testing.T) {
 	type fig struct {
 		states, transitions uint64
 		depth               int
-		noStuck, gp, drain  string
+		noStuck, gp, drain  checker.Verdict
 		pages, pending, res int64
 	}
 	tests := []struct {
@@ -25,16 +25,16 @@ func TestBuiltinFiguresPinned(t *testing.T) {
 		calls  int
 		want   fig
 	}{
-		{"head", 1, fig{7200, 37152, 13, "holds", "holds", "holds", 4, 2, 0}},
-		{"sync", 1, fig{5292, 26860, 11, "holds", "holds", "holds", 4, 2, 0}},
-		{"reserve", 1, fig{4392, 21720, 14, "violated", "holds", "violated", 4, 2, 1}},
-		{"limit", 1, fig{4392, 22056, 14, "violated", "holds", "violated", 4, 2, 1}},
-		{"early", 1, fig{6352, 34032, 13, "holds", "violated", "holds", 4, 2, 0}},
-		{"head", 2, fig{891464, 5075792, 17, "holds", "holds", "holds", 6, 4, 0}},
-		{"sync", 2, fig{195612, 1078360, 17, "holds", "holds", "holds", 6, 4, 0}},
-		{"reserve", 2, fig{193447, 1033932, 18, "violated", "holds", "violated", 6, 4, 1}},
-		{"limit", 2, fig{193447, 1055584, 18, "violated", "holds", "violated", 6, 4, 1}},
-		{"early", 2, fig{697088, 4367236, 17, "holds", "violated", "holds", 6, 4, 0}},
+		{"head", 1, fig{7200, 37152, 13, checker.Holds, checker.Holds, checker.Holds, 4, 2, 0}},
+		{"sync", 1, fig{5292, 26860, 11, checker.Holds, checker.Holds, checker.Holds, 4, 2, 0}},
+		{"reserve", 1, fig{4392, 21720, 14, checker.Violated, checker.Holds, checker.Violated, 4, 2, 1}},
+		{"limit", 1, fig{4392, 22056, 14, checker.Violated, checker.Holds, checker.Violated, 4, 2, 1}},
+		{"early", 1, fig{6352, 34032, 13, checker.Holds, checker.Violated, checker.Holds, 4, 2, 0}},
+		{"head", 2, fig{891464, 5075792, 17, checker.Holds, checker.Holds, checker.Holds, 6, 4, 0}},
+		{"sync", 2, fig{195612, 1078360, 17, checker.Holds, checker.Holds, checker.Holds, 6, 4, 0}},
+		{"reserve", 2, fig{193447, 1033932, 18, checker.Violated, checker.Holds, checker.Violated, 6, 4, 1}},
+		{"limit", 2, fig{193447, 1055584, 18, checker.Violated, checker.Holds, checker.Violated, 6, 4, 1}},
+		{"early", 2, fig{697088, 4367236, 17, checker.Holds, checker.Violated, checker.Holds, 6, 4, 0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.design, func(t *testing.T) {
@@ -64,13 +64,13 @@ func TestRealisticDesigns(t *testing.T) {
 	tests := []struct {
 		design              string
 		states, transitions uint64
-		noStuck             string
+		noStuck             checker.Verdict
 		noStuckSteps        int
 	}{
-		{"linux-sleepable", 5292, 26860, "holds", 0},
-		{"linux-head", 7200, 36816, "holds", 0},
-		{"lockless", 12248, 62948, "holds", 0},
-		{"lockless-atomic", 4572, 21904, "violated", 2},
+		{"linux-sleepable", 5292, 26860, checker.Holds, 0},
+		{"linux-head", 7200, 36816, checker.Holds, 0},
+		{"lockless", 12248, 62948, checker.Holds, 0},
+		{"lockless-atomic", 4572, 21904, checker.Violated, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.design, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestRealisticDesigns(t *testing.T) {
 				t.Errorf("got %d states %d transitions NoStuck %s in %d steps; want %d %d %s %d",
 					r.States, r.Transitions, ns.Verdict, len(ns.Trace), tc.states, tc.transitions, tc.noStuck, tc.noStuckSteps)
 			}
-			if r.Properties[model.PropGracePeriod].Verdict != "holds" {
+			if r.Properties[model.PropGracePeriod].Verdict != checker.Holds {
 				t.Errorf("GracePeriod %s", r.Properties[model.PropGracePeriod].Verdict)
 			}
 		})
@@ -245,7 +245,7 @@ func TestUserDesignAdmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !(r.States < rh.States) || r.Properties[model.PropDrainable].Verdict != "holds" {
+	if !(r.States < rh.States) || r.Properties[model.PropDrainable].Verdict != checker.Holds {
 		t.Errorf("stingy: %d states (head %d), Drainable %s", r.States, rh.States, r.Properties[model.PropDrainable].Verdict)
 	}
 	m, err := model.New(d, p)

@@ -273,7 +273,7 @@ func bruteForce(m *model.Model) bruteFigures {
 }
 
 func traceLen(p model.PropertyReport) int {
-	if p.Verdict != "violated" {
+	if p.Verdict != checker.Violated {
 		return -1
 	}
 	return len(p.Trace)

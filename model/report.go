@@ -18,9 +18,9 @@ type TraceStep struct {
 
 // PropertyReport is the verdict on one property.
 type PropertyReport struct {
-	Holds   bool        `json:"holds"`
-	Verdict string      `json:"verdict"` // "holds", "violated" or "unknown"
-	Trace   []TraceStep `json:"trace,omitempty"`
+	Holds   bool            `json:"holds"`
+	Verdict checker.Verdict `json:"verdict"` // "holds", "violated" or "unknown" in JSON
+	Trace   []TraceStep     `json:"trace,omitempty"`
 }
 
 // Report is the outcome of checking one design at one set of parameters,
@@ -67,14 +67,11 @@ func PropertyOrder() []string { return []string{PropNoStuck, PropGracePeriod, Pr
 // holds, or any verdict on Drainable, which is decided on the stored graph).
 func (r *Report) VerdictText(name string) string {
 	p := r.Properties[name]
-	text := "unknown"
-	switch p.Verdict {
-	case "violated":
+	text := p.Verdict.String()
+	if p.Verdict == checker.Violated {
 		text = fmt.Sprintf("VIOLATED (%d steps)", len(p.Trace))
-	case "holds":
-		text = "holds"
 	}
-	lossy := p.Verdict == "holds" || (p.Verdict == "violated" && name == PropDrainable)
+	lossy := p.Verdict == checker.Holds || (p.Verdict == checker.Violated && name == PropDrainable)
 	if lossy && r.LossNote != "" {
 		text += " (" + r.LossNote + ")"
 	}
@@ -84,7 +81,7 @@ func (r *Report) VerdictText(name string) string {
 // Violated reports whether some property is violated.
 func (r *Report) Violated() bool {
 	for _, p := range r.Properties {
-		if p.Verdict == "violated" {
+		if p.Verdict == checker.Violated {
 			return true
 		}
 	}
@@ -130,15 +127,9 @@ func (m *Model) Report(res *checker.Result) *Report {
 		r.FullStates, r.FullTransitions = res.FullStates, res.FullTransitions
 	}
 	for _, p := range append(append([]checker.PropertyResult(nil), res.Invariants...), res.Goals...) {
-		pr := PropertyReport{Holds: p.Verdict == checker.Holds}
-		switch p.Verdict {
-		case checker.Holds:
-			pr.Verdict = "holds"
-		case checker.Violated:
-			pr.Verdict = "violated"
+		pr := PropertyReport{Holds: p.Verdict == checker.Holds, Verdict: p.Verdict}
+		if p.Verdict == checker.Violated {
 			pr.Trace = m.Steps(p.Trace)
-		default:
-			pr.Verdict = "unknown"
 		}
 		r.Properties[p.Name] = pr
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
 )
 
@@ -331,7 +332,7 @@ func (t *tracker) check(m *model.Model, s *model.State) error {
 // GracePeriod counterexample is expected not to be linearizable; when the
 // report shows GracePeriod holding, every history is expected to be.
 func FromReport(m *model.Model, rep *model.Report) ([]*History, error) {
-	gpHolds := rep.Properties[model.PropGracePeriod].Verdict == "holds"
+	gpHolds := rep.Properties[model.PropGracePeriod].Verdict == checker.Holds
 	var hs []*History
 	add := func(label string, steps []model.TraceStep, expected string) error {
 		names := make([]string, len(steps))
@@ -354,7 +355,7 @@ func FromReport(m *model.Model, rep *model.Report) ([]*History, error) {
 	}
 	for _, name := range model.PropertyOrder() {
 		pr := rep.Properties[name]
-		if pr.Verdict != "violated" {
+		if pr.Verdict != checker.Violated {
 			continue
 		}
 		expected := ""

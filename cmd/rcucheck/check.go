@@ -76,7 +76,7 @@ func notRunReport(m *model.Model) *model.Report {
 	r := &model.Report{Design: m.Design().Name(), Params: m.Params(), StopReason: notRunStop,
 		Properties: map[string]model.PropertyReport{}}
 	for _, name := range model.PropertyOrder() {
-		r.Properties[name] = model.PropertyReport{Verdict: "unknown"}
+		r.Properties[name] = model.PropertyReport{Verdict: checker.Unknown}
 	}
 	return r
 }
@@ -179,7 +179,7 @@ func printReports(w io.Writer, reports []*model.Report, states bool) {
 		}
 		for _, name := range model.PropertyOrder() {
 			p := r.Properties[name]
-			if p.Verdict != "violated" {
+			if p.Verdict != checker.Violated {
 				continue
 			}
 			what := "shortest counterexample"

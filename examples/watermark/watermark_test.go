@@ -25,7 +25,7 @@ func TestWatermarkBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range model.PropertyOrder() {
-			if v := r.Properties[name].Verdict; v != "holds" {
+			if v := r.Properties[name].Verdict; v != checker.Holds {
 				t.Errorf("K=%d: %s %s", k, name, v)
 			}
 		}
