@@ -1,10 +1,12 @@
 package properties
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/rcucheck/rcucheck/model"
 )
@@ -70,6 +72,33 @@ func spread(xs []float64) Spread {
 // labels and the states before and after each: the number of pages a free
 // added to its CPU's channel, and the cache pages a refill added.
 func MeasureAllocations(ctx context.Context, d model.Design, p model.Params, seed int64, runs, frees int) (*AllocStats, error) {
+	return Allocations(ctx, AllocConfig{Design: d, Params: p, Seed: seed, Runs: runs, Frees: frees})
+}
+
+// AllocConfig is one measurement of Allocations.
+type AllocConfig struct {
+	Design model.Design
+	Params model.Params
+	Seed   int64
+	Runs   int // schedules (>= 1)
+	Frees  int // frees per schedule (>= 1; at most N*K are made)
+	// Progress, when set, is called about every ProgressEvery (default
+	// 1 s) while the schedules run.
+	Progress      func(AllocProgress)
+	ProgressEvery time.Duration
+}
+
+// AllocProgress is a snapshot of a running Allocations.
+type AllocProgress struct {
+	Runs    int   // schedules done
+	Target  int   // schedules to run
+	Frees   int64 // frees made, over all schedules
+	Elapsed time.Duration
+}
+
+// Allocations is MeasureAllocations with progress reports.
+func Allocations(ctx context.Context, cfg AllocConfig) (*AllocStats, error) {
+	d, p, runs, frees := cfg.Design, cfg.Params, cfg.Runs, cfg.Frees
 	m, err := model.New(d, p)
 	if err != nil {
 		return nil, fmt.Errorf("design %s: %w", d.Name(), err)
@@ -79,47 +108,23 @@ func MeasureAllocations(ctx context.Context, d model.Design, p model.Params, see
 	}
 	p = m.Params()
 	frees = int(min(int64(frees), int64(p.CPUs)*int64(p.Calls)))
-	st := &AllocStats{Design: d.Name(), Params: p, Seed: seed, Frees: frees}
+	st := &AllocStats{Design: d.Name(), Params: p, Seed: cfg.Seed, Frees: frees}
+	start := time.Now()
+	tick := ticker{every: cmp.Or(max(cfg.ProgressEvery, 0), time.Second), last: start}
+	var done int64 // frees of the runs done
 	prof := HeavyProfile(p)
 	var pagesPer, allocsPer []float64
-	for i := 0; i < runs; i++ {
-		if ctx.Err() != nil {
-			break
-		}
-		w := newWalker(m, prof, runSeed(seed, i))
-		s := m.Initial()
-		var nFree, nPages, nAlloc int64
-		idle := 0
-		for nFree < int64(frees) && !s.Stuck {
-			a, ok := w.next(s)
-			if !ok {
-				break
-			}
-			c := int(a.CPU)
-			before := s.CPUs[c]
-			m.Apply(s, a)
-			switch a.Kind {
-			case model.KindFree:
-				nFree++
-				idle = 0
-				if d := s.CPUs[c].Pages - before.Pages; d > 0 {
-					nPages += int64(d)
-				}
-				if allocated(a.Free) {
-					nAlloc++
-				}
-			case model.KindRefill:
-				if d := s.CPUs[c].Cache - before.Cache; d > 0 {
-					nAlloc += int64(d)
-				}
-			}
-			if idle++; idle > 1_000_000 {
-				return nil, fmt.Errorf("run %d: a million steps without a free (after %d frees)", i, nFree)
-			}
-			if nFree&4095 == 0 && ctx.Err() != nil {
-				break
+	for i := 0; i < runs && ctx.Err() == nil; i++ {
+		report := func(nFree int64) {
+			if cfg.Progress != nil && tick.due() {
+				cfg.Progress(AllocProgress{Runs: i, Target: runs, Frees: done + nFree, Elapsed: time.Since(start)})
 			}
 		}
+		nFree, nPages, nAlloc, err := allocRun(ctx, m, newWalker(m, prof, runSeed(cfg.Seed, i)), int64(frees), report)
+		if err != nil {
+			return nil, fmt.Errorf("run %d: %w", i, err)
+		}
+		done += nFree
 		if nFree == 0 {
 			continue
 		}
@@ -130,4 +135,46 @@ func MeasureAllocations(ctx context.Context, d model.Design, p model.Params, see
 	st.PagesPerFree = spread(pagesPer)
 	st.AllocsPerFree = spread(allocsPer)
 	return st, nil
+}
+
+// allocRun runs one schedule of w until it has made frees frees (or no
+// free can happen any more) and counts the frees, the bulk pages they took
+// and the pages the allocator handed out; report is told the frees every
+// 4096 steps.
+func allocRun(ctx context.Context, m *model.Model, w *walker, frees int64, report func(nFree int64)) (nFree, nPages, nAlloc int64, err error) {
+	s := m.Initial()
+	idle := 0
+	for step := 1; nFree < frees && !s.Stuck; step++ {
+		a, ok := w.next(s)
+		if !ok {
+			break
+		}
+		c := int(a.CPU)
+		before := s.CPUs[c]
+		m.Apply(s, a)
+		switch a.Kind {
+		case model.KindFree:
+			nFree++
+			idle = 0
+			if d := s.CPUs[c].Pages - before.Pages; d > 0 {
+				nPages += int64(d)
+			}
+			if allocated(a.Free) {
+				nAlloc++
+			}
+		case model.KindRefill:
+			if d := s.CPUs[c].Cache - before.Cache; d > 0 {
+				nAlloc += int64(d)
+			}
+		}
+		if idle++; idle > 1_000_000 {
+			return nFree, nPages, nAlloc, fmt.Errorf("a million steps without a free (after %d frees)", nFree)
+		}
+		if step&4095 == 0 {
+			if report(nFree); ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return nFree, nPages, nAlloc, nil
 }

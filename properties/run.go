@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -210,228 +211,278 @@ func runProfile(name string, p model.Params, i int, rs uint64) (Profile, error) 
 // property has a witness (unless KeepGoing), or when ctx ends (the result
 // then holds what was found so far and Complete is false).
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	if cfg.Design == nil {
-		return nil, errors.New("no design given")
-	}
-	if cfg.Runs < 0 {
-		return nil, fmt.Errorf("runs must be >= 0, got %d", cfg.Runs)
-	}
-	if cfg.Runs == 0 && cfg.Time <= 0 {
-		return nil, errors.New("give a number of runs or a time limit")
-	}
-	if cfg.MaxSteps < 0 {
-		return nil, fmt.Errorf("max steps must be >= 0, got %d", cfg.MaxSteps)
-	}
-	if cfg.Profile == "" {
-		cfg.Profile = "mixed"
-	}
-	if _, err := LookupProfile(cfg.Profile, model.DefaultParams()); err != nil {
+	props, fixed, err := cfg.prepare()
+	if err != nil {
 		return nil, err
+	}
+	c := newCampaign(cfg, props, fixed)
+	if err := c.search(ctx); err != nil {
+		return nil, err
+	}
+	c.res.Search = time.Since(c.start)
+	for j := range props {
+		c.res.Props[j].Witness = c.shrinkAll(ctx, j)
+	}
+	c.res.Elapsed = time.Since(c.start)
+	return c.res, nil
+}
+
+// prepare checks cfg, sets its defaults, and returns the properties and,
+// unless the parameters are generated, the model.
+func (cfg *Config) prepare() ([]Property, *model.Model, error) {
+	switch {
+	case cfg.Design == nil:
+		return nil, nil, errors.New("no design given")
+	case cfg.Runs < 0:
+		return nil, nil, fmt.Errorf("runs must be >= 0, got %d", cfg.Runs)
+	case cfg.Runs == 0 && cfg.Time <= 0:
+		return nil, nil, errors.New("give a number of runs or a time limit")
+	case cfg.MaxSteps < 0:
+		return nil, nil, fmt.Errorf("max steps must be >= 0, got %d", cfg.MaxSteps)
+	}
+	cfg.Profile = cmp.Or(cfg.Profile, "mixed")
+	if _, err := LookupProfile(cfg.Profile, model.DefaultParams()); err != nil {
+		return nil, nil, err
 	}
 	if cfg.Ranges == (Ranges{}) {
 		cfg.Ranges = DefaultRanges()
 	}
 	if err := cfg.Ranges.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	props := cfg.Props
 	if len(props) == 0 {
 		props = DefaultProperties()
 	}
-	var fixed *model.Model
-	if !cfg.GenParams {
-		m, err := model.New(cfg.Design, cfg.Params)
-		if err != nil {
-			return nil, fmt.Errorf("design %s: %w", cfg.Design.Name(), err)
-		}
-		if err := validateProps(props, m.Params()); err != nil {
-			return nil, err
-		}
-		fixed = m
-	} else if err := validateProps(props, model.DefaultParams()); err != nil {
-		return nil, err
+	if cfg.GenParams {
+		return props, nil, validateProps(props, model.DefaultParams())
 	}
-	every := cfg.ProgressEvery
-	if every <= 0 {
-		every = time.Second
+	m, err := model.New(cfg.Design, cfg.Params)
+	if err != nil {
+		return nil, nil, fmt.Errorf("design %s: %w", cfg.Design.Name(), err)
 	}
+	return props, m, validateProps(props, m.Params())
+}
 
-	res := &Result{Design: cfg.Design.Name(), GenParams: cfg.GenParams, Profile: cfg.Profile, Seed: cfg.Seed, Complete: true}
+// found is a violating run kept for shrinking.
+type found struct {
+	m       *model.Model
+	actions []model.Action
+	w       Witness
+}
+
+// campaign is the state of a Run.
+type campaign struct {
+	cfg    Config
+	props  []Property
+	fixed  *model.Model // nil with GenParams
+	res    *Result
+	raw    [][]found // per property, the violating runs kept (at most cands)
+	cands  int
+	nFound int // properties with cands witnesses
+	start  time.Time
+	tick   ticker
+	trace  []model.Action
+}
+
+func newCampaign(cfg Config, props []Property, fixed *model.Model) *campaign {
+	c := &campaign{cfg: cfg, props: props, fixed: fixed, raw: make([][]found, len(props)), cands: cmp.Or(max(cfg.Candidates, 0), 8), start: time.Now()}
+	c.tick = ticker{every: cmp.Or(max(cfg.ProgressEvery, 0), time.Second), last: c.start}
+	c.res = &Result{Design: cfg.Design.Name(), GenParams: cfg.GenParams, Profile: cfg.Profile, Seed: cfg.Seed, Complete: true}
 	if fixed != nil {
-		res.Params = fixed.Params()
+		c.res.Params = fixed.Params()
 	}
-	res.Props = make([]PropResult, len(props))
+	c.res.Props = make([]PropResult, len(props))
 	for i, p := range props {
-		res.Props[i] = PropResult{Name: p.Name, Holds: true, FirstRun: -1}
+		c.res.Props[i] = PropResult{Name: p.Name, Holds: true, FirstRun: -1}
 	}
-	type found struct {
-		m       *model.Model
-		actions []model.Action
-		w       Witness
-	}
-	cands := cfg.Candidates
-	if cands <= 0 {
-		cands = 8
-	}
-	raw := make([][]found, len(props))
-	nFound := 0 // properties with cands witnesses
+	return c
+}
 
-	start := time.Now()
-	tick := ticker{every: every, last: start, report: cfg.Progress}
-	progress := func(phase string) {
-		if tick.due() {
-			p := res.progress(start)
-			p.Phase = phase
-			if phase != "" {
-				p.Search = res.Search
-			}
-			cfg.Progress(p)
+// progress reports the campaign when a report is due; phase says what it
+// does after the runs ("" during them).
+func (c *campaign) progress(phase string) {
+	if c.cfg.Progress != nil && c.tick.due() {
+		p := c.res.progress(c.start)
+		p.Phase = phase
+		if phase != "" {
+			p.Search = c.res.Search
 		}
+		c.cfg.Progress(p)
 	}
-	var trace []model.Action
+}
+
+// search runs schedules until a stop condition holds.
+func (c *campaign) search(ctx context.Context) error {
+	cfg, res := &c.cfg, c.res
 	for i := 0; cfg.Runs == 0 || i < cfg.Runs; i++ {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			res.Complete, res.StopReason = false, "interrupted"
-			break
-		}
-		if cfg.Time > 0 && time.Since(start) >= cfg.Time {
+		case cfg.Time > 0 && time.Since(c.start) >= cfg.Time:
 			res.StopReason = "time"
-			break
-		}
-		if nFound == len(props) && !cfg.KeepGoing {
+		case c.nFound == len(c.props) && !cfg.KeepGoing:
 			res.StopReason = "all violated"
-			break
 		}
-		rs := runSeed(cfg.Seed, i)
-		m := fixed
-		if m == nil {
-			v, ok := GenParams(cfg.Design, cfg.Ranges)(genParamsFor(rs)).Retrieve()
-			if !ok {
-				return nil, errors.New("parameter generator gave no value")
-			}
-			var err error
-			if m, err = model.New(cfg.Design, v.(model.Params)); err != nil {
-				return nil, fmt.Errorf("generated parameters %s: %w", v.(model.Params), err)
-			}
-			if err := validateProps(props, m.Params()); err != nil {
-				return nil, err
-			}
+		if res.StopReason != "" {
+			return nil
 		}
-		prof, err := runProfile(cfg.Profile, m.Params(), i, rs)
-		if err != nil {
-			return nil, err
-		}
-		maxSteps := cfg.MaxSteps
-		if maxSteps == 0 {
-			maxSteps = AutoSteps(m.Params())
-		}
-		if i == 0 {
-			res.MaxSteps = maxSteps
-		}
-		w := newWalker(m, prof, rs)
-		s := m.Initial()
-		trace = trace[:0]
-		violatedHere := make([]bool, len(props))
-		check := func() bool { // reports whether a property is left to look for
-			mt := m.Metrics(s)
-			left := false
-			for j := range props {
-				if violatedHere[j] || len(raw[j]) >= cands && !cfg.KeepGoing {
-					continue
-				}
-				if !props[j].Holds(m, s, mt) {
-					violatedHere[j] = true
-					res.Props[j].Holds = false
-					res.Props[j].ViolatingRuns++
-					if len(raw[j]) == 0 {
-						res.Props[j].FirstRun = i
-					}
-					if len(raw[j]) < cands {
-						raw[j] = append(raw[j], found{m: m, actions: append([]model.Action(nil), trace...), w: Witness{
-							Design: cfg.Design, Params: m.Params(), Property: props[j].Name,
-							Seed: cfg.Seed, Run: i, RunSeed: rs, Profile: prof.Name,
-							UnshrunkLength: len(trace), Shortest: -1,
-						}})
-						if len(raw[j]) == cands {
-							nFound++
-						}
-					}
-					continue
-				}
-				left = true
-			}
-			return left
-		}
-		more := check()
-		for step := 0; more && step < maxSteps; step++ {
-			a, ok := w.next(s)
-			if !ok {
-				break
-			}
-			m.Apply(s, a)
-			trace = append(trace, a)
-			res.Steps++
-			more = check()
-			if step&1023 == 1023 {
-				if ctx.Err() != nil {
-					break
-				}
-				progress("")
-			}
+		if err := c.runOne(ctx, i); err != nil {
+			return err
 		}
 		res.Runs++
-		progress("")
+		c.progress("")
 	}
-	if res.StopReason == "" {
-		res.StopReason = "runs"
+	res.StopReason = "runs"
+	return nil
+}
+
+// runModel returns run i's model: the fixed one, or one with parameters
+// drawn from the run's seed rs.
+func (c *campaign) runModel(rs uint64) (*model.Model, error) {
+	if c.fixed != nil {
+		return c.fixed, nil
 	}
-	res.Search = time.Since(start)
-	for j := range props {
-		var best *Witness
-		for k := range raw[j] {
-			progress(fmt.Sprintf("shrinking %s %d/%d", props[j].Name, k+1, len(raw[j])))
-			f := &raw[j][k]
-			w := f.w
-			shrunk, st := shrink(ctx, f.m, f.actions, props[j], cfg.ShrinkBudget)
-			w.Actions, w.ShrinkReplays = shrunk, st.Replays
-			if best == nil || len(w.Actions) < len(best.Actions) ||
-				len(w.Actions) == len(best.Actions) && w.Params.CPUs*w.Params.Bulk < best.Params.CPUs*best.Params.Bulk {
-				best = &w
-			}
+	v, ok := GenParams(c.cfg.Design, c.cfg.Ranges)(genParamsFor(rs)).Retrieve()
+	if !ok {
+		return nil, errors.New("parameter generator gave no value")
+	}
+	m, err := model.New(c.cfg.Design, v.(model.Params))
+	if err != nil {
+		return nil, fmt.Errorf("generated parameters %s: %w", v.(model.Params), err)
+	}
+	return m, validateProps(c.props, m.Params())
+}
+
+// runOne draws and walks schedule i, checking the properties after every
+// step.
+func (c *campaign) runOne(ctx context.Context, i int) error {
+	rs := runSeed(c.cfg.Seed, i)
+	m, err := c.runModel(rs)
+	if err != nil {
+		return err
+	}
+	prof, err := runProfile(c.cfg.Profile, m.Params(), i, rs)
+	if err != nil {
+		return err
+	}
+	maxSteps := cmp.Or(c.cfg.MaxSteps, AutoSteps(m.Params()))
+	if i == 0 {
+		c.res.MaxSteps = maxSteps
+	}
+	w := newWalker(m, prof, rs)
+	s := m.Initial()
+	c.trace = c.trace[:0]
+	r := &runCheck{c: c, i: i, rs: rs, m: m, prof: prof.Name, violated: make([]bool, len(c.props))}
+	more := r.check(s)
+	for step := 0; more && step < maxSteps; step++ {
+		a, ok := w.next(s)
+		if !ok {
+			break
 		}
-		if best == nil {
+		m.Apply(s, a)
+		c.trace = append(c.trace, a)
+		c.res.Steps++
+		more = r.check(s)
+		if step&1023 == 1023 {
+			if ctx.Err() != nil {
+				break
+			}
+			c.progress("")
+		}
+	}
+	return nil
+}
+
+// runCheck checks the properties along one run.
+type runCheck struct {
+	c        *campaign
+	i        int
+	rs       uint64
+	m        *model.Model
+	prof     string
+	violated []bool // per property, violated in this run
+}
+
+// check checks the properties in state s, keeps the run as a witness
+// candidate of each property it violates first, and reports whether a
+// property is left to look for in this run.
+func (r *runCheck) check(s *model.State) bool {
+	c := r.c
+	mt := r.m.Metrics(s)
+	left := false
+	for j, prop := range c.props {
+		if r.violated[j] || len(c.raw[j]) >= c.cands && !c.cfg.KeepGoing {
 			continue
 		}
-		if cfg.ShortestStates > 0 && ctx.Err() == nil {
-			progress("shortest length of " + props[j].Name)
-			if bm, err := best.Model(); err == nil {
-				limit := cfg.ShortestTime
-				if limit <= 0 {
-					limit = 10 * time.Second
-				}
-				sctx, cancel := context.WithTimeout(ctx, limit)
-				if n, ok := ShortestLength(sctx, bm, props[j], cfg.ShortestStates); ok {
-					best.Shortest = n
-				}
-				cancel()
+		if prop.Holds(r.m, s, mt) {
+			left = true
+			continue
+		}
+		r.violated[j] = true
+		pr := &c.res.Props[j]
+		pr.Holds = false
+		pr.ViolatingRuns++
+		if len(c.raw[j]) == 0 {
+			pr.FirstRun = r.i
+		}
+		if len(c.raw[j]) < c.cands {
+			c.raw[j] = append(c.raw[j], found{m: r.m, actions: append([]model.Action(nil), c.trace...), w: Witness{
+				Design: c.cfg.Design, Params: r.m.Params(), Property: prop.Name,
+				Seed: c.cfg.Seed, Run: r.i, RunSeed: r.rs, Profile: r.prof,
+				UnshrunkLength: len(c.trace), Shortest: -1,
+			}})
+			if len(c.raw[j]) == c.cands {
+				c.nFound++
 			}
 		}
-		res.Props[j].Witness = best
 	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	return left
+}
+
+// shrinkAll shrinks every witness candidate of property j and returns the
+// shortest (nil when none), with its exhaustive shortest length when
+// ShortestStates asks for it. Progress lines name the candidate, the
+// replays made and the shortest length so far.
+func (c *campaign) shrinkAll(ctx context.Context, j int) *Witness {
+	prop := c.props[j]
+	var best *Witness
+	for k := range c.raw[j] {
+		phase := fmt.Sprintf("shrinking %s %d/%d", prop.Name, k+1, len(c.raw[j]))
+		c.progress(phase)
+		f := &c.raw[j][k]
+		w := f.w
+		shrunk, st := shrink(ctx, f.m, f.actions, prop, c.cfg.ShrinkBudget, func(replays, length int) {
+			c.progress(fmt.Sprintf("%s: %d replays, %d steps (from %d)", phase, replays, length, len(f.actions)))
+		})
+		w.Actions, w.ShrinkReplays = shrunk, st.Replays
+		if best == nil || len(w.Actions) < len(best.Actions) ||
+			len(w.Actions) == len(best.Actions) && w.Params.CPUs*w.Params.Bulk < best.Params.CPUs*best.Params.Bulk {
+			best = &w
+		}
+	}
+	if best != nil && c.cfg.ShortestStates > 0 && ctx.Err() == nil {
+		c.progress("shortest length of " + prop.Name)
+		if bm, err := best.Model(); err == nil {
+			sctx, cancel := context.WithTimeout(ctx, cmp.Or(max(c.cfg.ShortestTime, 0), 10*time.Second))
+			if n, ok := ShortestLength(sctx, bm, prop, c.cfg.ShortestStates); ok {
+				best.Shortest = n
+			}
+			cancel()
+		}
+	}
+	return best
 }
 
 // ticker tells when a progress report is due.
 type ticker struct {
-	every  time.Duration
-	last   time.Time
-	report func(Progress)
+	every time.Duration
+	last  time.Time
 }
 
 // due reports whether a report is due, and if so starts the next period.
 func (t *ticker) due() bool {
-	if t.report == nil || time.Since(t.last) < t.every {
+	if time.Since(t.last) < t.every {
 		return false
 	}
 	t.last = time.Now()

@@ -108,11 +108,13 @@ type shrinkStats struct {
 // budget bounds the number of replays (0: 20000); ctx stops it early with
 // the best witness so far.
 func Shrink(ctx context.Context, m *model.Model, actions []model.Action, prop Property, budget int) []model.Action {
-	w, _ := shrink(ctx, m, actions, prop, budget)
+	w, _ := shrink(ctx, m, actions, prop, budget, nil)
 	return w
 }
 
-func shrink(ctx context.Context, m *model.Model, actions []model.Action, prop Property, budget int) ([]model.Action, shrinkStats) {
+// shrink is Shrink; tick, when set, is told after every replay how many
+// replays were made and the length of the shortest witness so far.
+func shrink(ctx context.Context, m *model.Model, actions []model.Action, prop Property, budget int, tick func(replays, length int)) ([]model.Action, shrinkStats) {
 	if budget <= 0 {
 		budget = 20000
 	}
@@ -129,11 +131,14 @@ func shrink(ctx context.Context, m *model.Model, actions []model.Action, prop Pr
 		}
 		st.Replays++
 		r, ok := Replay(m, cand, &prop)
-		if ok && len(r) < len(cur) {
+		better := ok && len(r) < len(cur)
+		if better {
 			cur = r
-			return true
 		}
-		return false
+		if tick != nil {
+			tick(st.Replays, len(cur))
+		}
+		return better
 	}
 	for changed := true; changed && !st.Exhausted; {
 		changed = false
