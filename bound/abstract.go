@@ -136,7 +136,7 @@ func ExploreAbstract(ctx context.Context, d model.Design, p model.Params, opt ch
 // exploreAbstract is ExploreAbstract; with stopOnStuck it ends at the first
 // abstract stuck state (Complete is then false and the maxima are partial).
 func exploreAbstract(ctx context.Context, d model.Design, p model.Params, opt checker.Options, stopOnStuck bool, rp RunProgress) (*Abstract, error) {
-	if !specDesign(d) {
+	if !AbstractionCovers(d) {
 		return nil, fmt.Errorf("design %s: the counter abstraction is proved sound only for the specification's designs and recombinations of their policies", d.Name())
 	}
 	p = model.Normalize(d, p)

@@ -91,6 +91,8 @@ type Result struct {
 	// formula that is a fit, a search that gave up at its limits, a
 	// witness that is not fair, a lossy store.
 	Caveats []string `json:"caveats,omitempty"`
+
+	growthNote string // what a pumping cycle found lacked (GrowthEvidence's Why)
 }
 
 // Analyze sweeps design d from base along s, classifies the figure, fits a
@@ -125,6 +127,9 @@ func (r *Result) account(opt Options) {
 	switch {
 	case r.Verdict == VerdictBoundedUpTo:
 		r.Caveats = append(r.Caveats, fmt.Sprintf("bounded search only: no proof, and no pumpable witness within the witness search's limits (%d pages per channel or slot, %d states); nothing is known beyond K = %d", opt.WitnessLimit, opt.WitnessStates, r.UpToCalls))
+		if r.growthNote != "" {
+			r.Caveats = append(r.Caveats, "a pumping cycle was found but is no evidence: "+r.growthNote)
+		}
 	case r.Witness != nil && !r.Witness.Fair:
 		r.Caveats = append(r.Caveats, "the witness starves a kernel worker: no weakly fair cycle was found within the search's limits, which is not a proof that none exists")
 	}
@@ -174,7 +179,7 @@ func analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 	at.Reserve = last.LeastReserve
 
 	// 1. A proof for every K on the counter abstraction.
-	if !opt.NoProof && specDesign(d) {
+	if !opt.NoProof && AbstractionCovers(d) {
 		say("%s: exploring the counter abstraction (K = infinity) at %s", d.Name(), at)
 		co := opt.Check
 		if co.MaxStates == 0 {
@@ -236,19 +241,24 @@ func analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 	return r, nil
 }
 
-// findWitness searches a pumpable witness at the point pt, replays it and,
-// for the least reserve, shows it exhausting every reserve up to the
-// sweep's largest least reserve plus 2.
+// findWitness looks for growth of the figure at the point pt with the
+// evidence standard of GrowthEvidence and, for the least reserve, shows
+// the witness exhausting every reserve up to the sweep's largest least
+// reserve plus 2. A witness that starves a kernel worker is kept (it
+// refutes a bound over every run of the model), with a caveat; a cycle
+// that falls short of the standard is said in the caveats.
 func (r *Result) findWitness(ctx context.Context, d model.Design, pt Point, opt Options, say func(string, ...any)) error {
 	say("%s: searching a pumpable cycle (K = infinity) for %s", d.Name(), opt.Figure)
-	w, err := findWitness(ctx, d, pt.Params, opt.Figure, opt.WitnessLimit, opt.WitnessStates, opt.RunProgress)
-	if err != nil || w == nil {
+	g, err := GrowthEvidence(ctx, d, pt.Params, opt.Figure, GrowthOptions{Pump: opt.Pump, Witness: WitnessOptions{
+		Limit: opt.WitnessLimit, MaxStates: opt.WitnessStates, MaxMemory: opt.Check.MaxMemory, Progress: opt.RunProgress}})
+	if err != nil {
 		return err
 	}
-	if err := w.Pump(d, opt.Pump); err != nil {
-		return err
-	}
-	if !w.Linear {
+	w := g.Witness
+	if w == nil {
+		if g.Found {
+			r.growthNote = g.Why
+		}
 		return nil
 	}
 	if opt.Figure == FigureLeastReserve && hasReserve(d) {
@@ -266,8 +276,8 @@ func (r *Result) findWitness(ctx context.Context, d model.Design, pt Point, opt 
 	}
 	r.Witness = w
 	r.Verdict = VerdictUnbounded
-	r.Why = fmt.Sprintf("pumpable cycle of %d steps after a prefix of %d: %s grows by %d per repetition, replayed %d times on the real model; %s",
-		len(w.Cycle), len(w.Prefix), w.Metric, w.Gain, opt.Pump, FairnessText(w))
+	r.Why = fmt.Sprintf("pumpable cycle of %d steps after a prefix of %d: %s grows by %d per repetition, %s",
+		len(w.Cycle), len(w.Prefix), w.Metric, w.Gain, g.Why)
 	if len(w.Exhausts) > 0 {
 		r.Why += fmt.Sprintf("; it exhausts every reserve R = 0..%d", w.Exhausts[len(w.Exhausts)-1].Reserve)
 	}

@@ -103,7 +103,7 @@ func TestLeastReserveByHand(t *testing.T) {
 // that every reserve R is exhausted, one more repetition for each page.
 func TestWitnessReplay(t *testing.T) {
 	d := design(t, "reserve")
-	w, err := FindWitness(context.Background(), d, oneCPU(), FigureLeastReserve, 3, 0)
+	w, err := FindWitness(context.Background(), d, oneCPU(), FigureLeastReserve, WitnessOptions{Limit: 3})
 	if err != nil || w == nil {
 		t.Fatalf("no witness: %v", err)
 	}
@@ -141,7 +141,7 @@ func TestWitnessReplay(t *testing.T) {
 		t.Error("a cycle starting with a disabled gp_end replayed")
 	}
 	// limit has no pumpable cycle at all.
-	if w, err := FindWitness(context.Background(), design(t, "limit"), oneCPU(), FigureLeastReserve, 3, 0); err != nil || w != nil {
+	if w, err := FindWitness(context.Background(), design(t, "limit"), oneCPU(), FigureLeastReserve, WitnessOptions{Limit: 3}); err != nil || w != nil {
 		t.Errorf("limit witness %+v, %v; want none", w, err)
 	}
 }

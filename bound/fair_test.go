@@ -132,7 +132,7 @@ func TestFairWitness(t *testing.T) {
 	for _, n := range []int{1, 2} {
 		p := oneCPU()
 		p.CPUs = n
-		w, err := FindWitness(context.Background(), d, p, FigureLeastReserve, 3, 0)
+		w, err := FindWitness(context.Background(), d, p, FigureLeastReserve, WitnessOptions{Limit: 3})
 		if err != nil || w == nil {
 			t.Fatalf("N=%d: no witness: %v", n, err)
 		}
@@ -184,7 +184,7 @@ func TestFairWitness(t *testing.T) {
 // a repetition from 1), but the starving one (1 page to 2) fits.
 func TestUnfairFallback(t *testing.T) {
 	d := design(t, "reserve")
-	w, err := FindWitness(context.Background(), d, oneCPU(), FigureLeastReserve, 2, 0)
+	w, err := FindWitness(context.Background(), d, oneCPU(), FigureLeastReserve, WitnessOptions{Limit: 2})
 	if err != nil || w == nil {
 		t.Fatalf("no witness: %v", err)
 	}
@@ -255,7 +255,7 @@ func TestFairWitnessDesigns(t *testing.T) {
 			d := design(t, tc.design)
 			p := oneCPU()
 			p.CPUs = tc.cpus
-			w, err := FindWitness(context.Background(), d, p, tc.figure, 4, 60_000)
+			w, err := FindWitness(context.Background(), d, p, tc.figure, WitnessOptions{Limit: 4, MaxStates: 60_000})
 			if err != nil || w == nil {
 				t.Fatalf("no witness: %v", err)
 			}

@@ -220,23 +220,23 @@ func (d stateDependent) Miss(v model.View, c int) model.MissPlan {
 // and recombinations of their policies, nothing else.
 func TestSpecDesign(t *testing.T) {
 	for _, d := range model.Designs() {
-		if !specDesign(d) {
+		if !AbstractionCovers(d) {
 			t.Errorf("%s: not covered", d.Name())
 		}
 	}
 	for _, tc := range claimCases(t) {
 		for _, d := range tc.designs {
-			if !specDesign(d) {
+			if !AbstractionCovers(d) {
 				t.Errorf("mutant %s: not covered", d.Name())
 			}
 		}
 	}
 	for _, d := range model.Realistic() {
-		if specDesign(d) {
+		if AbstractionCovers(d) {
 			t.Errorf("realistic %s: covered", d.Name())
 		}
 	}
-	if specDesign(stateDependent{model.Designs()[0].(model.Policies)}) {
+	if AbstractionCovers(stateDependent{model.Designs()[0].(model.Policies)}) {
 		t.Error("a design with its own Miss is covered")
 	}
 }

@@ -52,15 +52,16 @@ func planText(p model.MissPlan) string {
 	return strings.Join(srcs, ", then ") + ", then " + p.Else.String()
 }
 
-// specDesign reports whether d runs only rules the soundness argument of
-// the counter abstraction covers (docs/bound.md walks through them rule by
+// AbstractionCovers reports whether the counter abstraction (ExploreAbstract,
+// the proofs for every K of bound, claims and gate) is sound for design d:
+// whether d runs only rules the soundness argument covers (docs/bound.md walks through them rule by
 // rule): d is a model.Policies value (no decision depends on the state
 // beyond the spec's own) and each of its policies is one that a design of
 // the specification uses. The five designs qualify, and so do designs that
 // recombine their policies (the mutants of the claims' tests, e.g. reserve
 // with limit's admission); the realistic designs (backoff refill, lockless
 // pages, cache-first reclaim) and user designs do not.
-func specDesign(d model.Design) bool {
+func AbstractionCovers(d model.Design) bool {
 	p, ok := d.(model.Policies)
 	if !ok {
 		return false

@@ -179,7 +179,7 @@ func (s Sweep) ValidateAnalysis(d model.Design, base model.Params, opt Options) 
 			}
 			p.Reserve = reserveCap(p) // the search sets R itself
 		}
-		if t := Threshold(p); !opt.NoProof && specDesign(d) && mulOver(t, p.Bulk) {
+		if t := Threshold(p); !opt.NoProof && AbstractionCovers(d) && mulOver(t, p.Bulk) {
 			return fmt.Errorf("sweep %s at %s=%d: the counter abstraction holds up to T*B = %d*%d objects per channel, more than %d (use --no-proof or smaller values)", s, s.Param, v, t, p.Bulk, model.MaxCount)
 		}
 		if mulOver(opt.WitnessLimit+1, p.Bulk) {

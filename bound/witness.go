@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
@@ -145,16 +146,17 @@ func dominates(t, s *model.State, b int32) bool {
 // workers act (the others stay idle, their workers disabled), then all
 // runs. It returns nil when no pumpable cycle is found within the limits.
 // The witness is then replayed on the real model (see Pump).
-func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string, limit, maxStates int) (*Witness, error) {
-	return findWitness(ctx, d, p, fig, limit, maxStates, nil)
-}
-
-// findWitness is FindWitness, telling rp about the search about every second.
-func findWitness(ctx context.Context, d model.Design, p model.Params, fig string, limit, maxStates int, rp RunProgress) (*Witness, error) {
+//
+// o bounds the search: past o.MaxStates states it gives what it found
+// (the search's own limit); once its nodes and visited set would pass
+// o.MaxMemory it stops with an error wrapping ErrIncomplete (the user's
+// limit: the answer is then incomplete, never killed by the kernel).
+func FindWitness(ctx context.Context, d model.Design, p model.Params, fig string, o WitnessOptions) (*Witness, error) {
 	metric, err := figureMetric(fig)
 	if err != nil {
 		return nil, err
 	}
+	limit := o.Limit
 	if limit < 1 {
 		return nil, fmt.Errorf("witness search: limit must be at least 1, got %d", limit)
 	}
@@ -163,7 +165,7 @@ func findWitness(ctx context.Context, d model.Design, p model.Params, fig string
 		p.Reserve = 3 * p.CPUs * (limit + 1)
 	}
 	p.Calls = (limit + 1) * p.Bulk
-	ws := &witnessSearch{d: d, p: p, metric: metric, limit: limit, maxStates: maxStates, rp: rp}
+	ws := &witnessSearch{d: d, p: p, metric: metric, limit: limit, maxStates: o.MaxStates, maxMemory: o.MaxMemory, rp: o.Progress}
 	if ws.m, err = model.New(d, p); err != nil {
 		return nil, fmt.Errorf("witness search for %s: %w", d.Name(), err)
 	}
@@ -206,7 +208,49 @@ type witnessSearch struct {
 	metric    string
 	limit     int
 	maxStates int
+	maxMemory uint64      // bytes (0: no limit)
 	rp        RunProgress // nil: no progress
+}
+
+// WitnessOptions bound a witness search (FindWitness).
+type WitnessOptions struct {
+	// Limit is the number of pages per channel or slot explored (>= 1).
+	Limit int
+	// MaxStates bounds the states explored (0: no limit): past it the
+	// search gives what it found.
+	MaxStates int
+	// MaxMemory bounds, in bytes, what the search's states and visited set
+	// take, with the garbage collector's headroom (0: no limit): past it
+	// the search stops with ErrIncomplete.
+	MaxMemory uint64
+	// Progress, when set, is told about the search about every second.
+	Progress RunProgress
+}
+
+// searchNode is one state of a witness search and how it was reached.
+type searchNode struct {
+	s      *model.State
+	parent int
+	depth  int
+	fc     int // the fairness counter (see fairCounter)
+	act    model.Action
+	val    int64
+}
+
+// nodeBytes is what a witness search's node costs in memory: the node in
+// a slice that grows by doubling, its state, and its key and entry in the
+// visited map (with the map's own overhead), all doubled for the garbage
+// collector's headroom (GOGC=100 lets the heap reach twice what is live).
+func nodeBytes(cpus, keyBytes int) uint64 {
+	node := 2 * uint64(unsafe.Sizeof(searchNode{}))
+	state := uint64(unsafe.Sizeof(model.State{})) + uint64(cpus)*uint64(unsafe.Sizeof(model.CPU{}))
+	entry := 2 * (uint64(unsafe.Sizeof("")) + 8 + uint64(keyBytes))
+	return 2 * (node + state*5/4 + entry)
+}
+
+// memoryStop is the error of a search that reached its memory limit.
+func (ws *witnessSearch) memoryStop() error {
+	return fmt.Errorf("witness search for %s: %w: memory limit %d MiB reached", ws.d.Name(), ErrIncomplete, ws.maxMemory>>20)
 }
 
 // progressEvery is how often a witness search reports its progress.
@@ -246,19 +290,13 @@ func (ws *witnessSearch) over(s *model.State) bool {
 func (ws *witnessSearch) run(ctx context.Context, cpu0 bool) (*Witness, error) {
 	m, d, metric := ws.m, ws.d, ws.metric
 	b := int32(ws.p.Bulk)
-	type node struct {
-		s      *model.State
-		parent int
-		depth  int
-		fc     int // the fairness counter (see fairCounter)
-		act    model.Action
-		val    int64
-	}
+	type node = searchNode
 	init := m.Initial()
 	nodes := []node{{s: init, parent: -1, val: metricOf(m.Metrics(init), metric)}}
 	seen := map[string]int{}
 	key := make([]uint64, m.Checkable().StateWords())
 	kb := make([]byte, 8*len(key)+2)
+	perNode := nodeBytes(ws.p.CPUs, len(kb))
 	keyOf := func(s *model.State, fc int) string {
 		m.Pack(s, key)
 		for i, w := range key {
@@ -285,6 +323,9 @@ func (ws *witnessSearch) run(ctx context.Context, cpu0 bool) (*Witness, error) {
 		}
 		if ws.maxStates > 0 && len(nodes) > ws.maxStates {
 			return fallback, nil
+		}
+		if ws.maxMemory > 0 && uint64(len(nodes))*perNode > ws.maxMemory {
+			return nil, ws.memoryStop()
 		}
 		if fallback != nil && (nodes[i].depth >= slack || len(nodes) > budget) {
 			return fallback, nil

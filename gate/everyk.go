@@ -11,13 +11,10 @@ import (
 	"github.com/rcucheck/rcucheck/model"
 )
 
-// Limits of the every-K decisions, as rcucheck bound uses them.
-const (
-	witnessLimit  = 4         // pages per channel or slot in the witness search
-	witnessStates = 2_000_000 // states of the witness search
-	proofStates   = 4_000_000 // states of the counter abstraction when the check sets none
-	pumpReps      = 8         // repetitions of a witness replayed on the real model
-)
+// proofStates bounds the counter abstraction when the check sets no
+// limit, as rcucheck bound does; the witness search and its replays take
+// bound.GrowthEvidence's defaults.
+const proofStates = 4_000_000
 
 // runEveryK decides the every-K outcomes of the row's check for its design
 // at its point (K unused) with package bound: its counter abstraction
@@ -58,14 +55,14 @@ func runEveryK(ctx context.Context, row *Row, opt Options) error {
 		row.Outcomes = append(row.Outcomes, holdsEveryK(row, a, name))
 	}
 	for _, mt := range s.BoundedEveryK {
-		o, err := everyKMetric(ctx, row, a, mt, true)
+		o, err := everyKMetric(ctx, row, a, mt, true, opt)
 		if err != nil {
 			return err
 		}
 		row.Outcomes = append(row.Outcomes, o)
 	}
 	for _, mt := range s.UnboundedEveryK {
-		o, err := everyKMetric(ctx, row, a, mt, false)
+		o, err := everyKMetric(ctx, row, a, mt, false, opt)
 		if err != nil {
 			return err
 		}
@@ -148,7 +145,7 @@ func (r *Row) stopReason() string {
 // maximum is exact, unbounded when a pumping cycle meets the evidence
 // standard of rcucheck claims (see growth). wantBounded says which the gate
 // requires.
-func everyKMetric(ctx context.Context, row *Row, a *bound.Abstract, mt string, wantBounded bool) (Outcome, error) {
+func everyKMetric(ctx context.Context, row *Row, a *bound.Abstract, mt string, wantBounded bool, opt Options) (Outcome, error) {
 	o := Outcome{Kind: "bounded_every_k", What: mt}
 	if !wantBounded {
 		o.Kind = "unbounded_every_k"
@@ -174,119 +171,52 @@ func everyKMetric(ctx context.Context, row *Row, a *bound.Abstract, mt string, w
 		o.Detail = fmt.Sprintf("bounded for every K: max %s = %d (%s)", mt, val, proofText(a))
 		return o, nil
 	}
-	g, err := growth(ctx, row.design, row.Params, mt)
-	if err != nil {
-		if ctx.Err() != nil {
-			o.Status, o.Detail = OutcomeUndecided, "interrupted"
-			return o, nil
-		}
+	g, err := bound.GrowthEvidence(ctx, row.design, row.Params, mt, bound.GrowthOptions{
+		Witness: bound.WitnessOptions{MaxMemory: row.spec.MaxMemory, Progress: witnessProgress(row, opt)}})
+	switch {
+	case ctx.Err() != nil:
+		o.Status, o.Detail = OutcomeUndecided, "interrupted"
+		return o, nil
+	case errors.Is(err, bound.ErrIncomplete):
+		o.Status, o.Detail = OutcomeUndecided, "undecided: no bound proved, and "+err.Error()
+		return o, nil
+	case err != nil:
 		return o, fmt.Errorf("check %q, design %s: %w", row.Check, row.Design, err)
 	}
-	if g.w == nil {
-		o.Status, o.Detail = OutcomeUndecided, "undecided: no bound proved, and "+g.why
-		return o, nil
+	return growthOutcome(o, g, wantBounded), nil
+}
+
+// growthOutcome decides an every-K metric outcome o without a bound
+// proved, from the evidence g of bound.GrowthEvidence, the standard of
+// rcucheck bound and claims: unbounded_every_k passes only on a replayed,
+// linear, weakly fair pumping cycle (g.Shown); bounded_every_k fails on any
+// replayed pumping cycle (a real run of the model along which the metric
+// has no bound, fair or not, as the abstraction's proof would cover it).
+// Anything short of that is undecided.
+func growthOutcome(o Outcome, g bound.Growth, wantBounded bool) Outcome {
+	w := g.Witness
+	if w == nil || !wantBounded && !g.Shown() {
+		o.Status, o.Detail = OutcomeUndecided, "undecided: no bound proved, and "+g.Why
+		if w != nil {
+			o.Detail += ": no evidence for a kernel whose workers run"
+		}
+		return o
 	}
 	o.Passed, o.Status = !wantBounded, OutcomePassed
 	if wantBounded {
 		o.Status = OutcomeFailed
 	}
-	o.Witness = append(append([]string(nil), g.w.Prefix...), "-- cycle:")
-	o.Witness = append(o.Witness, g.w.Cycle...)
-	o.Detail = fmt.Sprintf("grows with K: after %s, each round of %s adds %d; %s", strings.Join(g.w.Prefix, ", "), strings.Join(g.w.Cycle, ", "), g.w.Gain, g.why)
-	return o, nil
+	o.Witness = append(append([]string(nil), w.Prefix...), "-- cycle:")
+	o.Witness = append(o.Witness, w.Cycle...)
+	o.Detail = fmt.Sprintf("grows with K: after %s, each round of %s adds %d; %s", strings.Join(w.Prefix, ", "), strings.Join(w.Cycle, ", "), w.Gain, g.Why)
+	return o
 }
 
-// evidence is what the witness search showed about a metric: w is set only
-// when the growth meets the evidence standard; why says what it rests on,
-// or what it lacks.
-type evidence struct {
-	w   *bound.Witness
-	why string
-}
-
-// growth searches a pumping cycle of metric mt for design d at p (K
-// unbounded) and holds it to the evidence standard of rcucheck claims: the
-// cycle, found by bound.FindWitness, is replayed pumpReps times on the real
-// model (bound.Witness.Pump, every step checked enabled), grows the metric
-// by the same gain each time, and is weakly fair to the kernel's workers
-// (it starves none). For a design with a reserve the replay is also made at
-// the row's own R, which the search and Pump raise to leave room.
-func growth(ctx context.Context, d model.Design, p model.Params, mt string) (evidence, error) {
-	w, err := bound.FindWitness(ctx, d, p, mt, witnessLimit, witnessStates)
-	if err != nil || w == nil {
-		return evidence{why: fmt.Sprintf("no pumping cycle found within the search's limits (%d pages per channel or slot, %d states)", witnessLimit, witnessStates)}, err
+// witnessProgress reports a row's witness search as the row's progress.
+func witnessProgress(row *Row, opt Options) bound.RunProgress {
+	if opt.Progress == nil {
+		return nil
 	}
-	if err := w.Pump(d, pumpReps); err != nil {
-		return evidence{why: "the pumping cycle found does not replay on the real model: " + err.Error()}, nil
-	}
-	if lack := shortfall(w, mt); lack != "" {
-		return evidence{why: lack}, nil
-	}
-	why := fmt.Sprintf("replayed %d times on the real model (%s %v); %s", pumpReps, mt, w.Replay, bound.FairnessText(w))
-	if w.ReplayR != p.Reserve {
-		if err := replayAt(d, p, w, mt); err != nil {
-			return evidence{why: fmt.Sprintf("the pumping cycle needs more than R = %d: %v", p.Reserve, err)}, nil
-		}
-		why += fmt.Sprintf("; replayed at R = %d too", p.Reserve)
-	}
-	return evidence{w: w, why: why}, nil
-}
-
-// shortfall says what a pumped witness lacks to show growth, as rcucheck
-// claims requires it ("" when nothing): a replay on the real model that
-// grows mt by the same gain each round, and a weakly fair cycle.
-func shortfall(w *bound.Witness, mt string) string {
-	switch {
-	case len(w.Replay) < 2 || !w.Linear:
-		return fmt.Sprintf("the pumping cycle found does not grow %s by the same amount each round on the real model (%v)", mt, w.Replay)
-	case !w.Fair:
-		return bound.FairnessText(w) + ": no evidence for a kernel whose workers run"
-	}
-	return ""
-}
-
-// replayAt replays witness w on the real model at p (with a workload bound
-// large enough) for pumpReps rounds: every step must be enabled, every
-// round weakly fair (bound.Starved), and mt must grow by w.Gain each round.
-func replayAt(d model.Design, p model.Params, w *bound.Witness, mt string) error {
-	p.Calls = max(w.ReplayCalls, 1)
-	m, err := model.New(d, p)
-	if err != nil {
-		return err
-	}
-	prefix, cycle := w.Actions()
-	s := m.Initial()
-	for i, a := range prefix {
-		if err := m.Step(s, a); err != nil {
-			return fmt.Errorf("prefix step %d: %w", i+1, err)
-		}
-	}
-	base := metricValue(m.Metrics(s), mt)
-	for r := 1; r <= pumpReps; r++ {
-		starved, err := bound.Starved(m, s, cycle)
-		if err != nil {
-			return fmt.Errorf("round %d: %w", r, err)
-		}
-		if len(starved) > 0 {
-			return fmt.Errorf("round %d starves %s", r, strings.Join(starved, ", "))
-		}
-		for _, a := range cycle {
-			m.Apply(s, a) // enabled: bound.Starved stepped it from the same state
-		}
-		if got := metricValue(m.Metrics(s), mt); got != base+int64(r)*w.Gain {
-			return fmt.Errorf("round %d: %s = %d, want %d", r, mt, got, base+int64(r)*w.Gain)
-		}
-	}
-	return nil
-}
-
-// metricValue returns the metric called name.
-func metricValue(mt model.Metrics, name string) int64 {
-	switch name {
-	case model.MetricPages:
-		return mt.Pages
-	case model.MetricPending:
-		return mt.Pending
-	}
-	return mt.ReserveUsed
+	id := row.ID()
+	return func(_ string, p checker.Progress) { opt.Progress(id, p) }
 }

@@ -59,6 +59,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/rcucheck/rcucheck/bound"
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
 )
@@ -348,7 +349,8 @@ type Check struct {
 	Violated []string
 	Bounds   []string
 	// HoldsEveryK and BoundedEveryK are decided for an unbounded workload
-	// by package bound (the spec's five designs only).
+	// by package bound (the designs its counter abstraction covers:
+	// bound.AbstractionCovers).
 	HoldsEveryK   []string
 	BoundedEveryK []string
 	// UnboundedEveryK: metrics that must grow with K (a pumping cycle).
@@ -586,8 +588,8 @@ func (p *parser) everyK(idx int, c *Check, s *Spec) error {
 		}
 	}
 	for _, d := range s.Designs {
-		if !specDesign(d) {
-			return p.errf("check", idx, key, "design %s: outcomes for every K are decided only for the specification's designs (%s)", d.Name(), strings.Join(model.DesignNames(), ", "))
+		if !bound.AbstractionCovers(d) {
+			return p.errf("check", idx, key, "design %s: outcomes for every K are decided only for designs the counter abstraction covers: the specification's (%s) and recombinations of their policies", d.Name(), strings.Join(model.DesignNames(), ", "))
 		}
 	}
 	return nil
@@ -656,17 +658,6 @@ func (p *parser) settleLimits(c, def Limits, s *Spec) {
 			s.Fingerprint = *f
 		}
 	}
-}
-
-// specDesign reports whether d is one of the specification's five designs,
-// the ones package bound's counter abstraction is proved sound for.
-func specDesign(d model.Design) bool {
-	for _, s := range model.Designs() {
-		if s == d {
-			return true
-		}
-	}
-	return false
 }
 
 func (g *Grid) field(key string) *Ints {

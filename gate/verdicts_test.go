@@ -221,20 +221,40 @@ func TestGrowthEvidence(t *testing.T) {
 			t.Errorf("head: %+v lacks %q", o, want)
 		}
 	}
+	// bound.GrowthEvidence's verdicts, as every-K outcomes: only a fair
+	// cycle shows growth; any replayed cycle, fair or not, refutes a bound
+	// over every run (before, an unfair one left bounded_every_k undecided).
+	fair := &bound.Witness{Fair: true, Linear: true, Replay: []int64{3, 4, 5}}
+	unfair := &bound.Witness{Starved: []string{"gp_end"}, Linear: true, Replay: []int64{3, 4, 5}}
 	tests := []struct {
-		w    bound.Witness
-		want string
+		g           bound.Growth
+		wantBounded bool
+		status      string
+		detail      string
 	}{
-		{bound.Witness{Fair: true, Linear: true, Replay: []int64{3, 4, 5}}, ""},
-		{bound.Witness{Fair: false, Starved: []string{"gp_end"}, Linear: true, Replay: []int64{3, 4, 5}}, "starves gp_end"},
-		{bound.Witness{Fair: true, Linear: false, Replay: []int64{3, 4, 4}}, "does not grow"},
-		{bound.Witness{Fair: true, Linear: true}, "does not grow"},
+		{bound.Growth{Witness: fair, Fair: true, Why: "weakly fair"}, false, OutcomePassed, "grows with K"},
+		{bound.Growth{Witness: fair, Fair: true, Why: "weakly fair"}, true, OutcomeFailed, "grows with K"},
+		{bound.Growth{Witness: unfair, Why: "starves gp_end"}, false, OutcomeUndecided, "no evidence for a kernel whose workers run"},
+		{bound.Growth{Witness: unfair, Why: "starves gp_end"}, true, OutcomeFailed, "starves gp_end"},
+		{bound.Growth{Found: true, Why: "does not grow pages by the same amount"}, false, OutcomeUndecided, "does not grow"},
+		{bound.Growth{Why: "no pumping cycle found"}, true, OutcomeUndecided, "no pumping cycle"},
 	}
 	for _, tc := range tests {
-		got := shortfall(&tc.w, "pages")
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("shortfall(%+v) = %q, want %q", tc.w, got, tc.want)
+		o := growthOutcome(Outcome{What: "pages"}, tc.g, tc.wantBounded)
+		if o.Status != tc.status || o.Passed != (tc.status == OutcomePassed) || !strings.Contains(o.Detail, tc.detail) {
+			t.Errorf("growthOutcome(%+v, bounded %v) = %s %q, want %s %q", tc.g, tc.wantBounded, o.Status, o.Detail, tc.status, tc.detail)
 		}
+	}
+}
+
+// The witness search of an every-K row keeps the row's max_memory: the
+// row is undecided, never a pass on an uncapped search (before, the
+// search ignored the cap and head's pages "grew" under 1 MiB).
+func TestEveryKMemoryCap(t *testing.T) {
+	res := runSrc(t, model.BuiltinRegistry(), "[[check]]\nname = \"c\"\ndesigns = [\"head\"]\ncpus = 2\nmax_memory = 1\nunbounded_every_k = [\"pages\"]\n")
+	o := res.Rows[0].Outcomes[0]
+	if o.Passed || o.Status != OutcomeUndecided || !strings.Contains(o.Detail, "witness search") || !strings.Contains(o.Detail, "memory limit 1 MiB") {
+		t.Errorf("outcome %+v\n%s", o, table(res))
 	}
 }
 
