@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/rcucheck/rcucheck/bound"
 	"github.com/rcucheck/rcucheck/internal/fileout"
 	"github.com/rcucheck/rcucheck/model"
+	"github.com/spf13/pflag"
 )
 
 // boundRun is a bound command line, parsed and checked: nothing of it is
@@ -26,19 +26,40 @@ type boundRun struct {
 	window, pump, witnessLimit int
 	noProof, asJSON            bool
 	plotPath, witnessOut       string
+	sweepText                  string
 }
 
-// parseBound reads and checks bound's flags: every bad value is a usage
-// error of one line, found before any exploration.
-func parseBound(e *env, args []string) (*boundRun, error) {
-	fs := flag.NewFlagSet("bound", flag.ContinueOnError)
+// boundFlags defines bound's flags on fs and returns bound's run.
+func boundFlags(fs *pflag.FlagSet) runFunc {
+	b := registerBound(fs)
+	return func(ctx context.Context, e *env, _ []string) (int, error) {
+		if err := b.validate(); err != nil {
+			return exitUsage, err
+		}
+		return runBound(ctx, e, b)
+	}
+}
+
+// parseBound reads and checks bound's flags in args (flags alone): every
+// bad value is a usage error of one line, found before any exploration.
+func parseBound(_ *env, args []string) (*boundRun, error) {
+	fs := pflag.NewFlagSet("bound", pflag.ContinueOnError)
+	b := registerBound(fs)
+	if err := parseFlagSet(fs, args); err != nil {
+		return nil, err
+	}
+	return b, b.validate()
+}
+
+// registerBound defines bound's flags on fs, into the boundRun returned.
+func registerBound(fs *pflag.FlagSet) *boundRun {
 	b := &boundRun{}
 	b.mf.register(fs, "reserve")
 	// Sweeps explore many instances: one CPU unless asked.
 	b.mf.params.CPUs = 1
 	fs.Lookup("cpus").DefValue = "1"
 	b.lf.register(fs)
-	sweepText := fs.String("sweep", "calls=1..6", "the parameter and its values: PARAM=A..B or PARAM=V1,V2 (PARAM: "+strings.Join(bound.SweepParams(), ", ")+")")
+	fs.StringVar(&b.sweepText, "sweep", "calls=1..6", "the parameter and its values: PARAM=A..B or PARAM=V1,V2 (PARAM: "+strings.Join(bound.SweepParams(), ", ")+")")
 	fs.StringVar(&b.figure, "figure", bound.FigureLeastReserve, "the figure classified: "+strings.Join(bound.Figures(), ", "))
 	fs.IntVar(&b.window, "window", 3, "a plateau is this many equal values at the end of the sweep (>= 2)")
 	fs.IntVar(&b.pump, "pump", 8, "repetitions of a pumpable cycle replayed on the real model (1..1000)")
@@ -47,52 +68,51 @@ func parseBound(e *env, args []string) (*boundRun, error) {
 	fs.BoolVar(&b.asJSON, "json", false, "print the results as JSON (a list with several designs)")
 	fs.StringVar(&b.plotPath, "plot", "", "draw the figure against the swept parameter into this file (.svg, .png or .pdf)")
 	fs.StringVar(&b.witnessOut, "witness-out", "", "save the pumpable witness(es) as JSON into this file")
-	if err := parseArgs(e, fs, args, 0, "rcucheck bound [--design D,...] [--sweep calls=1..6] [--figure least_reserve|pages|pending|reserve_used] [--json] [--plot out.svg]"); err != nil {
-		return nil, err
-	}
+	return b
+}
+
+// validate checks the parsed flags and resolves the sweep and the designs.
+func (b *boundRun) validate() error {
 	var err error
-	if b.sw, err = bound.ParseSweep(*sweepText); err != nil {
-		return nil, usageError{fmt.Errorf("--sweep: %w", err)}
+	if b.sw, err = bound.ParseSweep(b.sweepText); err != nil {
+		return usageError{fmt.Errorf("--sweep: %w", err)}
 	}
 	if len(b.sw.Values) < 2 {
-		return nil, usagef("--sweep: need at least 2 values, got %d", len(b.sw.Values))
+		return usagef("--sweep: need at least 2 values, got %d", len(b.sw.Values))
 	}
 	switch {
 	case !slices.Contains(bound.Figures(), b.figure):
-		return nil, usagef("--figure: unknown figure %q (want one of %s)", b.figure, strings.Join(bound.Figures(), ", "))
+		return usagef("--figure: unknown figure %q (want one of %s)", b.figure, strings.Join(bound.Figures(), ", "))
 	case b.window < 2 || b.window > bound.MaxSweepPoints:
-		return nil, usagef("--window: must be between 2 and %d, got %d", bound.MaxSweepPoints, b.window)
+		return usagef("--window: must be between 2 and %d, got %d", bound.MaxSweepPoints, b.window)
 	case b.pump < 1 || b.pump > 1000:
-		return nil, usagef("--pump: must be between 1 and 1000, got %d", b.pump)
+		return usagef("--pump: must be between 1 and 1000, got %d", b.pump)
 	case b.witnessLimit < 1 || b.witnessLimit > 64:
-		return nil, usagef("--witness-limit: must be between 1 and 64, got %d", b.witnessLimit)
+		return usagef("--witness-limit: must be between 1 and 64, got %d", b.witnessLimit)
 	}
 	if b.plotPath != "" {
 		if err := bound.CheckPlotPath(b.plotPath); err != nil {
-			return nil, usageError{fmt.Errorf("--plot: %w", err)}
+			return usageError{fmt.Errorf("--plot: %w", err)}
 		}
 	}
 	if b.witnessOut != "" {
 		if err := fileout.CheckWritable(b.witnessOut); err != nil {
-			return nil, usageError{fmt.Errorf("--witness-out: %w", err)}
+			return usageError{fmt.Errorf("--witness-out: %w", err)}
 		}
 	}
 	if b.ds, err = b.mf.designs(); err != nil {
-		return nil, err
+		return err
 	}
 	for _, d := range b.ds {
 		if err := b.sw.ValidateAnalysis(d, b.mf.params, bound.Options{NoProof: b.noProof, WitnessLimit: b.witnessLimit}); err != nil {
-			return nil, usageError{err}
+			return usageError{err}
 		}
 	}
-	return b, nil
+	return nil
 }
 
-func runBound(ctx context.Context, e *env, args []string) (int, error) {
-	b, err := parseBound(e, args)
-	if err != nil {
-		return exitUsage, err
-	}
+// runBound analyses every design of b.
+func runBound(ctx context.Context, e *env, b *boundRun) (int, error) {
 	var results []*bound.Result
 	incomplete := false
 	for _, d := range b.ds {

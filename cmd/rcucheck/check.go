@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,21 +11,31 @@ import (
 	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/traces"
+	"github.com/spf13/pflag"
 )
 
-func runCheck(ctx context.Context, e *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	var mf modelFlags
-	var lf limitFlags
-	mf.register(fs, "all")
-	lf.register(fs)
-	asJSON := fs.Bool("json", false, "print the reports as JSON (a list with --design all or several designs)")
-	states := fs.Bool("states", false, "print the full state after every step of a trace")
-	traceOut := fs.String("trace", "", "write every counterexample (completed with the reclaims it enables) and every path to a maximum as histories to this trace file, for rcucheck lin")
-	verify := fs.Bool("verify", false, "also run the reference expander (Enabled, Apply) on every state and stop with an error (exit 2) at the first state where the fast expander disagrees with it (each state is expanded twice: about 2x slower)")
-	if err := parseArgs(e, fs, args, 0, "rcucheck check [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--json]"); err != nil {
-		return exitUsage, err
-	}
+// checkOpts are check's flags.
+type checkOpts struct {
+	mf                     modelFlags
+	lf                     limitFlags
+	asJSON, states, verify *bool
+	traceOut               *string
+}
+
+// checkFlags defines check's flags on fs and returns check's run.
+func checkFlags(fs *pflag.FlagSet) runFunc {
+	o := &checkOpts{}
+	o.mf.register(fs, "all")
+	o.lf.register(fs)
+	o.asJSON = fs.Bool("json", false, "print the reports as JSON (a list with --design all or several designs)")
+	o.states = fs.Bool("states", false, "print the full state after every step of a trace")
+	o.traceOut = fs.String("trace", "", "write every counterexample (completed with the reclaims it enables) and every path to a maximum as histories to this trace file, for rcucheck lin")
+	o.verify = fs.Bool("verify", false, "also run the reference expander (Enabled, Apply) on every state and stop with an error (exit 2) at the first state where the fast expander disagrees with it (each state is expanded twice: about 2x slower)")
+	return func(ctx context.Context, e *env, _ []string) (int, error) { return runCheck(ctx, e, o) }
+}
+
+func runCheck(ctx context.Context, e *env, o *checkOpts) (int, error) {
+	mf, lf, asJSON, states, traceOut, verify := &o.mf, &o.lf, o.asJSON, o.states, o.traceOut, o.verify
 	ms, err := mf.models()
 	if err != nil {
 		return exitUsage, err

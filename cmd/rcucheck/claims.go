@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,10 +10,11 @@ import (
 
 	"github.com/rcucheck/rcucheck/bound"
 	"github.com/rcucheck/rcucheck/checker"
+	"github.com/spf13/pflag"
 )
 
-func runClaims(ctx context.Context, e *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("claims", flag.ContinueOnError)
+// claimsFlags defines claims' flags on fs and returns claims' run.
+func claimsFlags(fs *pflag.FlagSet) runFunc {
 	var lf limitFlags
 	lf.register(fs)
 	o := bound.DefaultClaimsOptions()
@@ -23,9 +23,13 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 	fs.IntVar(&o.MaxCalls, "calls", o.MaxCalls, "the sweeps run K = 1..this (3..12)")
 	asJSON := fs.Bool("json", false, "print the claims as JSON")
 	details := fs.Bool("details", false, "print every claim's evidence and traces in full")
-	if err := parseArgs(e, fs, args, 0, "rcucheck claims [--calls K] [--bulk B --cache C] [--json] [--details]"); err != nil {
-		return exitUsage, err
+	return func(ctx context.Context, e *env, _ []string) (int, error) {
+		return runClaims(ctx, e, &lf, o, *asJSON, *details)
 	}
+}
+
+// runClaims computes and prints the claims.
+func runClaims(ctx context.Context, e *env, lf *limitFlags, o bound.ClaimsOptions, asJSON, details bool) (int, error) {
 	switch {
 	case o.MaxCalls < 3 || o.MaxCalls > 12:
 		return exitUsage, usagef("--calls: must be between 3 and 12, got %d", o.MaxCalls)
@@ -38,7 +42,7 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 	o.Check.Progress = nil // RunProgress says which run it is
 	if !lf.quiet {
 		o.Progress = func(s string) { fmt.Fprintf(e.stderr, "claims: %s\n", s) }
-		o.RunProgress = runProgress(e.stderr, "claims", &lf)
+		o.RunProgress = runProgress(e.stderr, "claims", lf)
 	}
 	claims, err := bound.Claims(ctx, o)
 	incomplete := false
@@ -49,12 +53,12 @@ func runClaims(ctx context.Context, e *env, args []string) (int, error) {
 		fmt.Fprintf(e.stderr, "rcucheck claims: %v (the claims decided so far follow)\n", err)
 		incomplete = true
 	}
-	if *asJSON {
+	if asJSON {
 		if err := writeJSON(e.stdout, []any{claims}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {
-		printClaims(e.stdout, o, claims, *details)
+		printClaims(e.stdout, o, claims, details)
 	}
 	if incomplete {
 		return exitIncomplete, nil

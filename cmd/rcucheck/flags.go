@@ -1,14 +1,14 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/rcucheck/rcucheck/checker"
 	"github.com/rcucheck/rcucheck/model"
@@ -20,7 +20,9 @@ type modelFlags struct {
 	params model.Params
 }
 
-func (f *modelFlags) register(fs *flag.FlagSet, defaultDesign string) {
+// register defines the model flags on fs, the same for every command that
+// takes them.
+func (f *modelFlags) register(fs *pflag.FlagSet, defaultDesign string) {
 	f.params = model.DefaultParams()
 	fs.StringVar(&f.design, "design", defaultDesign, "design: "+strings.Join(model.BuiltinRegistry().Names(), ", ")+", a comma-separated list, or all (the spec's five)")
 	fs.IntVar(&f.params.CPUs, "cpus", f.params.CPUs, "N: CPUs (1..64)")
@@ -80,11 +82,20 @@ type limitFlags struct {
 // maxMemoryMiB is the largest --max-memory: its bytes fit in 64 bits.
 const maxMemoryMiB = 1<<44 - 1
 
-func (f *limitFlags) register(fs *flag.FlagSet) {
+// register defines every limit flag on fs, the same for every command
+// that takes them.
+func (f *limitFlags) register(fs *pflag.FlagSet) {
 	f.maxMemMiB = 8192
 	fs.Var(countFlag{&f.maxStates, math.MaxUint64}, "max-states", "stop after this many `N` distinct states (0: no limit); the run is then incomplete")
 	fs.Var(countFlag{&f.maxMemMiB, maxMemoryMiB}, "max-memory", "stop before the checker's tables and buffers pass this many `MiB` (0: no limit); the run is then incomplete")
-	fs.Var(durationFlag{&f.timeout}, "timeout", "stop after this `long`, e.g. 30s (0: no limit)")
+	fs.Var(durationFlag{&f.timeout}, "timeout", "stop after this `duration`, e.g. 30s (0: no limit)")
+	f.registerStore(fs)
+}
+
+// registerStore defines the flags of the store, the workers and the
+// progress lines alone: the limit flags that a command timing whole runs
+// (bench) takes.
+func (f *limitFlags) registerStore(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fs.Var(workersFlag{&f.workers}, "workers", fmt.Sprintf("`N` goroutines exploring (0: one per core; at most %d); the figures are the same for every value", checker.MaxWorkers))
 	fs.BoolVar(&f.symmetry, "symmetry", false, "store one state per orbit of CPU permutations (same verdicts and maxima, fewer states)")
@@ -113,7 +124,7 @@ func progressPrinter(w io.Writer, label string) func(checker.Progress) {
 	}
 }
 
-// countFlag is a flag.Value for a whole number from 0 to max.
+// countFlag is a pflag.Value for a whole number from 0 to max.
 type countFlag struct {
 	n   *uint64
 	max uint64
@@ -126,6 +137,10 @@ func (f countFlag) String() string {
 	return strconv.FormatUint(*f.n, 10)
 }
 
+// Type names the value in the help.
+func (countFlag) Type() string { return "uint" }
+
+// Set parses v.
 func (f countFlag) Set(v string) error {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil || n > f.max {
@@ -135,7 +150,7 @@ func (f countFlag) Set(v string) error {
 	return nil
 }
 
-// durationFlag is a flag.Value for a duration of at least 0.
+// durationFlag is a pflag.Value for a duration of at least 0.
 type durationFlag struct{ d *time.Duration }
 
 func (f durationFlag) String() string {
@@ -145,6 +160,10 @@ func (f durationFlag) String() string {
 	return f.d.String()
 }
 
+// Type names the value in the help.
+func (durationFlag) Type() string { return "duration" }
+
+// Set parses v.
 func (f durationFlag) Set(v string) error {
 	d, err := time.ParseDuration(v)
 	switch {
@@ -157,7 +176,7 @@ func (f durationFlag) Set(v string) error {
 	return nil
 }
 
-// workersFlag is a flag.Value for a number of workers, 0 to
+// workersFlag is a pflag.Value for a number of workers, 0 to
 // checker.MaxWorkers.
 type workersFlag struct{ n *int }
 
@@ -168,6 +187,10 @@ func (f workersFlag) String() string {
 	return strconv.Itoa(*f.n)
 }
 
+// Type names the value in the help.
+func (workersFlag) Type() string { return "int" }
+
+// Set parses v.
 func (f workersFlag) Set(v string) error {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > checker.MaxWorkers {
@@ -175,63 +198,4 @@ func (f workersFlag) Set(v string) error {
 	}
 	*f.n = n
 	return nil
-}
-
-// parseFlags parses args into fs, turning every error into a usage error and
-// refusing stray arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return flagError(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
-
-// parseArgs parses a command's args into fs: flags may stand before or
-// after exactly npos positional arguments, left in fs.Args(). Every error is
-// a usage error; -h prints the synopsis and the flags on e.stdout and
-// returns flag.ErrHelp, which run turns into exit code 0.
-func parseArgs(e *env, fs *flag.FlagSet, args []string, npos int, synopsis string) error {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				printUsage(e.stdout, fs, synopsis)
-				return err
-			}
-			return flagError(err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != npos {
-		if len(pos) < npos {
-			return usagef("missing FILE argument")
-		}
-		return usagef("unexpected argument %q", pos[npos])
-	}
-	return fs.Parse(pos) // leaves the positional arguments in fs.Args()
-}
-
-// flagError is the usage error of a flag that did not parse, on one line
-// even when the flag's name or value holds line breaks.
-func flagError(err error) error {
-	return usageError{errors.New(strings.ReplaceAll(err.Error(), "\n", `\n`))}
-}
-
-// printUsage writes a command's flags.
-func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
-	fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"strings"
 	"testing"
 
 	"github.com/rcucheck/rcucheck/checker"
+	"github.com/spf13/pflag"
 )
 
 // FuzzLimitFlags: whatever value a limit flag is given, it is either
@@ -21,10 +21,10 @@ func FuzzLimitFlags(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, name, value string) {
-		fs := flag.NewFlagSet("check", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
 		var lf limitFlags
 		lf.register(fs)
-		err := parseFlags(fs, []string{"--" + name + "=" + value})
+		err := parseFlagSet(fs, []string{"--" + name + "=" + value})
 		if err != nil {
 			var u usageError
 			if !errors.As(err, &u) || strings.Contains(err.Error(), "\n") {

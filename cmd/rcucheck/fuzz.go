@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,135 +11,114 @@ import (
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
 	"github.com/rcucheck/rcucheck/traces"
+	"github.com/spf13/pflag"
 )
 
-// boundFlags collects repeated --bound flags.
-type boundFlags []string
+// fuzzOpts are fuzz's flags.
+type fuzzOpts struct {
+	mf                                          modelFlags
+	bounds                                      []string
+	seed                                        int64
+	seedSet                                     func() bool
+	runs, steps, cands, allocRuns, allocFrees   int
+	limit                                       time.Duration
+	profile, traceOut                           string
+	genParams, keepGoing, asJSON, states, quiet bool
+	shortest                                    uint64
+}
 
-func (b *boundFlags) String() string     { return strings.Join(*b, "; ") }
-func (b *boundFlags) Set(v string) error { *b = append(*b, v); return nil }
+// fuzzFlags defines fuzz's flags on fs and returns fuzz's run.
+func fuzzFlags(fs *pflag.FlagSet) runFunc {
+	o := &fuzzOpts{seedSet: func() bool { return fs.Changed("seed") }}
+	o.mf.register(fs, "all")
+	fs.Int64Var(&o.seed, "seed", 0, "seed of the campaign (default: from the clock, printed)")
+	fs.IntVar(&o.runs, "runs", 1000, "number of schedules (0: until --time is up)")
+	fs.DurationVar(&o.limit, "time", 0, "stop after this long, e.g. 30s (0: no limit); the runs done are printed")
+	fs.IntVar(&o.steps, "steps", 0, "longest schedule (0: from the parameters)")
+	fs.StringVar(&o.profile, "profile", "mixed", "schedule profile: "+strings.Join(properties.ProfileNames(), ", "))
+	fs.BoolVar(&o.genParams, "gen-params", false, "draw the parameters of every run (N<=64, B<=510, C<=8, R<=8, K<=10^6, L<=1024) instead of the flags")
+	fs.StringArrayVar(&o.bounds, "bound", nil, "a metric bound to check too, e.g. 'pages <= 2*N*C + pending/B + 2*N' (repeatable)")
+	fs.BoolVar(&o.keepGoing, "keep-going", false, "run every run even after every property is violated (counts violating runs)")
+	fs.IntVar(&o.cands, "candidates", 8, "violating runs per property to shrink; the shortest witness is printed")
+	fs.Uint64Var(&o.shortest, "shortest-states", 200000, "compute the exhaustive shortest length of each violation with at most this many states (0: skip)")
+	fs.IntVar(&o.allocRuns, "alloc-runs", 10, "runs measuring page allocations per free under heavy use (0: skip)")
+	fs.IntVar(&o.allocFrees, "alloc-frees", 100000, "frees per allocation run (at most N*K)")
+	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON (a list with several designs)")
+	fs.BoolVar(&o.states, "states", false, "print the full state after every witness step")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&o.traceOut, "trace", "", "write every shrunk witness (completed with the reclaims it enables) and one random run per design, from the seed, as histories to this trace file, for rcucheck lin")
+	return func(ctx context.Context, e *env, _ []string) (int, error) { return runFuzz(ctx, e, o) }
+}
 
-func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
-	var mf modelFlags
-	mf.register(fs, "all")
-	var bounds boundFlags
-	seed := fs.Int64("seed", 0, "seed of the campaign (default: from the clock, printed)")
-	runs := fs.Int("runs", 1000, "number of schedules (0: until --time is up)")
-	limit := fs.Duration("time", 0, "stop after this long, e.g. 30s (0: no limit); the runs done are printed")
-	steps := fs.Int("steps", 0, "longest schedule (0: from the parameters)")
-	profile := fs.String("profile", "mixed", "schedule profile: "+strings.Join(properties.ProfileNames(), ", "))
-	genParams := fs.Bool("gen-params", false, "draw the parameters of every run (N<=64, B<=510, C<=8, R<=8, K<=10^6, L<=1024) instead of the flags")
-	fs.Var(&bounds, "bound", "a metric bound to check too, e.g. 'pages <= 2*N*C + pending/B + 2*N' (repeatable)")
-	keepGoing := fs.Bool("keep-going", false, "run every run even after every property is violated (counts violating runs)")
-	cands := fs.Int("candidates", 8, "violating runs per property to shrink; the shortest witness is printed")
-	shortest := fs.Uint64("shortest-states", 200000, "compute the exhaustive shortest length of each violation with at most this many states (0: skip)")
-	allocRuns := fs.Int("alloc-runs", 10, "runs measuring page allocations per free under heavy use (0: skip)")
-	allocFrees := fs.Int("alloc-frees", 100000, "frees per allocation run (at most N*K)")
-	asJSON := fs.Bool("json", false, "print the report as JSON (a list with several designs)")
-	states := fs.Bool("states", false, "print the full state after every witness step")
-	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	traceOut := fs.String("trace", "", "write every shrunk witness (completed with the reclaims it enables) and one random run per design, from the seed, as histories to this trace file, for rcucheck lin")
-	if err := parseArgs(e, fs, args, 0, "rcucheck fuzz [--design D|all] [--cpus N --bulk B --cache C --reserve R --calls K --limit L] [--seed S] [--runs N] [--time D] [--json]"); err != nil {
-		return exitUsage, err
-	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	if !seedSet {
-		*seed = time.Now().UnixNano() & (1<<53 - 1)
+// validate checks the flags, draws the seed when none was given, and
+// returns the properties and the models of the campaign.
+func (o *fuzzOpts) validate() ([]properties.Property, []*model.Model, error) {
+	if !o.seedSet() {
+		o.seed = time.Now().UnixNano() & (1<<53 - 1)
 	}
 	switch {
-	case *runs < 0:
-		return exitUsage, usagef("--runs must be >= 0, got %d", *runs)
-	case *runs == 0 && *limit <= 0:
-		return exitUsage, usagef("--runs 0 needs a --time limit")
-	case *limit < 0:
-		return exitUsage, usagef("--time must be >= 0, got %s", *limit)
-	case *steps < 0:
-		return exitUsage, usagef("--steps must be >= 0, got %d", *steps)
-	case *cands < 1:
-		return exitUsage, usagef("--candidates must be >= 1, got %d", *cands)
-	case *allocRuns < 0 || *allocFrees < 1:
-		return exitUsage, usagef("--alloc-runs must be >= 0 and --alloc-frees >= 1")
+	case o.runs < 0:
+		return nil, nil, usagef("--runs must be >= 0, got %d", o.runs)
+	case o.runs == 0 && o.limit <= 0:
+		return nil, nil, usagef("--runs 0 needs a --time limit")
+	case o.limit < 0:
+		return nil, nil, usagef("--time must be >= 0, got %s", o.limit)
+	case o.steps < 0:
+		return nil, nil, usagef("--steps must be >= 0, got %d", o.steps)
+	case o.cands < 1:
+		return nil, nil, usagef("--candidates must be >= 1, got %d", o.cands)
+	case o.allocRuns < 0 || o.allocFrees < 1:
+		return nil, nil, usagef("--alloc-runs must be >= 0 and --alloc-frees >= 1")
 	}
-	if _, err := properties.LookupProfile(*profile, mf.params); err != nil {
-		return exitUsage, usagef("--profile: %v", err)
+	if _, err := properties.LookupProfile(o.profile, o.mf.params); err != nil {
+		return nil, nil, usagef("--profile: %v", err)
 	}
 	props := properties.DefaultProperties()
-	for _, b := range bounds {
+	for _, b := range o.bounds {
 		p, err := properties.Bound(b)
 		if err != nil {
-			return exitUsage, usagef("--bound: %v", err)
+			return nil, nil, usagef("--bound: %v", err)
 		}
 		props = append(props, p)
 	}
-	var ms []*model.Model
-	if *genParams {
-		ds, err := mf.designs()
-		if err != nil {
-			return exitUsage, err
-		}
-		for _, d := range ds {
-			m, err := model.New(d, model.DefaultParams())
-			if err != nil {
-				return exitUsage, usagef("design %s: %v", d.Name(), err)
-			}
-			ms = append(ms, m)
-		}
-	} else {
-		var err error
-		if ms, err = mf.models(); err != nil {
-			return exitUsage, err
-		}
-	}
+	ms, err := o.models()
+	return props, ms, err
+}
 
+// models are the models of the chosen designs: at the flags' parameters,
+// or at the defaults with --gen-params (each run then draws its own).
+func (o *fuzzOpts) models() ([]*model.Model, error) {
+	if !o.genParams {
+		return o.mf.models()
+	}
+	ds, err := o.mf.designs()
+	if err != nil {
+		return nil, err
+	}
+	var ms []*model.Model
+	for _, d := range ds {
+		m, err := model.New(d, model.DefaultParams())
+		if err != nil {
+			return nil, usagef("design %s: %v", d.Name(), err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// runFuzz runs the campaign on every design, then prints it.
+func runFuzz(ctx context.Context, e *env, o *fuzzOpts) (int, error) {
+	props, ms, err := o.validate()
+	if err != nil {
+		return exitUsage, err
+	}
 	var reports []*properties.Report
 	var results []*properties.Result
 	interrupted := false
 	for _, m := range ms {
-		d := m.Design()
-		cfg := properties.Config{
-			Design: d, Params: m.Params(), GenParams: *genParams, Props: props, Profile: *profile,
-			Seed: *seed, Runs: *runs, Time: *limit, MaxSteps: *steps, KeepGoing: *keepGoing,
-			Candidates: *cands, ShortestStates: *shortest,
-		}
-		label := "fuzz " + d.Name()
-		if !*quiet {
-			fmt.Fprintf(e.stderr, "%s: seed %d\n", label, *seed)
-			cfg.ProgressEvery = e.every()
-			cfg.Progress = func(p properties.Progress) {
-				phase := ""
-				if p.Phase != "" {
-					phase = ", " + p.Phase
-				}
-				fmt.Fprintf(e.stderr, "%s: %d runs, %s schedules/s, %d steps, %s, violated: %s%s\n", label, p.Runs,
-					rate(float64(p.Runs)/max(p.Search.Seconds(), 1e-9)), p.Steps, p.Elapsed.Round(time.Second), orNone(p.Violated), phase)
-			}
-		}
-		res, err := properties.Run(ctx, cfg)
+		res, rep, err := fuzzDesign(ctx, e, o, m, props)
 		if err != nil {
-			return exitUsage, usagef("design %s: %v", d.Name(), err)
-		}
-		if !*quiet {
-			sec := max(res.Search.Seconds(), 1e-9)
-			fmt.Fprintf(e.stderr, "%s: %d runs, %d steps in %s (%.0f schedules/s, %.0f steps/s); shrinking and the checker: %s\n",
-				label, res.Runs, res.Steps, res.Search.Round(time.Millisecond), float64(res.Runs)/sec, float64(res.Steps)/sec,
-				(res.Elapsed - res.Search).Round(time.Millisecond))
-		}
-		var alloc *properties.AllocStats
-		if *allocRuns > 0 && !*genParams && ctx.Err() == nil {
-			stop := e.heartbeat(*quiet, func(el time.Duration) string {
-				return fmt.Sprintf("%s: measuring allocations (%d runs of %d frees), %s", label, *allocRuns, *allocFrees, el)
-			})
-			alloc, err = properties.MeasureAllocations(ctx, d, m.Params(), *seed, *allocRuns, *allocFrees)
-			stop()
-			if err != nil {
-				return exitUsage, fmt.Errorf("design %s: allocations: %w", d.Name(), err)
-			}
-		}
-		rep, err := res.Report(alloc, *states)
-		if err != nil {
-			return exitUsage, fmt.Errorf("design %s: %w", d.Name(), err)
+			return exitUsage, err
 		}
 		reports = append(reports, rep)
 		results = append(results, res)
@@ -149,31 +127,89 @@ func runFuzz(ctx context.Context, e *env, args []string) (int, error) {
 			break
 		}
 	}
-	if *traceOut != "" {
-		if err := writeFuzzTraces(*traceOut, ms[:len(results)], results, *seed); err != nil {
+	if o.traceOut != "" {
+		if err := writeFuzzTraces(o.traceOut, ms[:len(results)], results, o.seed); err != nil {
 			return exitUsage, err
 		}
-		fmt.Fprintf(e.stderr, "rcucheck fuzz: histories written to %s\n", *traceOut)
+		fmt.Fprintf(e.stderr, "rcucheck fuzz: histories written to %s\n", o.traceOut)
 	}
-	if *asJSON {
+	if o.asJSON {
 		if err := writeJSON(e.stdout, reports, len(ms) > 1); err != nil {
 			return exitUsage, err
 		}
 	} else {
 		printFuzz(e.stdout, reports, results)
 	}
+	return fuzzExitCode(ctx, results, interrupted || len(results) < len(ms)), nil
+}
+
+// fuzzExitCode is 3 when interrupted (whatever was found so far), else 1
+// when a property is violated, else 3 when a design was cut short or never
+// ran, else 0.
+func fuzzExitCode(ctx context.Context, results []*properties.Result, incomplete bool) int {
 	if ctx.Err() != nil {
-		return exitIncomplete, nil // interrupted: whatever was found so far
+		return exitIncomplete
 	}
 	for _, r := range results {
 		if r.Violated() {
-			return exitViolated, nil
+			return exitViolated
 		}
 	}
-	if interrupted || len(results) < len(ms) {
-		return exitIncomplete, nil
+	if incomplete {
+		return exitIncomplete
 	}
-	return exitOK, nil
+	return exitOK
+}
+
+// fuzzDesign runs the campaign on m, with progress lines on e.stderr
+// unless quiet, then measures allocations per free, and returns the result
+// and its report.
+func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props []properties.Property) (*properties.Result, *properties.Report, error) {
+	d := m.Design()
+	cfg := properties.Config{
+		Design: d, Params: m.Params(), GenParams: o.genParams, Props: props, Profile: o.profile,
+		Seed: o.seed, Runs: o.runs, Time: o.limit, MaxSteps: o.steps, KeepGoing: o.keepGoing,
+		Candidates: o.cands, ShortestStates: o.shortest,
+	}
+	label := "fuzz " + d.Name()
+	if !o.quiet {
+		fmt.Fprintf(e.stderr, "%s: seed %d\n", label, o.seed)
+		cfg.ProgressEvery = e.every()
+		cfg.Progress = func(p properties.Progress) {
+			phase := ""
+			if p.Phase != "" {
+				phase = ", " + p.Phase
+			}
+			fmt.Fprintf(e.stderr, "%s: %d runs, %s schedules/s, %d steps, %s, violated: %s%s\n", label, p.Runs,
+				rate(float64(p.Runs)/max(p.Search.Seconds(), 1e-9)), p.Steps, p.Elapsed.Round(time.Second), orNone(p.Violated), phase)
+		}
+	}
+	res, err := properties.Run(ctx, cfg)
+	if err != nil {
+		return nil, nil, usagef("design %s: %v", d.Name(), err)
+	}
+	if !o.quiet {
+		sec := max(res.Search.Seconds(), 1e-9)
+		fmt.Fprintf(e.stderr, "%s: %d runs, %d steps in %s (%.0f schedules/s, %.0f steps/s); shrinking and the checker: %s\n",
+			label, res.Runs, res.Steps, res.Search.Round(time.Millisecond), float64(res.Runs)/sec, float64(res.Steps)/sec,
+			(res.Elapsed - res.Search).Round(time.Millisecond))
+	}
+	var alloc *properties.AllocStats
+	if o.allocRuns > 0 && !o.genParams && ctx.Err() == nil {
+		stop := e.heartbeat(o.quiet, func(el time.Duration) string {
+			return fmt.Sprintf("%s: measuring allocations (%d runs of %d frees), %s", label, o.allocRuns, o.allocFrees, el)
+		})
+		alloc, err = properties.MeasureAllocations(ctx, d, m.Params(), o.seed, o.allocRuns, o.allocFrees)
+		stop()
+		if err != nil {
+			return nil, nil, fmt.Errorf("design %s: allocations: %w", d.Name(), err)
+		}
+	}
+	rep, err := res.Report(alloc, o.states)
+	if err != nil {
+		return nil, nil, fmt.Errorf("design %s: %w", d.Name(), err)
+	}
+	return res, rep, nil
 }
 
 // rate formats a rate with a decimal when it is small.

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
 	"github.com/rcucheck/rcucheck/traces"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // importReport is what rcucheck import ftrace --json prints.
@@ -16,31 +17,51 @@ type importReport struct {
 	Trace    string         `json:"trace,omitempty"`
 }
 
-func runImport(ctx context.Context, e *env, args []string) (int, error) {
-	if len(args) == 0 || (args[0] != "ftrace" && args[0] != "-h" && args[0] != "--help" && args[0] != "-help") {
-		return exitUsage, usagef("want 'rcucheck import ftrace FILE' (the only importer today)")
+// importCommand is "rcucheck import", whose one importer today is ftrace.
+func importCommand(e *env, code *exitCode) *cobra.Command {
+	c := &cobra.Command{
+		Use: "import", Short: "import a kernel ftrace capture: figures, contract verdict, model replay",
+		Args: cobra.ArbitraryArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("want 'rcucheck import ftrace FILE' (the only importer today)")
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	fs := flag.NewFlagSet("import ftrace", flag.ContinueOnError)
-	out := fs.String("trace", "", "also write the imported history to this trace file (for rcucheck lin)")
-	window := fs.String("window", traces.DefaultWindow.String(), "uncertainty of every kernel timestamp (a duration, or an integer in ns)")
-	asJSON := fs.Bool("json", false, "print figures, contract verdict and replay as JSON")
-	timeout := fs.Duration("timeout", 0, "stop the contract check after this long: verdict unknown, exit 3 (0: no limit)")
-	noReplay := fs.Bool("no-replay", false, "skip the model replay")
-	if args[0] == "ftrace" {
-		args = args[1:]
-	}
-	if err := parseArgs(e, fs, args, 1, "rcucheck import ftrace FILE [--trace out.jsonl] [--window 10us] [--json]"); err != nil {
-		return exitUsage, err
-	}
-	w, err := parseWindow(*window, traces.UnitNS)
+	c.AddCommand(newCommand(e, spec{"ftrace FILE", "import a kernel ftrace capture (text, or gzip)", 1, importFtraceFlags}, code))
+	return c
+}
+
+// importOpts are import ftrace's flags.
+type importOpts struct {
+	out, window string
+	asJSON      bool
+	timeout     time.Duration
+	noReplay    bool
+}
+
+// importFtraceFlags defines import ftrace's flags on fs and returns its run.
+func importFtraceFlags(fs *pflag.FlagSet) runFunc {
+	o := &importOpts{}
+	fs.StringVar(&o.out, "trace", "", "also write the imported history to this trace file (for rcucheck lin)")
+	fs.StringVar(&o.window, "window", traces.DefaultWindow.String(), "uncertainty of every kernel timestamp (a duration, or an integer in ns)")
+	fs.BoolVar(&o.asJSON, "json", false, "print figures, contract verdict and replay as JSON")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop the contract check after this long: verdict unknown, exit 3 (0: no limit)")
+	fs.BoolVar(&o.noReplay, "no-replay", false, "skip the model replay")
+	return func(ctx context.Context, e *env, args []string) (int, error) { return runImport(ctx, e, args[0], o) }
+}
+
+// runImport imports the ftrace capture path, judges it against the
+// contract and prints the figures.
+func runImport(ctx context.Context, e *env, path string, o *importOpts) (int, error) {
+	w, err := parseWindow(o.window, traces.UnitNS)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	if *timeout < 0 {
-		return exitUsage, usagef("--timeout: must be >= 0 (0: no limit), got %s", *timeout)
+	if o.timeout < 0 {
+		return exitUsage, usagef("--timeout: must be >= 0 (0: no limit), got %s", o.timeout)
 	}
-	if *out != "" {
-		if err := traces.CheckWritable(*out); err != nil {
+	if o.out != "" {
+		if err := traces.CheckWritable(o.out); err != nil {
 			return exitUsage, usageError{fmt.Errorf("--trace: %w", err)}
 		}
 	}
@@ -48,22 +69,22 @@ func runImport(ctx context.Context, e *env, args []string) (int, error) {
 	if iw == 0 {
 		iw = -1 // no window at all
 	}
-	imp, err := traces.ImportFtraceFile(fs.Arg(0), traces.ImportOptions{Window: iw, NoReplay: *noReplay})
+	imp, err := traces.ImportFtraceFile(path, traces.ImportOptions{Window: iw, NoReplay: o.noReplay})
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	res, err := traces.Check(ctx, imp.History, traces.CheckOptions{Window: w, Timeout: *timeout})
+	res, err := traces.Check(ctx, imp.History, traces.CheckOptions{Window: w, Timeout: o.timeout})
 	if err != nil {
 		return exitUsage, err
 	}
 	rep := importReport{Import: imp, Contract: res}
-	if *out != "" {
-		if err := traces.WriteFile(*out, imp.History); err != nil {
+	if o.out != "" {
+		if err := traces.WriteFile(o.out, imp.History); err != nil {
 			return exitUsage, err
 		}
-		rep.Trace = *out
+		rep.Trace = o.out
 	}
-	if *asJSON {
+	if o.asJSON {
 		if err := writeJSON(e.stdout, []any{rep}, false); err != nil {
 			return exitUsage, err
 		}
@@ -74,8 +95,8 @@ func runImport(ctx context.Context, e *env, args []string) (int, error) {
 		for _, f := range res.Failures {
 			fmt.Fprintf(e.stdout, "  - %s\n", f.Reason)
 		}
-		if *out != "" {
-			fmt.Fprintf(e.stdout, "history written to %s\n", *out)
+		if o.out != "" {
+			fmt.Fprintf(e.stdout, "history written to %s\n", o.out)
 		}
 	}
 	return verdictExit(res.Verdict), nil

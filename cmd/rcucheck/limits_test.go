@@ -66,7 +66,7 @@ func TestLimitFlagsRefused(t *testing.T) {
 		{[]string{"check", "--workers", "-1"}, "-workers: want a number of workers"},
 		{[]string{"bound", "--timeout", "-1s"}, "-timeout: want a duration of at least 0"},
 		{[]string{"claims", "--workers", "2000"}, "-workers: want a number of workers"},
-		{[]string{"bench", "--engine-only", "--workers", "2000"}, "--workers must be from 0 to 1024"},
+		{[]string{"bench", "--engine-only", "--workers", "2000"}, "-workers: want a number of workers from 0 (one per core) to 1024"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rcucheck/rcucheck/traces"
+	"github.com/spf13/pflag"
 )
 
 // linReport is what rcucheck lin --json prints.
@@ -22,47 +22,59 @@ type linReport struct {
 	Import    *traces.Import   `json:"import,omitempty"`
 }
 
-func runLin(ctx context.Context, e *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("lin", flag.ContinueOnError)
+// linFlags defines lin's flags on fs and returns lin's run.
+func linFlags(fs *pflag.FlagSet) runFunc {
 	htmlOut := fs.String("html", "", "write Porcupine's visualisation, annotated with grace periods and reclaims, to this file (several histories: FILE-1.html, FILE-2.html, ...)")
 	asJSON := fs.Bool("json", false, "print the verdicts as JSON")
 	window := fs.String("window", "auto", "uncertainty added around every time: an integer in the history's unit, or a duration such as 10us for ns histories; auto: 0 for model steps, "+traces.DefaultWindow.String()+" for ns")
 	timeout := fs.Duration("timeout", 0, "stop after this long; the verdict is then unknown (exit 3) unless a violation was found (0: no limit)")
 	maxHTML := fs.Int("html-objects", 200, "at most this many objects in the visualisation (failing ones first)")
-	if err := parseArgs(e, fs, args, 1, "rcucheck lin FILE [--html out.html] [--json] [--window W] [--timeout D]"); err != nil {
-		return exitUsage, err
+	return func(ctx context.Context, e *env, args []string) (int, error) {
+		return runLin(ctx, e, args[0], linOpts{*htmlOut, *asJSON, *window, *timeout, *maxHTML})
 	}
-	path := fs.Arg(0)
-	if _, err := parseWindow(*window, traces.UnitNS); err != nil {
+}
+
+// linOpts are lin's flags.
+type linOpts struct {
+	htmlOut string
+	asJSON  bool
+	window  string
+	timeout time.Duration
+	maxHTML int
+}
+
+// runLin judges the histories of the trace file path.
+func runLin(ctx context.Context, e *env, path string, o linOpts) (int, error) {
+	if _, err := parseWindow(o.window, traces.UnitNS); err != nil {
 		return exitUsage, usageError{err}
 	}
-	if *timeout < 0 {
-		return exitUsage, usagef("--timeout: must be >= 0 (0: no limit), got %s", *timeout)
+	if o.timeout < 0 {
+		return exitUsage, usagef("--timeout: must be >= 0 (0: no limit), got %s", o.timeout)
 	}
-	if *htmlOut != "" {
-		if err := traces.CheckWritable(*htmlOut); err != nil {
+	if o.htmlOut != "" {
+		if err := traces.CheckWritable(o.htmlOut); err != nil {
 			return exitUsage, usageError{fmt.Errorf("--html: %w", err)}
 		}
 	}
-	hs, imp, err := readHistories(path, *window)
+	hs, imp, err := readHistories(path, o.window)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
 	for i := range hs {
-		if *htmlOut == "" {
+		if o.htmlOut == "" {
 			break
 		}
-		if err := traces.CheckWritable(htmlName(*htmlOut, i, len(hs))); err != nil {
+		if err := traces.CheckWritable(htmlName(o.htmlOut, i, len(hs))); err != nil {
 			return exitUsage, usageError{fmt.Errorf("--html: %w", err)}
 		}
 	}
 	rep := linReport{File: path, Import: imp}
 	var deadline time.Time
-	if *timeout > 0 {
-		deadline = time.Now().Add(*timeout)
+	if o.timeout > 0 {
+		deadline = time.Now().Add(o.timeout)
 	}
 	for i, h := range hs {
-		w, err := parseWindow(*window, h.Header.TimeUnit)
+		w, err := parseWindow(o.window, h.Header.TimeUnit)
 		if err != nil {
 			return exitUsage, usageError{err}
 		}
@@ -77,14 +89,14 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 			return exitUsage, fmt.Errorf("history %d: %w", i+1, err)
 		}
 		rep.Histories = append(rep.Histories, res)
-		if *htmlOut != "" {
-			out := htmlName(*htmlOut, i, len(hs))
+		if o.htmlOut != "" {
+			out := htmlName(o.htmlOut, i, len(hs))
 			var failed []string
 			for _, f := range res.Failures {
 				failed = append(failed, f.Obj)
 			}
 			err := traces.WriteFileAtomic(out, func(wr io.Writer) error {
-				_, err := traces.Visualize(h, traces.VisualizeOptions{Window: w, Timeout: opt.Timeout, MaxObjects: *maxHTML, Failed: failed}, wr)
+				_, err := traces.Visualize(h, traces.VisualizeOptions{Window: w, Timeout: opt.Timeout, MaxObjects: o.maxHTML, Failed: failed}, wr)
 				return err
 			})
 			if err != nil {
@@ -94,7 +106,7 @@ func runLin(ctx context.Context, e *env, args []string) (int, error) {
 		}
 	}
 	rep.Verdict = overallVerdict(rep.Histories)
-	if *asJSON {
+	if o.asJSON {
 		if err := writeJSON(e.stdout, []any{rep}, false); err != nil {
 			return exitUsage, err
 		}

@@ -1,0 +1,61 @@
+package bench
+
+import (
+	"math"
+	"testing"
+)
+
+// TestSummarise: medians, ratios and the count check.
+func TestSummarise(t *testing.T) {
+	mk := func(tool, setting string, exact bool, xs ...Sample) *Setting {
+		return &Setting{Tool: tool, Setting: setting, Exact: exact, Samples: xs}
+	}
+	r := &Report{Settings: []*Setting{
+		mk("rcucheck", "fp", false, NewSample(100, 500, 5, 1, 1000, 1e-9), NewSample(100, 500, 5, 3, 3000, 1e-9), NewSample(100, 500, 5, 2, 2000, 1e-9)),
+		mk("rcucheck", "exact", true, NewSample(100, 500, 5, 4, 4000, 0)),
+		mk("spin", "plain", true, NewSample(100, 500, 0, 8, 8000, 0), NewSample(100, 500, 0, 4, 8000, 0)),
+		mk("spin", "hc4", false, NewSample(90, 450, 0, 1, 500, 0)),
+	}}
+	r.Summarise()
+	if !r.CountsAgree {
+		t.Fatal("counts reported as disagreeing")
+	}
+	if m := r.Settings[0].Median; m.Seconds != 2 || m.StatesPerSec != 50 || m.BytesPerState != 20 {
+		t.Fatalf("median %+v; want 2 s, 50 states/s, 20 bytes/state", m)
+	}
+	var got float64
+	for _, q := range r.Ratios {
+		if q.Rcucheck == "fp" && q.Spin == "plain" {
+			// Each setting's median of states/s: 50 for fp, (12.5+25)/2 for plain.
+			got = q.StatesPerSec
+		}
+	}
+	if want := 50 / ((12.5 + 25) / 2); math.Abs(got-want) > 1e-9 {
+		t.Fatalf("states/s ratio %g, want %g", got, want)
+	}
+	r.Settings[2].Samples[1].Transitions++
+	r.Summarise()
+	if r.CountsAgree {
+		t.Fatal("a transition count mismatch went unnoticed")
+	}
+}
+
+// TestSameCountsRounded: pan's rounded counts are compared at 8
+// significant digits, with SPIN's extra transition into the initial state.
+func TestSameCountsRounded(t *testing.T) {
+	exact := Sample{States: 123456789, Transitions: 987654320}
+	tests := []struct {
+		other Sample
+		want  bool
+	}{
+		{Sample{States: 123456790, Transitions: 987654319, Rounded: true}, true}, // pan printed 987654320 transitions
+		{Sample{States: 123456700, Transitions: 987654319, Rounded: true}, false},
+		{Sample{States: 123456789, Transitions: 987654320}, true},
+		{Sample{States: 123456789, Transitions: 987654321}, false},
+	}
+	for _, tc := range tests {
+		if got := sameCounts(exact, tc.other); got != tc.want {
+			t.Errorf("sameCounts(%+v, %+v) = %v, want %v", exact, tc.other, got, tc.want)
+		}
+	}
+}
