@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -33,6 +34,18 @@ type CheckOptions struct {
 	ChunkSize int
 	// MaxFailures bounds the failing objects explained (default 10).
 	MaxFailures int
+	// Progress, when set, is called about every ProgressEvery (default
+	// 1 s) while the partitions are checked.
+	Progress      func(CheckProgress)
+	ProgressEvery time.Duration
+}
+
+// CheckProgress is a snapshot of a running Check.
+type CheckProgress struct {
+	Objects    int // objects gone through, of Total
+	Total      int
+	Partitions int // partitions handed to Porcupine so far
+	Elapsed    time.Duration
 }
 
 // Failure explains one object whose partition is not linearizable.
@@ -564,7 +577,12 @@ func Check(ctx context.Context, h *History, opt CheckOptions) (*Result, error) {
 			}
 		}
 	}
-	for _, obj := range c.objOrder {
+	every, last := cmp.Or(max(opt.ProgressEvery, 0), time.Second), start
+	for n, obj := range c.objOrder {
+		if opt.Progress != nil && time.Since(last) >= every {
+			last = time.Now()
+			opt.Progress(CheckProgress{Objects: n, Total: len(c.objOrder), Partitions: res.Partitions, Elapsed: last.Sub(start)})
+		}
 		own := c.frees[obj]
 		for _, i := range own {
 			if c.ops[i].kind == kReclaim {

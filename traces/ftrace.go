@@ -2,6 +2,7 @@ package traces
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,68 @@ type ImportOptions struct {
 	Window int64
 	// NoReplay skips the model replay.
 	NoReplay bool
+	// Progress, when set, is called about every ProgressEvery (default
+	// 1 s) while the capture is read, and when the replay starts.
+	Progress      func(ImportProgress)
+	ProgressEvery time.Duration
+}
+
+// ImportProgress is a snapshot of a running import.
+type ImportProgress struct {
+	Phase   string // "reading", then "replaying on the model"
+	Lines   int    // lines read
+	Bytes   int64  // bytes read (decompressed)
+	Elapsed time.Duration
+}
+
+// importProgress reports an import's progress to ImportOptions.Progress.
+type importProgress struct {
+	report func(ImportProgress)
+	every  time.Duration
+	start  time.Time
+	last   time.Time
+	bytes  int64
+}
+
+func newImportProgress(opt ImportOptions) *importProgress {
+	now := time.Now()
+	return &importProgress{report: opt.Progress, every: cmp.Or(max(opt.ProgressEvery, 0), time.Second), start: now, last: now}
+}
+
+// reader counts the bytes read from r.
+func (p *importProgress) reader(r io.Reader) io.Reader {
+	if p.report == nil {
+		return r
+	}
+	return countingReader{r, &p.bytes}
+}
+
+// lines reports that n lines were read, when a report is due.
+func (p *importProgress) lines(n int) {
+	if p.report == nil || n&1023 != 0 || time.Since(p.last) < p.every {
+		return
+	}
+	p.last = time.Now()
+	p.report(ImportProgress{Phase: "reading", Lines: n, Bytes: p.bytes, Elapsed: p.last.Sub(p.start)})
+}
+
+// phase reports the start of a phase.
+func (p *importProgress) phase(name string) {
+	if p.report != nil {
+		p.report(ImportProgress{Phase: name, Bytes: p.bytes, Elapsed: time.Since(p.start)})
+	}
+}
+
+// countingReader adds the bytes it reads to *n.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	k, err := c.r.Read(b)
+	*c.n += int64(k)
+	return k, err
 }
 
 // Dist summarises a distribution.
@@ -151,7 +214,11 @@ var ftraceLine = regexp.MustCompile(`^\s*(.*)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+(\d+)\
 // writes them (equal timestamps are fine), and the last line must end with
 // a newline: a capture sorted otherwise, or cut short, is an error naming
 // the line, never judged as if it were whole.
-func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
+func ParseFtrace(r io.Reader) ([]kevent, bool, error) { return parseFtrace(r, nil) }
+
+// parseFtrace is ParseFtrace; tick, when set, is told the line number of
+// every line read.
+func parseFtrace(r io.Reader, tick func(line int)) ([]kevent, bool, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
 	cut := false // the last token had no newline
@@ -168,6 +235,9 @@ func ParseFtrace(r io.Reader) ([]kevent, bool, error) {
 	sawHeader := false
 	for sc.Scan() {
 		line++
+		if tick != nil {
+			tick(line)
+		}
 		text := sc.Text()
 		if cut {
 			if !sc.Scan() && sc.Err() != nil {
@@ -306,6 +376,16 @@ func (e *kevent) hex(field string) (uint64, error) {
 	return n, nil
 }
 
+// hex2 reads two hexadecimal fields.
+func (e *kevent) hex2(f1, f2 string) (uint64, uint64, error) {
+	a, err := e.hex(f1)
+	if err != nil {
+		return 0, 0, err
+	}
+	b, err := e.hex(f2)
+	return a, b, err
+}
+
 func (e *kevent) dec(field string) (uint64, error) {
 	v, ok := e.args[field]
 	if !ok {
@@ -422,7 +502,8 @@ func (t *gpTable) end(e *kevent, num, call int64) error {
 // ImportFtrace imports an ftrace capture of the kvfree_rcu machinery of
 // Linux 6.1 made with the probes of ../shared/data/kernel-traces.
 func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
-	evs, lost, err := ParseFtrace(r)
+	pr := newImportProgress(opt)
+	evs, lost, err := parseFtrace(pr.reader(r), pr.lines)
 	if err != nil {
 		return nil, err
 	}
@@ -432,235 +513,329 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 		opt.Window = 0
 	}
 	imp := &Import{events: evs}
-	fg := &imp.Figures
-	fg.Events = len(evs)
-	fg.LostEvents = lost
-	fg.EventCounts = map[string]int{}
-	fg.ByPath = map[string]int{}
-	var objs []*kobj
-	outstanding := map[uint64][]*kobj{} // addr -> freed, not yet reclaimed (FIFO)
-	lastObj := map[uint64]*kobj{}
-	var batches []*kbatch
-	running := map[int]*kbatch{}   // pid -> running kfree_rcu_work
-	queued := map[uint64]*kbatch{} // krwp -> batch queued, its work not yet run
-	gt := gpTable{byNum: map[int64]*kgp{}}
-	gpInitEntry := map[int]int64{}
-	gpCleanEntry := map[int]kevent{}
-	var extraRecl []*kobj // reclaims of objects never freed in the capture
-	maxCPU := -1
-	reclaim := func(e *kevent, addr uint64, path string, b *kbatch) {
-		q := outstanding[addr]
-		var o *kobj
-		if len(q) > 0 {
-			o = q[0]
-			outstanding[addr] = q[1:]
-		} else if last := lastObj[addr]; last != nil {
-			// Freed once in the capture and reclaimed again: a double
-			// reclaim the contract must see.
-			o = &kobj{name: last.name, addr: addr, cpu: last.cpu, batch: -1}
-			extraRecl = append(extraRecl, o)
-			o.freeAt = -1
-		} else {
-			fg.PreCapture++
-			return
-		}
-		o.path, o.recAt, o.recLine, o.reclaimed = path, e.ts, e.line, true
-		o.recEnd = e.ts
-		o.batch = -1
-		if b != nil {
-			o.batch = len(batches) - 1
-			for i := range batches {
-				if batches[i] == b {
-					o.batch = i
-				}
-			}
-			b.objs++
-		}
-	}
+	im := newImporter(&imp.Figures)
+	im.fg.Events, im.fg.LostEvents = len(evs), lost
 	for i := range evs {
-		e := &evs[i]
-		fg.EventCounts[e.name]++
-		maxCPU = max(maxCPU, e.cpu)
-		switch e.name {
-		case "tracing_mark_write":
-			if _, p, ok := strings.Cut(e.raw, "KT-PHASE: "); ok {
-				fg.Phases = append(fg.Phases, fmt.Sprintf("%.6fs %s", float64(e.ts)/1e9, p))
-			}
-		case "kvfree_call_rcu":
-			head, err := e.hex("head")
-			if err != nil {
-				return nil, err
-			}
-			fn, err := e.hex("func")
-			if err != nil {
-				return nil, err
-			}
-			addr := head - fn
-			if head == 0 {
-				addr = fn
-				fg.Headless++
-			}
-			o := &kobj{addr: addr, cpu: e.cpu, freeAt: e.ts, freeLine: e.line, batch: -1}
-			o.name = fmt.Sprintf("%#x#%d", addr, len(objs)+1)
-			o.freeSeq = len(objs)
-			objs = append(objs, o)
-			outstanding[addr] = append(outstanding[addr], o)
-			lastObj[addr] = o
-		case "queue_rcu_work":
-			if !e.callerIn("kfree_rcu_monitor") && !e.callerIn("kfree_rcu_shrink_scan") {
-				continue
-			}
-			rw, err := e.hex("rwork")
-			if err != nil {
-				return nil, err
-			}
-			krcp, err := e.hex("krcp")
-			if err != nil {
-				return nil, err
-			}
-			queued[rw] = &kbatch{krwp: rw, krcp: krcp, queuedAt: e.ts, queuedLine: e.line}
-		case "kfree_rcu_work":
-			krwp, err := e.hex("krwp")
-			if err != nil {
-				return nil, err
-			}
-			krcp, err := e.hex("krcp")
-			if err != nil {
-				return nil, err
-			}
-			b := queued[krwp]
-			if b == nil {
-				b = &kbatch{krwp: krwp, krcp: krcp}
-			}
-			delete(queued, krwp)
-			b.start, b.line, b.pid = e.ts, e.line, e.pid
-			switch krwp - krcp {
-			case 24:
-				b.slot = 0
-			case 112:
-				b.slot = 1
-			default:
-				b.slot = -1
-			}
-			batches = append(batches, b)
-			running[e.pid] = b
-		case "kfree_rcu_work_ret":
-			if b := running[e.pid]; b != nil {
-				b.end = e.ts
-				delete(running, e.pid)
-			}
-		case "kfree_bulk", "kfree_bulk_recs0", "kfree_bulk_recs1", "kfree_bulk_recs2", "kfree_bulk_recs3":
-			b := running[e.pid]
-			if b == nil || !e.callerIn("kfree_rcu_work") {
-				continue
-			}
-			size, err := e.dec("size")
-			if err != nil {
-				return nil, err
-			}
-			if e.name == "kfree_bulk" {
-				b.bulkPages++
-				continue
-			}
-			for k, v := range e.args {
-				if !strings.HasPrefix(k, "r") || !strings.HasPrefix(v, "{") {
-					continue
-				}
-				base, err := strconv.ParseUint(k[1:], 10, 32) // rN: records from index N
-				if err != nil {
-					continue
-				}
-				for j, s := range strings.Split(strings.Trim(v, "{}"), ",") {
-					if base+uint64(j) >= size || s == "" {
-						continue
-					}
-					addr, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
-					if err != nil {
-						return nil, fmt.Errorf("line %d: field %q: bad record %q", e.line, k, s)
-					}
-					reclaim(e, addr, "bulk", b)
-				}
-			}
-		case "kvfree", "vfree":
-			addr, err := e.hex("addr")
-			if err != nil {
-				return nil, err
-			}
-			switch {
-			case e.callerIn("kfree_rcu_work"):
-				b := running[e.pid]
-				path := "rcu_head"
-				if e.name == "vfree" {
-					path = "vmalloc"
-					if b != nil {
-						b.vfrees++
-					}
-				}
-				reclaim(e, addr, path, b)
-			case e.callerIn("kvfree_call_rcu"):
-				reclaim(e, addr, "inline_sync", nil)
-			}
-		case "gp_init":
-			gpInitEntry[e.pid] = e.ts
-		case "gp_init_ret":
-			seq, err := e.dec("gp_seq")
-			if err != nil {
-				return nil, err
-			}
-			st, _ := e.dec("started")
-			call, ok := gpInitEntry[e.pid]
-			delete(gpInitEntry, e.pid)
-			if st == 0 {
-				continue
-			}
-			if !ok {
-				call = e.ts
-			}
-			if err := gt.start(e, int64(seq>>2), call); err != nil {
-				return nil, err
-			}
-			fg.GPsStarted++
-		case "gp_cleanup":
-			gpCleanEntry[e.pid] = *e
-		case "gp_cleanup_ret":
-			seq, err := e.dec("gp_seq")
-			if err != nil {
-				return nil, err
-			}
-			ent, ok := gpCleanEntry[e.pid]
-			delete(gpCleanEntry, e.pid)
-			num := int64((seq - 1) >> 2) // the ended GP: seq is even now, one past it
-			call := e.ts
-			if ok {
-				call = ent.ts
-			}
-			if err := gt.end(e, num, call); err != nil {
-				return nil, err
-			}
-			fg.GPsEnded++
-		case "get_free_page_ret":
-			fg.PageAllocs++
-		case "fill_page_cache_func":
-			fg.CacheRefills++
-		case "kfree_rcu_shrink_count":
-			fg.ShrinkCounts++
-		case "kfree_rcu_shrink_scan":
-			fg.ShrinkScans++
-		case "free_page":
-			if e.callerIn("kfree_rcu_shrink_scan") {
-				fg.PagesDrained++
-			}
-		case "mm_vmscan_direct_reclaim_begin":
-			fg.DirectReclaim++
+		if err := im.event(&evs[i]); err != nil {
+			return nil, err
 		}
 	}
-	fg.CPUs = maxCPU + 1
+	im.figures()
+	imp.History = ftraceHistory(im.objs, im.extraRecl, im.gt.gps, im.fg.CPUs, opt.Window)
+	if !opt.NoReplay {
+		pr.phase("replaying on the model")
+		imp.Replay = replayKernel(imp, im.objs, im.batches)
+	}
+	return imp, nil
+}
+
+// importer matches a capture's events: objects freed and reclaimed,
+// batches, grace periods, and the figures counted on the way.
+type importer struct {
+	fg           *Figures
+	objs         []*kobj
+	outstanding  map[uint64][]*kobj // addr -> freed, not yet reclaimed (FIFO)
+	lastObj      map[uint64]*kobj
+	batches      []*kbatch
+	running      map[int]*kbatch    // pid -> running kfree_rcu_work
+	queued       map[uint64]*kbatch // krwp -> batch queued, its work not yet run
+	gt           gpTable
+	gpInitEntry  map[int]int64
+	gpCleanEntry map[int]kevent
+	extraRecl    []*kobj // reclaims of objects never freed in the capture
+	maxCPU       int
+}
+
+func newImporter(fg *Figures) *importer {
+	fg.EventCounts, fg.ByPath = map[string]int{}, map[string]int{}
+	return &importer{fg: fg, outstanding: map[uint64][]*kobj{}, lastObj: map[uint64]*kobj{},
+		running: map[int]*kbatch{}, queued: map[uint64]*kbatch{}, gt: gpTable{byNum: map[int64]*kgp{}},
+		gpInitEntry: map[int]int64{}, gpCleanEntry: map[int]kevent{}, maxCPU: -1}
+}
+
+// event matches one event of the capture.
+func (im *importer) event(e *kevent) error {
+	fg := im.fg
+	fg.EventCounts[e.name]++
+	im.maxCPU = max(im.maxCPU, e.cpu)
+	switch e.name {
+	case "tracing_mark_write":
+		if _, p, ok := strings.Cut(e.raw, "KT-PHASE: "); ok {
+			fg.Phases = append(fg.Phases, fmt.Sprintf("%.6fs %s", float64(e.ts)/1e9, p))
+		}
+	case "kvfree_call_rcu":
+		return im.free(e)
+	case "queue_rcu_work":
+		return im.queue(e)
+	case "kfree_rcu_work":
+		return im.work(e)
+	case "kfree_rcu_work_ret":
+		if b := im.running[e.pid]; b != nil {
+			b.end = e.ts
+			delete(im.running, e.pid)
+		}
+	case "kfree_bulk", "kfree_bulk_recs0", "kfree_bulk_recs1", "kfree_bulk_recs2", "kfree_bulk_recs3":
+		return im.bulk(e)
+	case "kvfree", "vfree":
+		return im.kvfree(e)
+	case "gp_init":
+		im.gpInitEntry[e.pid] = e.ts
+	case "gp_init_ret":
+		return im.gpInit(e)
+	case "gp_cleanup":
+		im.gpCleanEntry[e.pid] = *e
+	case "gp_cleanup_ret":
+		return im.gpCleanup(e)
+	default:
+		im.count(e)
+	}
+	return nil
+}
+
+// count counts the events that are figures only.
+func (im *importer) count(e *kevent) {
+	fg := im.fg
+	switch e.name {
+	case "get_free_page_ret":
+		fg.PageAllocs++
+	case "fill_page_cache_func":
+		fg.CacheRefills++
+	case "kfree_rcu_shrink_count":
+		fg.ShrinkCounts++
+	case "kfree_rcu_shrink_scan":
+		fg.ShrinkScans++
+	case "free_page":
+		if e.callerIn("kfree_rcu_shrink_scan") {
+			fg.PagesDrained++
+		}
+	case "mm_vmscan_direct_reclaim_begin":
+		fg.DirectReclaim++
+	}
+}
+
+// free records a kvfree_call_rcu: a new object.
+func (im *importer) free(e *kevent) error {
+	head, fn, err := e.hex2("head", "func")
+	if err != nil {
+		return err
+	}
+	addr := head - fn
+	if head == 0 {
+		addr = fn
+		im.fg.Headless++
+	}
+	o := &kobj{addr: addr, cpu: e.cpu, freeAt: e.ts, freeLine: e.line, batch: -1}
+	o.name = fmt.Sprintf("%#x#%d", addr, len(im.objs)+1)
+	o.freeSeq = len(im.objs)
+	im.objs = append(im.objs, o)
+	im.outstanding[addr] = append(im.outstanding[addr], o)
+	im.lastObj[addr] = o
+	return nil
+}
+
+// queue records a batch handed to RCU by the monitor or the shrinker.
+func (im *importer) queue(e *kevent) error {
+	if !e.callerIn("kfree_rcu_monitor") && !e.callerIn("kfree_rcu_shrink_scan") {
+		return nil
+	}
+	rw, krcp, err := e.hex2("rwork", "krcp")
+	if err != nil {
+		return err
+	}
+	im.queued[rw] = &kbatch{krwp: rw, krcp: krcp, queuedAt: e.ts, queuedLine: e.line}
+	return nil
+}
+
+// work records the start of a kfree_rcu_work run: the batch it frees.
+func (im *importer) work(e *kevent) error {
+	krwp, krcp, err := e.hex2("krwp", "krcp")
+	if err != nil {
+		return err
+	}
+	b := im.queued[krwp]
+	if b == nil {
+		b = &kbatch{krwp: krwp, krcp: krcp}
+	}
+	delete(im.queued, krwp)
+	b.start, b.line, b.pid = e.ts, e.line, e.pid
+	switch krwp - krcp {
+	case 24:
+		b.slot = 0
+	case 112:
+		b.slot = 1
+	default:
+		b.slot = -1
+	}
+	im.batches = append(im.batches, b)
+	im.running[e.pid] = b
+	return nil
+}
+
+// bulk records a kfree_bulk of the running worker: a bulk page, or the
+// records it frees.
+func (im *importer) bulk(e *kevent) error {
+	b := im.running[e.pid]
+	if b == nil || !e.callerIn("kfree_rcu_work") {
+		return nil
+	}
+	size, err := e.dec("size")
+	if err != nil {
+		return err
+	}
+	if e.name == "kfree_bulk" {
+		b.bulkPages++
+		return nil
+	}
+	for k, v := range e.args {
+		if !strings.HasPrefix(k, "r") || !strings.HasPrefix(v, "{") {
+			continue
+		}
+		base, err := strconv.ParseUint(k[1:], 10, 32) // rN: records from index N
+		if err != nil {
+			continue
+		}
+		for j, s := range strings.Split(strings.Trim(v, "{}"), ",") {
+			if base+uint64(j) >= size || s == "" {
+				continue
+			}
+			addr, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+			if err != nil {
+				return fmt.Errorf("line %d: field %q: bad record %q", e.line, k, s)
+			}
+			im.reclaim(e, addr, "bulk", b)
+		}
+	}
+	return nil
+}
+
+// kvfree records a kvfree or vfree by the worker (rcu_head or vmalloc
+// path) or inline by kvfree_call_rcu (synchronous path).
+func (im *importer) kvfree(e *kevent) error {
+	addr, err := e.hex("addr")
+	if err != nil {
+		return err
+	}
+	switch {
+	case e.callerIn("kfree_rcu_work"):
+		b := im.running[e.pid]
+		path := "rcu_head"
+		if e.name == "vfree" {
+			path = "vmalloc"
+			if b != nil {
+				b.vfrees++
+			}
+		}
+		im.reclaim(e, addr, path, b)
+	case e.callerIn("kvfree_call_rcu"):
+		im.reclaim(e, addr, "inline_sync", nil)
+	}
+	return nil
+}
+
+// reclaim records that addr was reclaimed by event e on path, in batch b
+// (nil: none): the oldest outstanding free of addr, or a double reclaim.
+func (im *importer) reclaim(e *kevent, addr uint64, path string, b *kbatch) {
+	q := im.outstanding[addr]
+	var o *kobj
+	if len(q) > 0 {
+		o = q[0]
+		im.outstanding[addr] = q[1:]
+	} else if last := im.lastObj[addr]; last != nil {
+		// Freed once in the capture and reclaimed again: a double
+		// reclaim the contract must see.
+		o = &kobj{name: last.name, addr: addr, cpu: last.cpu, batch: -1}
+		im.extraRecl = append(im.extraRecl, o)
+		o.freeAt = -1
+	} else {
+		im.fg.PreCapture++
+		return
+	}
+	o.path, o.recAt, o.recLine, o.reclaimed = path, e.ts, e.line, true
+	o.recEnd = e.ts
+	o.batch = -1
+	if b != nil {
+		o.batch = len(im.batches) - 1
+		for i := range im.batches {
+			if im.batches[i] == b {
+				o.batch = i
+			}
+		}
+		b.objs++
+	}
+}
+
+// gpInit records the start of a grace period (rcu_gp_init's return).
+func (im *importer) gpInit(e *kevent) error {
+	seq, err := e.dec("gp_seq")
+	if err != nil {
+		return err
+	}
+	st, _ := e.dec("started")
+	call, ok := im.gpInitEntry[e.pid]
+	delete(im.gpInitEntry, e.pid)
+	if st == 0 {
+		return nil
+	}
+	if !ok {
+		call = e.ts
+	}
+	if err := im.gt.start(e, int64(seq>>2), call); err != nil {
+		return err
+	}
+	im.fg.GPsStarted++
+	return nil
+}
+
+// gpCleanup records the end of a grace period (rcu_gp_cleanup's return).
+func (im *importer) gpCleanup(e *kevent) error {
+	seq, err := e.dec("gp_seq")
+	if err != nil {
+		return err
+	}
+	ent, ok := im.gpCleanEntry[e.pid]
+	delete(im.gpCleanEntry, e.pid)
+	num := int64((seq - 1) >> 2) // the ended GP: seq is even now, one past it
+	call := e.ts
+	if ok {
+		call = ent.ts
+	}
+	if err := im.gt.end(e, num, call); err != nil {
+		return err
+	}
+	im.fg.GPsEnded++
+	return nil
+}
+
+// figures computes the figures of the matched capture: frees per CPU,
+// latencies, grace periods, batches and pages in flight.
+func (im *importer) figures() {
+	fg := im.fg
+	fg.CPUs = im.maxCPU + 1
 	fg.FreesPerCPU = make([]int, fg.CPUs)
-	fg.Frees = len(objs)
-	var lat, latGP, full []float64
+	fg.Frees = len(im.objs)
+	for _, b := range im.batches {
+		if b.end == 0 {
+			b.end = b.start
+		}
+	}
+	im.latencies()
+	im.batchFigures()
+	if fg.PageAllocs > 0 {
+		fg.CallsPerAlloc = float64(fg.Frees) / float64(fg.PageAllocs)
+	}
+	if fg.BulkPages > 0 {
+		fg.CallsPerPage = float64(fg.ByPath["bulk"]+fg.ByPath["vmalloc"]) / float64(fg.BulkPages)
+	}
+}
+
+// latencies computes the grace periods' durations and, per object
+// reclaimed, its latency in ms, in grace periods ended and in full grace
+// periods.
+func (im *importer) latencies() {
+	fg := im.fg
 	var ends []int64
 	var spans [][2]int64
-	for _, g := range gt.gps {
+	for _, g := range im.gt.gps {
 		if g.ended {
 			ends = append(ends, g.endRet)
 		}
@@ -675,12 +850,8 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 		gpd = append(gpd, float64(s[1]-s[0])/1e6)
 	}
 	fg.GPDurationMS = distOf(gpd)
-	for _, b := range batches {
-		if b.end == 0 {
-			b.end = b.start
-		}
-	}
-	for _, o := range objs {
+	var lat, latGP, full []float64
+	for _, o := range im.objs {
 		if o.cpu >= 0 && o.cpu < fg.CPUs {
 			fg.FreesPerCPU[o.cpu]++
 		}
@@ -691,7 +862,7 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 		fg.Reclaimed++
 		fg.ByPath[o.path]++
 		if o.batch >= 0 {
-			o.recEnd = batches[o.batch].end
+			o.recEnd = im.batches[o.batch].end
 		}
 		lat = append(lat, float64(o.recAt-o.freeAt)/1e6)
 		n := sort.Search(len(ends), func(i int) bool { return ends[i] >= o.recAt }) - sort.Search(len(ends), func(i int) bool { return ends[i] > o.freeAt })
@@ -704,13 +875,19 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 		full = append(full, float64(k))
 	}
 	fg.LatencyMS, fg.LatencyGPs, fg.FullGPs = distOf(lat), distOf(latGP), distOf(full)
+}
+
+// batchFigures computes the batches' sizes in objects and pages, the bulk
+// pages, and the most pages in batches handed to RCU and not yet freed.
+func (im *importer) batchFigures() {
+	fg := im.fg
 	var opb, ppb []float64
 	type ev struct {
 		t int64
 		d int
 	}
 	var flight []ev
-	for _, b := range batches {
+	for _, b := range im.batches {
 		pages := b.bulkPages + (b.vfrees+BulkEntries-1)/BulkEntries
 		fg.BulkPages += pages
 		opb = append(opb, float64(b.objs))
@@ -730,19 +907,8 @@ func ImportFtrace(r io.Reader, opt ImportOptions) (*Import, error) {
 		cur += f.d
 		fg.MaxPagesInFlight = max(fg.MaxPagesInFlight, cur)
 	}
-	fg.Batches = len(batches)
+	fg.Batches = len(im.batches)
 	fg.ObjsPerBatch, fg.PagesPerBatch = distOf(opb), distOf(ppb)
-	if fg.PageAllocs > 0 {
-		fg.CallsPerAlloc = float64(fg.Frees) / float64(fg.PageAllocs)
-	}
-	if fg.BulkPages > 0 {
-		fg.CallsPerPage = float64(fg.ByPath["bulk"]+fg.ByPath["vmalloc"]) / float64(fg.BulkPages)
-	}
-	imp.History = ftraceHistory(objs, extraRecl, gt.gps, fg.CPUs, opt.Window)
-	if !opt.NoReplay {
-		imp.Replay = replayKernel(imp, objs, batches, gt.gps)
-	}
-	return imp, nil
 }
 
 // ftraceHistory builds the contract history of a capture. Frees are the
