@@ -179,7 +179,7 @@ func runDocLine(t *testing.T, repo, line string) (code, ran int, out string) {
 			hc := interp.HandlerCtx(ctx)
 			ran++
 			if code := run(ctx, &env{stdout: hc.Stdout, stderr: hc.Stderr}, args[3:]); code != exitOK {
-				return interp.NewExitStatus(uint8(code))
+				return interp.ExitStatus(uint8(code))
 			}
 			return nil
 		}
