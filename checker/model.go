@@ -7,6 +7,10 @@
 // of states and transitions, the depth, shortest counterexamples to
 // invariants, the maximum of each metric with a shortest trace to it, whether
 // a goal stays reachable from every state (AG EF goal) and deadlocks.
+//
+// A Model works on packed words, for speed. A Spec describes a model by
+// typed functions instead (initial state, actions, next state, a codec and
+// named properties) and gives a Model: see ExampleSpec.
 package checker
 
 // Action identifies a transition of a model; its meaning is the model's.

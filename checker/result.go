@@ -205,6 +205,28 @@ func (r *Result) LossNote() string {
 	return fmt.Sprintf("fingerprints: P(missed state) <= %.2g", r.OmissionBound)
 }
 
+// Property returns the invariant or goal named name, or nil.
+func (r *Result) Property(name string) *PropertyResult {
+	for _, ps := range [][]PropertyResult{r.Invariants, r.Goals} {
+		for i := range ps {
+			if ps[i].Name == name {
+				return &ps[i]
+			}
+		}
+	}
+	return nil
+}
+
+// Metric returns the metric named name, or nil.
+func (r *Result) Metric(name string) *MetricResult {
+	for i := range r.Metrics {
+		if r.Metrics[i].Name == name {
+			return &r.Metrics[i]
+		}
+	}
+	return nil
+}
+
 // StatesPerSec returns States / Elapsed.
 func (r *Result) StatesPerSec() float64 {
 	if r.Elapsed <= 0 {

@@ -334,18 +334,6 @@ func (s *store) bytes() uint64 {
 	return b
 }
 
-// slotBytes is the size of a slot, value included.
-func (s *store) slotBytes() uint64 {
-	b := uint64(s.kw * 8)
-	if s.fp {
-		b = fpBytes
-	}
-	if s.indexed {
-		b += 4
-	}
-	return b
-}
-
 // touch reads the first slot probed for each hash of hs, so that lookups
 // soon after find them in the cache. The loops have no call and no branch
 // but their own: the processor then keeps many of these loads, which miss
