@@ -55,6 +55,9 @@ func newCommand(e *env, s spec, code *exitCode) *cobra.Command {
 	run := s.setup(c.Flags())
 	c.RunE = func(c *cobra.Command, args []string) error {
 		n, err := run(c.Context(), e, args)
+		if err == nil && c.Context().Err() != nil && (n == exitOK || n == exitViolated) {
+			n = exitIncomplete // Ctrl-C: incomplete, whatever the moment (issue 11)
+		}
 		code.code = n
 		return err
 	}

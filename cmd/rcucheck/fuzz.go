@@ -196,11 +196,14 @@ func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props 
 	}
 	var alloc *properties.AllocStats
 	if o.allocRuns > 0 && !o.genParams && ctx.Err() == nil {
-		stop := e.heartbeat(o.quiet, func(el time.Duration) string {
-			return fmt.Sprintf("%s: measuring allocations (%d runs of %d frees), %s", label, o.allocRuns, o.allocFrees, el)
-		})
-		alloc, err = properties.MeasureAllocations(ctx, d, m.Params(), o.seed, o.allocRuns, o.allocFrees)
-		stop()
+		cfg := properties.AllocConfig{Design: d, Params: m.Params(), Seed: o.seed, Runs: o.allocRuns, Frees: o.allocFrees, ProgressEvery: e.every()}
+		if !o.quiet {
+			cfg.Progress = func(p properties.AllocProgress) {
+				fmt.Fprintf(e.stderr, "%s: measuring allocations: %d/%d runs of %d frees, %d frees (%.0f/s), %s\n", label, p.Runs, p.Target, o.allocFrees,
+					p.Frees, float64(p.Frees)/max(p.Elapsed.Seconds(), 1e-9), p.Elapsed.Round(time.Second))
+			}
+		}
+		alloc, err = properties.Allocations(ctx, cfg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("design %s: allocations: %w", d.Name(), err)
 		}

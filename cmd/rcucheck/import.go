@@ -37,6 +37,7 @@ type importOpts struct {
 	asJSON      bool
 	timeout     time.Duration
 	noReplay    bool
+	quiet       bool
 }
 
 // importFtraceFlags defines import ftrace's flags on fs and returns its run.
@@ -47,6 +48,7 @@ func importFtraceFlags(fs *pflag.FlagSet) runFunc {
 	fs.BoolVar(&o.asJSON, "json", false, "print figures, contract verdict and replay as JSON")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the contract check after this long: verdict unknown, exit 3 (0: no limit)")
 	fs.BoolVar(&o.noReplay, "no-replay", false, "skip the model replay")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	return func(ctx context.Context, e *env, args []string) (int, error) { return runImport(ctx, e, args[0], o) }
 }
 
@@ -69,11 +71,13 @@ func runImport(ctx context.Context, e *env, path string, o *importOpts) (int, er
 	if iw == 0 {
 		iw = -1 // no window at all
 	}
-	imp, err := traces.ImportFtraceFile(path, traces.ImportOptions{Window: iw, NoReplay: o.noReplay})
+	imp, err := traces.ImportFtraceFile(path, traces.ImportOptions{Window: iw, NoReplay: o.noReplay,
+		ProgressEvery: e.every(), Progress: importProgress(e, "import ftrace", o.quiet)})
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	res, err := traces.Check(ctx, imp.History, traces.CheckOptions{Window: w, Timeout: o.timeout})
+	res, err := traces.Check(ctx, imp.History, traces.CheckOptions{Window: w, Timeout: o.timeout,
+		ProgressEvery: e.every(), Progress: checkProgress(e, "import ftrace: contract", o.quiet)})
 	if err != nil {
 		return exitUsage, err
 	}

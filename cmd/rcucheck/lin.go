@@ -29,8 +29,9 @@ func linFlags(fs *pflag.FlagSet) runFunc {
 	window := fs.String("window", "auto", "uncertainty added around every time: an integer in the history's unit, or a duration such as 10us for ns histories; auto: 0 for model steps, "+traces.DefaultWindow.String()+" for ns")
 	timeout := fs.Duration("timeout", 0, "stop after this long; the verdict is then unknown (exit 3) unless a violation was found (0: no limit)")
 	maxHTML := fs.Int("html-objects", 200, "at most this many objects in the visualisation (failing ones first)")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	return func(ctx context.Context, e *env, args []string) (int, error) {
-		return runLin(ctx, e, args[0], linOpts{*htmlOut, *asJSON, *window, *timeout, *maxHTML})
+		return runLin(ctx, e, args[0], linOpts{*htmlOut, *asJSON, *window, *timeout, *maxHTML, *quiet})
 	}
 }
 
@@ -41,6 +42,7 @@ type linOpts struct {
 	window  string
 	timeout time.Duration
 	maxHTML int
+	quiet   bool
 }
 
 // runLin judges the histories of the trace file path.
@@ -56,7 +58,7 @@ func runLin(ctx context.Context, e *env, path string, o linOpts) (int, error) {
 			return exitUsage, usageError{fmt.Errorf("--html: %w", err)}
 		}
 	}
-	hs, imp, err := readHistories(path, o.window)
+	hs, imp, err := readHistories(path, o.window, traces.ImportOptions{ProgressEvery: e.every(), Progress: importProgress(e, "lin", o.quiet)})
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
@@ -78,7 +80,7 @@ func runLin(ctx context.Context, e *env, path string, o linOpts) (int, error) {
 		if err != nil {
 			return exitUsage, usageError{err}
 		}
-		opt := traces.CheckOptions{Window: w}
+		opt := traces.CheckOptions{Window: w, ProgressEvery: e.every(), Progress: checkProgress(e, fmt.Sprintf("lin: history %d/%d", i+1, len(hs)), o.quiet)}
 		if !deadline.IsZero() {
 			if opt.Timeout = time.Until(deadline); opt.Timeout <= 0 {
 				opt.Timeout = time.Nanosecond
@@ -128,8 +130,9 @@ func verdictExit(v string) int {
 	return exitOK
 }
 
-// readHistories reads a trace file, or imports an ftrace capture.
-func readHistories(path, window string) ([]*traces.History, *traces.Import, error) {
+// readHistories reads a trace file, or imports an ftrace capture with
+// iopt (its window set from window).
+func readHistories(path, window string, iopt traces.ImportOptions) ([]*traces.History, *traces.Import, error) {
 	kind, err := traces.Sniff(path)
 	if err != nil {
 		return nil, nil, err
@@ -139,7 +142,8 @@ func readHistories(path, window string) ([]*traces.History, *traces.Import, erro
 		if err != nil {
 			return nil, nil, err
 		}
-		imp, err := traces.ImportFtraceFile(path, traces.ImportOptions{Window: w})
+		iopt.Window = w
+		imp, err := traces.ImportFtraceFile(path, iopt)
 		if err != nil {
 			return nil, nil, err
 		}
