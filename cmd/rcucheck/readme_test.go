@@ -21,24 +21,6 @@ import (
 // rcucheckRun is how the documentation runs rcucheck.
 const rcucheckRun = "go run ./cmd/rcucheck"
 
-// readmeKnownBad are documentation lines that do not run as written: what
-// they give today, why, and the line proposed instead (which the test runs
-// and holds to its comment).
-//
-// TODO(lead): replace each line in README.md with its proposal, then
-// remove the entry.
-var readmeKnownBad = map[string]struct {
-	code          int
-	why, proposed string
-}{
-	"go run ./cmd/rcucheck check --design all --calls 2 --json": {exitViolated,
-		"exits 1 (reserve and limit violate NoStuck, early GracePeriod) and does not say so",
-		"go run ./cmd/rcucheck check --design all --calls 2 --json      # exit 1: reserve and limit violate NoStuck, early GracePeriod"},
-	"go run ./cmd/rcucheck check --design early --calls 2 --trace t.jsonl && go run ./cmd/rcucheck lin t.jsonl --html t.html": {exitViolated,
-		"never reaches lin: check exits 1 on the violation it is meant to show",
-		"go run ./cmd/rcucheck check --design early --calls 2 --trace t.jsonl; go run ./cmd/rcucheck lin t.jsonl --html t.html   # exit 1: early violates GracePeriod, and lin finds its history not linearizable"},
-}
-
 // docExample is a command line of the documentation.
 type docExample struct {
 	where string // file:line
@@ -68,27 +50,8 @@ func TestReadmeExamples(t *testing.T) {
 	if len(examples) < 5 {
 		t.Fatalf("found %d examples: is README.md's form changed?", len(examples))
 	}
-	seen := map[string]bool{}
 	for _, ex := range examples {
-		t.Run(ex.where, func(t *testing.T) {
-			line := docCommand(ex.line)
-			seen[line] = true
-			bad, isBad := readmeKnownBad[line]
-			if !isBad {
-				checkDocLine(t, repo, ex.line)
-				return
-			}
-			t.Logf("TODO(lead): %s: %s; proposed:\n%s", ex.where, bad.why, bad.proposed)
-			if code, _, out := runDocLine(t, repo, line); code != bad.code {
-				t.Errorf("known-bad line now exits %d, not %d: update readmeKnownBad\n%s", code, bad.code, out)
-			}
-			checkDocLine(t, repo, bad.proposed)
-		})
-	}
-	for line := range readmeKnownBad {
-		if !seen[line] {
-			t.Errorf("readmeKnownBad lists %q, no longer in the documentation: remove it", line)
-		}
+		t.Run(ex.where, func(t *testing.T) { checkDocLine(t, repo, ex.line) })
 	}
 }
 
