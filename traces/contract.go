@@ -524,58 +524,9 @@ func Check(ctx context.Context, h *History, opt CheckOptions) (*Result, error) {
 		Operations: len(h.Ops()), Objects: len(c.objOrder), Sections: c.sections, GracePeriods: len(c.gps),
 		Window: opt.Window, TimeUnit: h.Header.TimeUnit,
 	}
-	var deadline time.Time
+	j := &judge{c: c, pm: ContractModel(c.gpRequired)}
 	if opt.Timeout > 0 {
-		deadline = start.Add(opt.Timeout)
-	}
-	pm := ContractModel(c.gpRequired)
-	var pending []string // objects of the current chunk
-	var hist []porcupine.Operation
-	var failed []string
-	undecided := 0
-	stop := ""
-	flush := func() {
-		if len(pending) == 0 {
-			return
-		}
-		defer func() { pending, hist = pending[:0], hist[:0] }()
-		if stop != "" {
-			undecided += len(pending)
-			return
-		}
-		left := time.Duration(0)
-		if !deadline.IsZero() {
-			left = time.Until(deadline)
-			if left <= 0 {
-				stop = "timeout"
-				undecided += len(pending)
-				return
-			}
-		}
-		switch porcupine.CheckOperationsTimeout(pm, hist, left) {
-		case porcupine.Ok:
-			return
-		case porcupine.Unknown:
-			stop = "timeout"
-			undecided += len(pending)
-			return
-		}
-		// Illegal: find the objects at fault, one partition at a time.
-		for i, obj := range pending {
-			ops := c.porcupineOps(i, c.partition(obj), nil)
-			left := time.Duration(0)
-			if !deadline.IsZero() {
-				if left = time.Until(deadline); left <= 0 {
-					left = time.Millisecond
-				}
-			}
-			switch porcupine.CheckOperationsTimeout(pm, ops, left) {
-			case porcupine.Illegal:
-				failed = append(failed, obj)
-			case porcupine.Unknown:
-				undecided++
-			}
-		}
+		j.deadline = start.Add(opt.Timeout)
 	}
 	every, last := cmp.Or(max(opt.ProgressEvery, 0), time.Second), start
 	for n, obj := range c.objOrder {
@@ -583,8 +534,7 @@ func Check(ctx context.Context, h *History, opt CheckOptions) (*Result, error) {
 			last = time.Now()
 			opt.Progress(CheckProgress{Objects: n, Total: len(c.objOrder), Partitions: res.Partitions, Elapsed: last.Sub(start)})
 		}
-		own := c.frees[obj]
-		for _, i := range own {
+		for _, i := range c.frees[obj] {
 			if c.ops[i].kind == kReclaim {
 				res.Reclaimed++
 			}
@@ -593,39 +543,107 @@ func Check(ctx context.Context, h *History, opt CheckOptions) (*Result, error) {
 			res.Trivial++
 			continue
 		}
-		if stop == "" && ctx.Err() != nil {
-			stop = "interrupted"
+		if j.stop == "" && ctx.Err() != nil {
+			j.stop = "interrupted"
 		}
 		ops := c.partition(obj)
 		res.MaxPartOps = max(res.MaxPartOps, len(ops))
 		res.Partitions++
-		hist = c.porcupineOps(len(pending), ops, hist)
-		pending = append(pending, obj)
-		if len(pending) >= opt.ChunkSize {
-			flush()
+		j.add(obj, ops)
+		if len(j.pending) >= opt.ChunkSize {
+			j.flush()
 		}
 	}
-	flush()
-	res.Failed = len(failed)
-	res.Undecided = undecided
-	res.StopReason = stop
+	j.flush()
+	j.conclude(res, opt.MaxFailures)
+	res.elapsed = time.Since(start)
+	res.ElapsedSec = res.elapsed.Seconds()
+	return res, nil
+}
+
+// judge hands the partitions of a history to Porcupine a chunk at a time
+// (one call for many objects keeps its per-call cost rare) and, when a
+// chunk is illegal, finds the objects at fault one partition at a time.
+type judge struct {
+	c         *contract
+	pm        porcupine.Model
+	deadline  time.Time // zero: no timeout
+	pending   []string  // objects of the current chunk
+	hist      []porcupine.Operation
+	failed    []string
+	undecided int
+	stop      string // why judging stopped: "timeout", "interrupted", or ""
+}
+
+// add puts the partition ops of obj in the current chunk.
+func (j *judge) add(obj string, ops []int) {
+	j.hist = j.c.porcupineOps(len(j.pending), ops, j.hist)
+	j.pending = append(j.pending, obj)
+}
+
+// left returns the time left before the deadline (0: no deadline) and
+// whether any is left.
+func (j *judge) left() (time.Duration, bool) {
+	if j.deadline.IsZero() {
+		return 0, true
+	}
+	d := time.Until(j.deadline)
+	return d, d > 0
+}
+
+// flush judges the current chunk and empties it.
+func (j *judge) flush() {
+	if len(j.pending) == 0 {
+		return
+	}
+	defer func() { j.pending, j.hist = j.pending[:0], j.hist[:0] }()
+	left, ok := j.left()
+	if j.stop != "" || !ok {
+		j.stop = cmp.Or(j.stop, "timeout")
+		j.undecided += len(j.pending)
+		return
+	}
+	switch porcupine.CheckOperationsTimeout(j.pm, j.hist, left) {
+	case porcupine.Ok:
+	case porcupine.Unknown:
+		j.stop = "timeout"
+		j.undecided += len(j.pending)
+	default:
+		j.blame()
+	}
+}
+
+// blame judges each object of an illegal chunk alone.
+func (j *judge) blame() {
+	for i, obj := range j.pending {
+		ops := j.c.porcupineOps(i, j.c.partition(obj), nil)
+		left, ok := j.left()
+		if !ok {
+			left = time.Millisecond
+		}
+		switch porcupine.CheckOperationsTimeout(j.pm, ops, left) {
+		case porcupine.Illegal:
+			j.failed = append(j.failed, obj)
+		case porcupine.Unknown:
+			j.undecided++
+		}
+	}
+}
+
+// conclude writes the verdict and at most maxFailures explanations to res.
+func (j *judge) conclude(res *Result, maxFailures int) {
+	res.Failed, res.Undecided, res.StopReason = len(j.failed), j.undecided, j.stop
 	switch {
-	case len(failed) > 0:
+	case len(j.failed) > 0:
 		res.Verdict = NotLinearizable
-	case undecided > 0 || stop != "":
+	case j.undecided > 0 || j.stop != "":
 		res.Verdict = Unknown
 	default:
 		res.Verdict = Linearizable
 	}
-	for _, obj := range failed {
-		if len(res.Failures) >= opt.MaxFailures {
-			break
-		}
-		res.Failures = append(res.Failures, c.explain(obj))
+	for _, obj := range j.failed[:min(len(j.failed), maxFailures)] {
+		res.Failures = append(res.Failures, j.c.explain(obj))
 	}
-	res.elapsed = time.Since(start)
-	res.ElapsedSec = res.elapsed.Seconds()
-	return res, nil
 }
 
 // explain says in words why obj's partition has no valid order. It reads
