@@ -287,14 +287,6 @@ func rowOutcomes(s *Spec, structural map[string]Outcome, rep *model.Report, eval
 	return out
 }
 
-// lossy appends the store's note to a verdict that rests on the visited set.
-func lossy(text string, rep *model.Report) string {
-	if rep.LossNote == "" {
-		return text
-	}
-	return text + " (" + rep.LossNote + ")"
-}
-
 func undecidedOutcome(o Outcome, rep *model.Report) Outcome {
 	o.Status, o.Detail = OutcomeUndecided, "undecided: "+rep.StopReason
 	return o
@@ -304,13 +296,10 @@ func holdsOutcome(rep *model.Report, name string, pr model.PropertyReport) Outco
 	o := Outcome{Kind: "holds", What: name}
 	switch pr.Verdict {
 	case checker.Holds:
-		o.Passed, o.Status, o.Detail = true, OutcomePassed, lossy("holds", rep)
+		o.Passed, o.Status, o.Detail = true, OutcomePassed, rep.WithLossNote(name, pr.Verdict, "holds")
 	case checker.Violated:
 		o.Status, o.Trace = OutcomeFailed, pr.Trace
-		o.Detail = fmt.Sprintf("violated: shortest counterexample of %d steps", len(pr.Trace))
-		if name == model.PropDrainable {
-			o.Detail = lossy(o.Detail, rep)
-		}
+		o.Detail = rep.WithLossNote(name, pr.Verdict, fmt.Sprintf("violated: shortest counterexample of %d steps", len(pr.Trace)))
 	default:
 		o = undecidedOutcome(o, rep)
 	}
@@ -322,12 +311,9 @@ func violatedOutcome(rep *model.Report, name string, pr model.PropertyReport) Ou
 	switch pr.Verdict {
 	case checker.Violated:
 		o.Passed, o.Status = true, OutcomePassed
-		o.Detail = fmt.Sprintf("violated as required, in %d steps", len(pr.Trace))
-		if name == model.PropDrainable {
-			o.Detail = lossy(o.Detail, rep)
-		}
+		o.Detail = rep.WithLossNote(name, pr.Verdict, fmt.Sprintf("violated as required, in %d steps", len(pr.Trace)))
 	case checker.Holds:
-		o.Status, o.Detail = OutcomeFailed, lossy("holds, but the gate requires a violation", rep)
+		o.Status, o.Detail = OutcomeFailed, rep.WithLossNote(name, pr.Verdict, "holds, but the gate requires a violation")
 	default:
 		o = undecidedOutcome(o, rep)
 	}
@@ -338,7 +324,7 @@ func boundOutcome(rep *model.Report, text string, pr model.PropertyReport, evalE
 	o := Outcome{Kind: "bound", What: text}
 	switch pr.Verdict {
 	case checker.Holds:
-		o.Passed, o.Status, o.Detail = true, OutcomePassed, lossy("holds in every reachable state", rep)
+		o.Passed, o.Status, o.Detail = true, OutcomePassed, rep.WithLossNote(text, pr.Verdict, "holds in every reachable state")
 	case checker.Violated:
 		o.Status, o.Trace = OutcomeFailed, pr.Trace
 		o.Detail = fmt.Sprintf("violated: shortest counterexample of %d steps", len(pr.Trace))

@@ -63,19 +63,29 @@ func PropertyOrder() []string { return []string{PropNoStuck, PropGracePeriod, Pr
 
 // VerdictText is the verdict on property name as a report prints it:
 // "holds", "VIOLATED (n steps)" or "unknown", followed by the store's loss
-// note in parentheses wherever the verdict rests on a lossy visited set (a
-// holds, or any verdict on Drainable, which is decided on the stored graph).
+// note wherever the verdict rests on a lossy visited set (see WithLossNote).
 func (r *Report) VerdictText(name string) string {
 	p := r.Properties[name]
-	text := p.Verdict.String()
-	if p.Verdict == checker.Violated {
+	text := "unknown"
+	switch p.Verdict {
+	case checker.Violated:
 		text = fmt.Sprintf("VIOLATED (%d steps)", len(p.Trace))
+	case checker.Holds:
+		text = "holds"
 	}
-	lossy := p.Verdict == checker.Holds || (p.Verdict == checker.Violated && name == PropDrainable)
-	if lossy && r.LossNote != "" {
-		text += " (" + r.LossNote + ")"
+	return r.WithLossNote(name, p.Verdict, text)
+}
+
+// WithLossNote returns text, a verdict v on property name, followed by the
+// store's loss note in parentheses when that verdict rests on a lossy
+// visited set: a holds, or any verdict on Drainable (decided on the stored
+// graph). A violated invariant is exact: its trace is a real path.
+func (r *Report) WithLossNote(name string, v checker.Verdict, text string) string {
+	lossy := v == checker.Holds || (v == checker.Violated && name == PropDrainable)
+	if !lossy || r.LossNote == "" {
+		return text
 	}
-	return text
+	return text + " (" + r.LossNote + ")"
 }
 
 // Violated reports whether some property is violated.
