@@ -173,17 +173,10 @@ func TestByConstructionReported(t *testing.T) {
 	if !strings.Contains(js.String(), `"status": "holds by construction"`) || !strings.Contains(js.String(), `"status": "by construction"`) {
 		t.Errorf("JSON lacks the by-construction status:\n%s", js.String())
 	}
-	var ju bytes.Buffer
-	if err := WriteJUnit(&ju, res); err != nil {
-		t.Fatal(err)
-	}
-	var suites junitSuites
-	if err := xml.Unmarshal(ju.Bytes(), &suites); err != nil {
-		t.Fatal(err)
-	}
+	suites := junitOf(t, res)
 	// pool: 1 skipped; pool every K: 1 skipped; mixed: a pass and a skipped "(by construction)".
 	if suites.Tests != 4 || suites.Skipped != 3 || suites.Failures != 0 {
-		t.Fatalf("junit tests=%d skipped=%d failures=%d\n%s", suites.Tests, suites.Skipped, suites.Failures, ju.String())
+		t.Fatalf("junit tests=%d skipped=%d failures=%d", suites.Tests, suites.Skipped, suites.Failures)
 	}
 	mixed := suites.Suites[2].Cases
 	if mixed[0].Skipped != nil || mixed[1].Skipped == nil || !strings.HasSuffix(mixed[1].Name, "(by construction)") ||
@@ -287,6 +280,17 @@ func TestFingerprintRow(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Rows[0].Store != "fingerprint" || back.Rows[0].P != row.OmissionProbability {
 		t.Errorf("JSON rows %+v (%v)", back.Rows, err)
 	}
+	suites := junitOf(t, res)
+	c := suites.Suites[0].Cases[0]
+	if !strings.Contains(c.Name, "[fingerprints: P(missed state) <=") || c.Properties == nil || c.Properties.Props[0] != (junitProp{"store", "fingerprint"}) ||
+		!strings.Contains(c.SystemOut, "verdicts rest on a fingerprint store") {
+		t.Errorf("junit testcase %+v", c)
+	}
+}
+
+// junitOf writes res as JUnit XML and reads it back.
+func junitOf(t *testing.T, res *Result) junitSuites {
+	t.Helper()
 	var ju bytes.Buffer
 	if err := WriteJUnit(&ju, res); err != nil {
 		t.Fatal(err)
@@ -295,9 +299,5 @@ func TestFingerprintRow(t *testing.T) {
 	if err := xml.Unmarshal(ju.Bytes(), &suites); err != nil {
 		t.Fatal(err)
 	}
-	c := suites.Suites[0].Cases[0]
-	if !strings.Contains(c.Name, "[fingerprints: P(missed state) <=") || c.Properties == nil || c.Properties.Props[0] != (junitProp{"store", "fingerprint"}) ||
-		!strings.Contains(c.SystemOut, "verdicts rest on a fingerprint store") {
-		t.Errorf("junit testcase %+v", c)
-	}
+	return suites
 }
