@@ -77,7 +77,7 @@ func (c Checkable) NewCanonicalizer() checker.Canonicalizer { return c.m.NewCano
 // expander (fast.go), which emits the same successors as the reference
 // expander below, faster.
 func (c Checkable) NewExpander() checker.Expander {
-	if l := &c.m.layout; l.cpuBits() <= 63 && 2+l.wSet+l.wRes < 64 {
+	if l := &c.m.layout; l.cb <= 63 && l.hb < 64 {
 		return newFastExpander(c.m)
 	}
 	return newExpander(c.m)

@@ -41,26 +41,6 @@ type fastExpander struct {
 	emit                   func(checker.Action, []uint64) // Successors' argument, during the call
 }
 
-// field is one field of a packed word: its offset and the mask of its width.
-type field struct {
-	o uint
-	m uint64
-}
-
-func newField(o, width uint) field { return field{o & 63, 1<<(width&63) - 1} }
-
-// get returns the field's value in v.
-func (f field) get(v uint64) uint64 { return v >> (f.o & 63) & f.m }
-
-// bits returns the field's bits in place.
-func (f field) bits() uint64 { return f.m << (f.o & 63) }
-
-// one returns 1 in the field: adding it to a word adds 1 to the field.
-func (f field) one() uint64 { return 1 << (f.o & 63) }
-
-// put returns v with the field set to x.
-func (f field) put(v, x uint64) uint64 { return v&^f.bits() | x<<(f.o&63) }
-
 // cpuFields are the fields of a packed CPU (packCPU's layout).
 type cpuFields struct {
 	calls, rd, pages, objs, heads, cache, blk, pin, blkPin field
@@ -78,17 +58,16 @@ type slotFields struct {
 }
 
 func newCPUFields(l *layout) cpuFields {
+	at := func(name string, slot int) field { return fieldOf(&l.cpu[lookup(l.cpu, name, slot)]) }
 	f := cpuFields{
-		calls: newField(0, l.wCalls), rd: newField(l.oRd, 1), pages: newField(l.oPages, l.wPages),
-		objs: newField(l.oObjs, l.wCalls), heads: newField(l.oHeads, l.wCalls), cache: newField(l.oCache, l.wCache),
-		blk: newField(l.oBlk, 2), pin: newField(l.oPin, l.wSet), blkPin: newField(l.oBlkPin, l.wSet),
+		calls: at("calls", -1), rd: at("rd", -1), pages: at("pages", -1), objs: at("objs", -1), heads: at("heads", -1),
+		cache: at("cache", -1), blk: at("blk", -1), pin: at("pin", -1), blkPin: at("blkpin", -1),
 	}
 	f.phaseLow = f.blk.one()
 	f.pins = f.pin.one() | f.blkPin.one()
 	for j := range f.slot {
-		o, sf := &l.oSlot[j], &f.slot[j]
-		sf.phase, sf.pages, sf.objs = newField(o.phase, 2), newField(o.pages, l.wPages), newField(o.objs, l.wCalls)
-		sf.heads, sf.pin = newField(o.heads, l.wCalls), newField(o.pin, l.wSet)
+		sf := &f.slot[j]
+		sf.phase, sf.pages, sf.objs, sf.heads, sf.pin = at("phase", j), at("bpages", j), at("bobjs", j), at("bheads", j), at("bpin", j)
 		sf.all = sf.phase.bits() | sf.pages.bits() | sf.objs.bits() | sf.heads.bits() | sf.pin.bits()
 		f.phaseLow |= sf.phase.one()
 		f.pins |= sf.pin.one()
@@ -114,7 +93,8 @@ func (f *cpuFields) inflight(v uint64) uint64 {
 func newFastExpander(m *Model) *fastExpander {
 	n := m.params.CPUs
 	l := &m.layout
-	hb := 1 + l.wSet + l.wRes + 1
+	hb := l.hb
+	hf := func(name string) field { return fieldOf(&l.header[lookup(l.header, name, -1)]) }
 	x := &fastExpander{
 		m:      m,
 		p:      &m.params,
@@ -122,10 +102,10 @@ func newFastExpander(m *Model) *fastExpander {
 		f:      newCPUFields(l),
 		hb:     hb,
 		hMask:  1<<(hb&63) - 1,
-		hGP:    newField(0, 1),
-		hQS:    newField(1, l.wSet),
-		hRes:   newField(1+l.wSet, l.wRes),
-		hStuck: newField(hb-1, 1),
+		hGP:    hf("gp"),
+		hQS:    hf("qs"),
+		hRes:   hf("reserve"),
+		hStuck: hf("stuck"),
 		cb:     l.cpuBits(),
 		unpin:  make([]uint64, n),
 		cur:    &State{CPUs: make([]CPU, n)},
@@ -380,24 +360,4 @@ func (x *fastExpander) refill() RefillPolicy {
 // Evaluate implements checker.Expander.
 func (x *fastExpander) Evaluate(s []uint64, inv, goal []bool, metric []int64) {
 	evaluate(x.m, x.eval, s, inv, goal, metric)
-}
-
-// getBits returns the n bits (0 < n < 64) of src at bit pos.
-func getBits(src []uint64, pos, n uint) uint64 {
-	i, off := pos>>6, pos&63
-	v := src[i] >> off
-	if off+n > 64 {
-		v |= src[i+1] << (64 - off)
-	}
-	return v & (1<<(n&63) - 1)
-}
-
-// setBits overwrites the n bits (0 < n < 64) of dst at bit pos with v.
-func setBits(dst []uint64, pos, n uint, v uint64) {
-	i, off := pos>>6, pos&63
-	mask := uint64(1)<<(n&63) - 1
-	dst[i] = dst[i]&^(mask<<off) | v<<off
-	if off+n > 64 {
-		dst[i+1] = dst[i+1]&^(mask>>(64-off)) | v>>(64-off)
-	}
 }
