@@ -161,6 +161,17 @@ type layout struct {
 	// regs are cpu's variables grouped by the size of their Go field, for
 	// packCPU and unpackCPU's loops without a switch.
 	regs [3][]reg
+	// byDom[d] are the typed fields of cpu's variables of domain d.
+	byDom [domReserve + 1][]ref
+	// slots[j] are slot j's phase and the moves of a hand-over to it.
+	slots [2]slotVars
+}
+
+// slotVars are the typed fields of a slot: its phase, and the pairs (slot
+// variable, channel variable it takes at a hand-over).
+type slotVars struct {
+	phase ref
+	moves [][2]ref
 }
 
 // reg is a variable of the register form: its field's byte offset, its bit
@@ -180,6 +191,15 @@ func newLayout(p Params) layout {
 	for _, v := range l.cpu {
 		k := bits.Len(uint(v.ref.size)) / 2 // sizes 1, 4, 8: 0, 1, 2
 		l.regs[k] = append(l.regs[k], reg{v.ref.at, v.off, lowBits(v.width)})
+		l.byDom[v.dom] = append(l.byDom[v.dom], v.ref)
+		switch {
+		case v.slot < 0:
+		case v.dom == domPhase:
+			l.slots[v.slot].phase = v.ref
+		case v.from != "":
+			sv := &l.slots[v.slot]
+			sv.moves = append(sv.moves, [2]ref{v.ref, l.cpu[lookup(l.cpu, v.from, -1)].ref})
+		}
 	}
 	return l
 }

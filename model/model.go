@@ -11,6 +11,8 @@ type Model struct {
 	design Design
 	params Params
 	layout layout
+	rules  []rule              // the table of transitions (rules.go), resolved in layout
+	byKind [KindShrink + 1]int // byKind[k]: the index of k's rule in rules, -1 if none
 }
 
 // New returns the model of design d with parameters p. The parameters are
@@ -26,7 +28,15 @@ func New(d Design, p Params) (*Model, error) {
 	if d.Resources().Limit && p.Limit < 1 {
 		return nil, fmt.Errorf("design %s needs limit >= 1 (with limit 0 no free can ever run)", d.Name())
 	}
-	return &Model{design: d, params: p, layout: newLayout(p)}, nil
+	m := &Model{design: d, params: p, layout: newLayout(p), rules: rules(d)}
+	m.layout.resolve(m.rules, &p)
+	for k := range m.byKind {
+		m.byKind[k] = -1
+	}
+	for i, r := range m.rules {
+		m.byKind[r.kind] = i
+	}
+	return m, nil
 }
 
 // Design returns the model's design.
@@ -43,27 +53,6 @@ func (m *Model) Initial() *State {
 		s.CPUs[c].Cache = int32(m.params.Cache)
 	}
 	return s
-}
-
-// freeCases appends the branches of free(c) in s. The first two cases
-// (room in the newest page, a cached page) are the spec's; past them the
-// design's MissPlan decides (see missBranches).
-func (m *Model) freeCases(s *State, c int, buf []Action) []Action {
-	u := &s.CPUs[c]
-	a := Action{Kind: KindFree, CPU: uint8(c)}
-	switch {
-	case int64(u.Objs) < int64(u.Pages)*int64(m.params.Bulk):
-		a.Free = FreeInPage
-		return append(buf, a)
-	case u.Cache > 0:
-		a.Free = FreeCache
-		return append(buf, a)
-	}
-	br := missBranches(m.design.Miss(View{s, &m.params}, c), s.Reserve > 0)
-	for _, a.Free = range br.list() {
-		buf = append(buf, a)
-	}
-	return buf
 }
 
 // branches is a short list of free branches, in order.
@@ -124,190 +113,14 @@ sources:
 }
 
 // Enabled appends to buf every transition enabled in s, in a fixed order (the
-// spec's action order, CPUs ascending), and returns the extended slice.
-func (m *Model) Enabled(s *State, buf []Action) []Action {
-	if s.Stuck {
-		return buf
-	}
-	p := &m.params
-	n := len(s.CPUs)
-	for c := 0; c < n; c++ {
-		u := &s.CPUs[c]
-		if int(u.Calls) < p.Calls && u.Blk == PhaseNone && m.design.Admit(View{s, p}, c) {
-			buf = m.freeCases(s, c, buf)
-		}
-	}
-	for c := 0; c < n; c++ {
-		if !s.CPUs[c].Rd {
-			buf = append(buf, Action{Kind: KindReadLock, CPU: uint8(c)})
-		}
-	}
-	for c := 0; c < n; c++ {
-		if s.CPUs[c].Rd {
-			buf = append(buf, Action{Kind: KindReadUnlock, CPU: uint8(c)})
-		}
-	}
-	for c := 0; c < n; c++ {
-		u := &s.CPUs[c]
-		if u.Pages+u.Heads > 0 && (u.Slot[0].Phase == PhaseFree || u.Slot[1].Phase == PhaseFree) && m.design.HandOver(View{s, p}, c) {
-			buf = append(buf, Action{Kind: KindMonitor, CPU: uint8(c)})
-		}
-	}
-	if !s.GPRunning && m.anyNext(s) {
-		buf = append(buf, Action{Kind: KindGPStart})
-	}
-	if s.GPRunning && s.QS == 0 {
-		buf = append(buf, Action{Kind: KindGPEnd})
-	}
-	for c := 0; c < n; c++ {
-		for j := range s.CPUs[c].Slot {
-			if s.CPUs[c].Slot[j].Phase == PhaseDone {
-				buf = append(buf, Action{Kind: KindReclaim, CPU: uint8(c), Slot: uint8(j)})
-			}
-		}
-	}
-	for c := 0; c < n; c++ {
-		if s.CPUs[c].Blk == PhaseDone {
-			buf = append(buf, Action{Kind: KindWake, CPU: uint8(c)})
-		}
-	}
-	if refill := m.design.Refill(); refill != RefillNever {
-		for c := 0; c < n; c++ {
-			cache := int(s.CPUs[c].Cache)
-			if cache < p.Cache {
-				buf = append(buf, Action{Kind: KindRefill, CPU: uint8(c)})
-				if refill == RefillBackoff && cache+1 < p.Cache {
-					buf = append(buf, Action{Kind: KindRefill, CPU: uint8(c), Refill: RefillOne})
-				}
-			}
-		}
-	}
-	for c := 0; c < n; c++ {
-		if s.CPUs[c].Cache > 0 {
-			buf = append(buf, Action{Kind: KindShrink, CPU: uint8(c)})
-		}
-	}
-	return buf
-}
+// spec's action order, CPUs ascending, as the table of rules lists them),
+// and returns the extended slice.
+func (m *Model) Enabled(s *State, buf []Action) []Action { return m.enabled(s, buf) }
 
-func (m *Model) anyNext(s *State) bool {
-	for c := range s.CPUs {
-		u := &s.CPUs[c]
-		if u.Blk == PhaseNext || u.Slot[0].Phase == PhaseNext || u.Slot[1].Phase == PhaseNext {
-			return true
-		}
-	}
-	return false
-}
-
-// Apply performs transition a on s in place. The transition must be enabled
-// in s (one of Enabled's); Step checks that first.
-func (m *Model) Apply(s *State, a Action) {
-	p := &m.params
-	c := int(a.CPU)
-	switch a.Kind {
-	case KindFree:
-		u := &s.CPUs[c]
-		u.Calls++
-		rd := s.RD()
-		switch a.Free {
-		case FreeInPage:
-			u.Objs++
-			u.Pin |= rd
-		case FreeCache:
-			u.Cache--
-			u.Pages++
-			u.Objs++
-			u.Pin |= rd
-		case FreeAllocOK:
-			u.Pages++
-			u.Objs++
-			u.Pin |= rd
-		case FreeHead:
-			u.Heads++
-			u.Pin |= rd
-		case FreeSync:
-			u.Blk = PhaseNext
-			u.BlkPin = rd
-		case FreeReserve, FreeLockless:
-			s.Reserve--
-			u.Pages++
-			u.Objs++
-			u.Pin |= rd
-		case FreeStuck:
-			s.Stuck = true
-		}
-	case KindReadLock:
-		s.CPUs[c].Rd = true
-	case KindReadUnlock:
-		s.CPUs[c].Rd = false
-		clear := ^CPUSet(1 << uint(c))
-		s.QS &= clear
-		for i := range s.CPUs {
-			u := &s.CPUs[i]
-			u.Pin &= clear
-			u.BlkPin &= clear
-			u.Slot[0].Pin &= clear
-			u.Slot[1].Pin &= clear
-		}
-	case KindMonitor:
-		u := &s.CPUs[c]
-		j := 0
-		if u.Slot[0].Phase != PhaseFree {
-			j = 1
-		}
-		ph := PhaseNext
-		if s.GPRunning && m.design.Join() == JoinRunning {
-			ph = PhaseCur
-		}
-		u.Slot[j] = Slot{Phase: ph, Pages: u.Pages, Objs: u.Objs, Heads: u.Heads, Pin: u.Pin}
-		u.Pages, u.Objs, u.Heads, u.Pin = 0, 0, 0, 0
-	case KindGPStart:
-		s.GPRunning = true
-		s.QS = s.RD()
-		for i := range s.CPUs {
-			u := &s.CPUs[i]
-			if u.Blk == PhaseNext {
-				u.Blk = PhaseCur
-			}
-			for j := range u.Slot {
-				if u.Slot[j].Phase == PhaseNext {
-					u.Slot[j].Phase = PhaseCur
-				}
-			}
-		}
-	case KindGPEnd:
-		s.GPRunning = false
-		for i := range s.CPUs {
-			u := &s.CPUs[i]
-			if u.Blk == PhaseCur {
-				u.Blk = PhaseDone
-			}
-			for j := range u.Slot {
-				if u.Slot[j].Phase == PhaseCur {
-					u.Slot[j].Phase = PhaseDone
-				}
-			}
-		}
-	case KindReclaim:
-		u := &s.CPUs[c]
-		toPool, toCache := reclaimSplit(m.design.Reclaim(), u.Slot[a.Slot].Pages, int32(p.Reserve)-s.Reserve, int32(p.Cache)-u.Cache)
-		s.Reserve += toPool
-		u.Cache += toCache
-		u.Slot[a.Slot] = Slot{}
-	case KindWake:
-		s.CPUs[c].Blk = PhaseNone
-		s.CPUs[c].BlkPin = 0
-	case KindRefill:
-		if a.Refill == RefillOne {
-			s.CPUs[c].Cache++
-		} else {
-			s.CPUs[c].Cache = int32(p.Cache)
-		}
-	case KindShrink:
-		s.CPUs[c].Cache = 0
-	}
-}
+// Apply performs transition a on s in place, by the effects the table of
+// rules gives its branch. The transition must be enabled in s (one of
+// Enabled's); Step checks that first.
+func (m *Model) Apply(s *State, a Action) { m.apply(s, a) }
 
 // reclaimSplit returns how many of a reclaimed batch's pages go to the
 // pool and to the cache under policy, given the room left in each; the

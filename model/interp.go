@@ -1,0 +1,302 @@
+package model
+
+import "unsafe"
+
+// This file interprets the table of rules (rules.go) on the typed State:
+// Enabled and Apply are this interpreter, the test oracle of the fast
+// expander, which compiles the same table to word operations.
+
+// resolve fills in, in every rule of rs, the variables' places and the
+// values of the parameters p.
+func (l *layout) resolve(rs []rule, p *Params) {
+	for i := range rs {
+		r := &rs[i]
+		l.resolveConds(r.guard, p)
+		l.resolveEffects(r.common, p)
+		for k := range r.branches {
+			l.resolveConds(r.branches[k].guard, p)
+			l.resolveEffects(r.branches[k].effects, p)
+		}
+		for k := range r.choose {
+			l.resolveConds(r.choose[k].guard, p)
+		}
+	}
+}
+
+func (l *layout) resolveConds(cs []cond, p *Params) {
+	for i := range cs {
+		c := &cs[i]
+		for _, e := range []*linear{&c.l, &c.r} {
+			e.val = e.k * e.p.value(p)
+			for k := range e.terms {
+				t := &e.terms[k]
+				t.val = t.coef * t.p.value(p)
+				l.resolveVar(&t.v)
+			}
+		}
+		l.resolveConds(c.any, p)
+	}
+}
+
+func (l *layout) resolveEffects(es []effect, p *Params) {
+	for i := range es {
+		e := &es[i]
+		e.val = e.k * e.p.value(p)
+		for _, v := range []*vref{&e.v, &e.pool, &e.cache} {
+			if v.name != "" {
+				l.resolveVar(v)
+			}
+		}
+	}
+}
+
+// resolveVar places v: a global variable, or a CPU's in v's slot.
+func (l *layout) resolveVar(v *vref) {
+	defer func() {
+		vs := l.cpu
+		if v.hdr {
+			vs = l.header
+		}
+		v.ref = [2]ref{vs[v.idx[0]].ref, vs[v.idx[1]].ref}
+	}()
+	if v.slot < 0 {
+		for i, h := range l.header {
+			if h.name == v.name {
+				v.hdr, v.idx = true, [2]int{i, i}
+				return
+			}
+		}
+	}
+	if v.slot == slotAct {
+		v.idx = [2]int{lookup(l.cpu, v.name, 0), lookup(l.cpu, v.name, 1)}
+		return
+	}
+	i := lookup(l.cpu, v.name, v.slot)
+	v.idx = [2]int{i, i}
+}
+
+// base returns the struct holding v: s, or CPU c of s.
+func (v *vref) base(s *State, c int) unsafe.Pointer {
+	if v.hdr {
+		return unsafe.Pointer(s)
+	}
+	return unsafe.Pointer(&s.CPUs[c])
+}
+
+// get returns v's value in s, for the action's CPU c and slot j.
+func (v *vref) get(s *State, c, j int) int64 { return int64(v.ref[j].load(v.base(s, c))) }
+
+// put sets v to x in s, for the action's CPU c and slot j.
+func (v *vref) put(s *State, c, j int, x int64) { v.ref[j].store(v.base(s, c), uint64(x)) }
+
+// eval returns the value of e in s.
+func (e *linear) eval(s *State, c, j int) int64 {
+	x := e.val
+	for i := range e.terms {
+		x += e.terms[i].val * e.terms[i].v.get(s, c, j)
+	}
+	return x
+}
+
+// holds reports whether every condition of cs holds in s for the action's
+// CPU c and slot j.
+func (m *Model) holds(s *State, c, j int, cs []cond) bool {
+	for i := range cs {
+		if !m.holds1(s, c, j, &cs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Model) holds1(s *State, c, j int, k *cond) bool {
+	switch k.kind {
+	case condAny:
+		for i := range k.any {
+			if m.holds1(s, c, j, &k.any[i]) {
+				return true
+			}
+		}
+		return false
+	case condSomeCPU:
+		for i := range s.CPUs {
+			for _, r := range m.layout.byDom[domPhase] {
+				if Phase(r.load(unsafe.Pointer(&s.CPUs[i]))) == k.ph {
+					return true
+				}
+			}
+		}
+		return false
+	case condAdmit:
+		return m.design.Admit(View{s, &m.params}, c)
+	case condHandOver:
+		return m.design.HandOver(View{s, &m.params}, c)
+	}
+	l, r := k.l.eval(s, c, j), k.r.eval(s, c, j)
+	switch k.op {
+	case opLT:
+		return l < r
+	case opGT:
+		return l > r
+	}
+	return l == r
+}
+
+// instances returns the number of CPUs and of slots a rule of scope sc has
+// instances for.
+func instances(sc scope, n int) (cpus, slots int) {
+	switch sc {
+	case scopeGlobal:
+		return 1, 1
+	case scopeCPU:
+		return n, 1
+	}
+	return n, 2
+}
+
+// enabled appends the transitions of the table enabled in s (Enabled).
+func (m *Model) enabled(s *State, buf []Action) []Action {
+	if s.Stuck {
+		return buf
+	}
+	for ri := range m.rules {
+		r := &m.rules[ri]
+		cpus, slots := instances(r.scope, len(s.CPUs))
+		for c := 0; c < cpus; c++ {
+			for j := 0; j < slots; j++ {
+				if m.holds(s, c, j, r.guard) {
+					buf = m.branches(s, r, c, j, buf)
+				}
+			}
+		}
+	}
+	return buf
+}
+
+// branches appends the enabled branches of rule r at CPU c and slot j,
+// whose guard holds.
+func (m *Model) branches(s *State, r *rule, c, j int, buf []Action) []Action {
+	a := Action{Kind: r.kind, CPU: uint8(c), Slot: uint8(j)}
+	for _, ch := range r.choose {
+		if !m.holds(s, c, j, ch.guard) {
+			continue
+		}
+		if !ch.miss {
+			a.Free = r.branches[ch.branch].free
+			return append(buf, a)
+		}
+		br := missBranches(m.design.Miss(View{s, &m.params}, c), s.Reserve > 0)
+		for _, a.Free = range br.list() {
+			buf = append(buf, a)
+		}
+		return buf
+	}
+	for _, b := range r.branches {
+		if m.holds(s, c, j, b.guard) {
+			a.Free, a.Refill = b.free, b.refill
+			buf = append(buf, a)
+		}
+	}
+	return buf
+}
+
+// branchOf returns the rule and the branch of a.
+func (m *Model) branchOf(a Action) (*rule, *branch) {
+	if int(a.Kind) < len(m.byKind) && m.byKind[a.Kind] >= 0 {
+		r := &m.rules[m.byKind[a.Kind]]
+		for bi := range r.branches {
+			if b := &r.branches[bi]; b.free == a.Free && b.refill == a.Refill {
+				return r, b
+			}
+		}
+	}
+	return nil, nil
+}
+
+// apply performs a on s (Apply).
+func (m *Model) apply(s *State, a Action) {
+	r, b := m.branchOf(a)
+	if b == nil {
+		return
+	}
+	c, j, rd := int(a.CPU), int(a.Slot), s.RD()
+	for i := range r.common {
+		m.effect(s, c, j, rd, &r.common[i])
+	}
+	for i := range b.effects {
+		m.effect(s, c, j, rd, &b.effects[i])
+	}
+}
+
+// effect performs e on s, for the action's CPU c and slot j, rd being the
+// readers before the action.
+func (m *Model) effect(s *State, c, j int, rd CPUSet, e *effect) {
+	switch e.op {
+	case effAdd:
+		e.v.put(s, c, j, e.v.get(s, c, j)+e.k)
+	case effSet:
+		e.v.put(s, c, j, e.val)
+	case effOrRD:
+		e.v.put(s, c, j, e.v.get(s, c, j)|int64(rd))
+	case effSetRD:
+		e.v.put(s, c, j, int64(rd))
+	case effUnpin:
+		m.unpin(s, c)
+	case effAdvance:
+		for i := range s.CPUs {
+			for _, r := range m.layout.byDom[domPhase] {
+				if p := unsafe.Pointer(&s.CPUs[i]); Phase(r.load(p)) == e.from {
+					r.store(p, uint64(e.to))
+				}
+			}
+		}
+	case effHandOver:
+		m.handOver(s, c, e.join)
+	case effReclaim:
+		cache, reserve := e.cache.get(s, c, j), e.pool.get(s, c, j)
+		toPool, toCache := reclaimSplit(e.policy, int32(e.v.get(s, c, j)), int32(m.params.Reserve-int(reserve)), int32(m.params.Cache-int(cache)))
+		e.pool.put(s, c, j, reserve+int64(toPool))
+		e.cache.put(s, c, j, cache+int64(toCache))
+	case effClearSlot:
+		for _, v := range m.layout.cpu {
+			if v.slot == j {
+				v.ref.store(unsafe.Pointer(&s.CPUs[c]), 0)
+			}
+		}
+	}
+}
+
+// unpin removes CPU c from every CPU set, global or of any CPU.
+func (m *Model) unpin(s *State, c int) {
+	for _, v := range m.layout.header {
+		if v.dom == domSet {
+			v.ref.store(unsafe.Pointer(s), v.ref.load(unsafe.Pointer(s))&^(1<<uint(c)))
+		}
+	}
+	for i := range s.CPUs {
+		for _, r := range m.layout.byDom[domSet] {
+			p := unsafe.Pointer(&s.CPUs[i])
+			r.store(p, r.load(p)&^(1<<uint(c)))
+		}
+	}
+}
+
+// handOver hands CPU c's channel over to its lowest FREE slot: each slot
+// variable takes the channel variable it comes from, which becomes 0; the
+// slot's phase is NEXT, or CUR when join is JoinRunning and gp runs.
+func (m *Model) handOver(s *State, c int, join JoinPolicy) {
+	l, p := &m.layout, unsafe.Pointer(&s.CPUs[c])
+	j := 0
+	if Phase(l.slots[0].phase.load(p)) != PhaseFree {
+		j = 1
+	}
+	ph := PhaseNext
+	if s.GPRunning && join == JoinRunning {
+		ph = PhaseCur
+	}
+	l.slots[j].phase.store(p, uint64(ph))
+	for _, mv := range l.slots[j].moves {
+		mv[0].store(p, mv[1].load(p))
+		mv[1].store(p, 0)
+	}
+}
