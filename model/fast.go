@@ -2,275 +2,316 @@ package model
 
 import "github.com/rcucheck/rcucheck/checker"
 
-// fastExpander is the expander the checker uses when one CPU's fields fit in
-// a register (cpuBits() <= 63, see packCPU) and the global fields in the
-// first word. It emits exactly what expander does, the same packed words and
-// action codes in the same order, without unpacking the state or building a
-// list of actions: it reads each CPU's packed word once, walks the actions in
-// Enabled's order reading the fields it needs straight from those words, and
-// computes each successor by rewriting the header and the packed words of the
-// CPUs the action changes (one for most actions; every CPU for read_unlock,
-// gp_start and gp_end), with the arithmetic of Apply done on the packed
-// fields. No field can overflow into its neighbour: every count stays within
-// the bound its width was chosen for (see newLayout), as in Apply.
+// fastExpander is the expander the checker uses when one CPU's variables
+// fit in a register (cpuBits() <= 63, see packCPU) and the global ones in
+// the first word. It emits exactly what expander does, the same packed
+// words and action codes in the same order, without unpacking the state or
+// building a list of actions: it reads each CPU's packed word once, walks
+// the table of rules compiled to word operations (compile.go) in Enabled's
+// order, and computes each successor by rewriting the header and the packed
+// words of the CPUs the action changes (one for most actions; every CPU for
+// read_unlock, gp_start and gp_end). No field can overflow into its
+// neighbour: every count stays within the bound its width was chosen for
+// (see domain.width), as in Apply.
 //
-// The design's decisions go through its hooks on the unpacked state, except
-// for a design that is exactly a Policies value (every built-in design):
-// their answers are constants or, for Admit, read from the packed word.
-// The branches of a free after a cache miss (missBranches) and the split of
-// a reclaimed batch's pages (reclaimSplit) are Enabled's and Apply's own
-// helpers. TestFastExpanderMatchesStraightforward checks, successor by
-// successor, that this agrees with Enabled, Apply and pack.
+// The design's hooks (a design that is not a Policies value) are asked on
+// the unpacked state. TestFastExpanderMatchesStraightforward checks,
+// successor by successor, that this agrees with Enabled, Apply and pack.
 type fastExpander struct {
-	m *Model
-	p *Params
-	l *layout
-	f cpuFields
-	// The header (gp, qs, reserve, stuck) is the low hb bits of word 0.
-	hb                     uint
-	hMask                  uint64
-	hGP, hQS, hRes, hStuck field
-	cb                     uint     // bits per CPU
-	unpin                  []uint64 // unpin[c]: CPU c's bit in every pin set of a packed CPU
-	pol                    *Policies
-	missLeft, missNone     branches // pol's branches of a miss, with and without a page in the pool
-	cur                    *State   // the state being expanded, for the hooks of other designs
-	eval                   *State   // Evaluate's own: it runs inside Successors' emit
-	w, nw                  []uint64 // CPUs' packed words: the state's, a successor's
-	out                    []uint64
-	emit                   func(checker.Action, []uint64) // Successors' argument, during the call
+	m        *Model
+	rules    []wordRule
+	hMask    uint64   // the header's bits in word 0
+	hb, cb   uint     // bits of the header, of a CPU
+	phaseLow uint64   // the low bit of every phase field of a CPU
+	pins     uint64   // bit 0 of every set field of a CPU
+	hpins    uint64   // bit 0 of every set field of the header
+	reserve  field    // the pool, for missBranches
+	gp       field    // the grace period, for hand-over
+	stuckF   field    // stuck: no rule is enabled
+	rdF      field    // a CPU's reader, for RD
+	rdSet    uint64   // RD in the state being expanded
+	slots    [2]slotW // the slots, for hand-over
+	pol      bool     // the design is a Policies value: no hook, a constant plan
+	missLeft branches // the plan's branches with and without a page in the pool
+	missNone branches //
+	cur      *State   // the state being expanded, for the hooks
+	eval     *State   // Evaluate's own: it runs inside Successors' emit
+	w, nw    []uint64 // CPUs' packed words: the state's, a successor's
+	out      []uint64
+	emit     func(checker.Action, []uint64) // Successors' argument, during the call
 }
 
-// cpuFields are the fields of a packed CPU (packCPU's layout).
-type cpuFields struct {
-	calls, rd, pages, objs, heads, cache, blk, pin, blkPin field
-	slot                                                   [2]slotFields
-	// phaseLow has the low bit of the three phases (blk and the slots').
-	phaseLow uint64
-	// pins has bit 0 of the four pin sets (pin, blkpin and the slots').
-	pins uint64
-}
-
-// slotFields are the fields of one slot; all is the union of their bits.
-type slotFields struct {
-	phase, pages, objs, heads, pin field
-	all                            uint64
-}
-
-func newCPUFields(l *layout) cpuFields {
-	at := func(name string, slot int) field { return fieldOf(&l.cpu[lookup(l.cpu, name, slot)]) }
-	f := cpuFields{
-		calls: at("calls", -1), rd: at("rd", -1), pages: at("pages", -1), objs: at("objs", -1), heads: at("heads", -1),
-		cache: at("cache", -1), blk: at("blk", -1), pin: at("pin", -1), blkPin: at("blkpin", -1),
-	}
-	f.phaseLow = f.blk.one()
-	f.pins = f.pin.one() | f.blkPin.one()
-	for j := range f.slot {
-		sf := &f.slot[j]
-		sf.phase, sf.pages, sf.objs, sf.heads, sf.pin = at("phase", j), at("bpages", j), at("bobjs", j), at("bheads", j), at("bpin", j)
-		sf.all = sf.phase.bits() | sf.pages.bits() | sf.objs.bits() | sf.heads.bits() | sf.pin.bits()
-		f.phaseLow |= sf.phase.one()
-		f.pins |= sf.pin.one()
-	}
-	return f
-}
-
-// phasesAt returns, in the low bit of each of v's three phases, whether it
-// is ph (PhaseNext or PhaseCur).
-func (f *cpuFields) phasesAt(v uint64, ph Phase) uint64 {
-	if ph == PhaseNext { // 01
-		return v & f.phaseLow &^ (v >> 1)
-	}
-	return v >> 1 & f.phaseLow &^ v // 10
-}
-
-// inflight is State.Inflight on a packed CPU.
-func (f *cpuFields) inflight(v uint64) uint64 {
-	return f.objs.get(v) + f.heads.get(v) + f.slot[0].objs.get(v) + f.slot[0].heads.get(v) +
-		f.slot[1].objs.get(v) + f.slot[1].heads.get(v)
+// slotW is a slot in a CPU's word: its phase, its bits with the channel's
+// fields that move to it, and the moves (slot field, channel field).
+type slotW struct {
+	phase field
+	clr   uint64
+	moves [][2]field
 }
 
 func newFastExpander(m *Model) *fastExpander {
 	n := m.params.CPUs
 	l := &m.layout
-	hb := l.hb
-	hf := func(name string) field { return fieldOf(&l.header[lookup(l.header, name, -1)]) }
+	k := newCompiler(m)
 	x := &fastExpander{
-		m:      m,
-		p:      &m.params,
-		l:      l,
-		f:      newCPUFields(l),
-		hb:     hb,
-		hMask:  1<<(hb&63) - 1,
-		hGP:    hf("gp"),
-		hQS:    hf("qs"),
-		hRes:   hf("reserve"),
-		hStuck: hf("stuck"),
-		cb:     l.cpuBits(),
-		unpin:  make([]uint64, n),
-		cur:    &State{CPUs: make([]CPU, n)},
-		eval:   &State{CPUs: make([]CPU, n)},
-		w:      make([]uint64, n),
-		nw:     make([]uint64, n),
-		out:    make([]uint64, l.words),
+		m: m, rules: k.compile(), hb: l.hb, cb: l.cb, hMask: lowBits(l.hb),
+		cur: &State{CPUs: make([]CPU, n)}, eval: &State{CPUs: make([]CPU, n)},
+		w: make([]uint64, n), nw: make([]uint64, n), out: make([]uint64, l.words),
 	}
-	for c := range x.unpin {
-		x.unpin[c] = x.f.pins << uint(c)
+	for i, v := range l.cpu {
+		f := k.cpu[i]
+		switch {
+		case v.dom == domSet:
+			x.pins |= f.one()
+		case v.dom == domPhase:
+			x.phaseLow |= f.one()
+		}
+		switch {
+		case v.slot < 0:
+		case v.dom == domPhase:
+			x.slots[v.slot].phase = f
+			x.slots[v.slot].clr |= f.bits()
+		case v.from != "":
+			src := k.cpu[lookup(l.cpu, v.from, -1)]
+			x.slots[v.slot].moves = append(x.slots[v.slot].moves, [2]field{f, src})
+			x.slots[v.slot].clr |= f.bits() | src.bits()
+		default:
+			x.slots[v.slot].clr |= f.bits()
+		}
 	}
+	for i, v := range l.header {
+		if v.dom == domSet {
+			x.hpins |= k.head[i].one()
+		}
+	}
+	x.reserve, x.gp, x.stuckF = k.head[lookup(l.header, "reserve", -1)], k.head[lookup(l.header, "gp", -1)], k.head[lookup(l.header, "stuck", -1)]
+	x.rdF = k.cpu[lookup(l.cpu, "rd", -1)]
 	if pol, ok := m.design.(Policies); ok {
-		x.pol = &pol
+		x.pol = true
 		x.missLeft, x.missNone = missBranches(pol.Plan, true), missBranches(pol.Plan, false)
 	}
 	return x
 }
 
-// Successors implements checker.Expander. Its blocks follow Enabled's.
+// Successors implements checker.Expander. It walks the rules as Enabled
+// does.
 func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64)) {
-	f, p := &x.f, x.p
 	h := s[0] & x.hMask
-	if x.hStuck.get(h) != 0 {
+	if x.stuckF.get(h) != 0 {
 		return
 	}
 	x.emit = emit
-	w, nw := x.w, x.nw
-	var rd CPUSet
+	w := x.w
+	x.rdSet = 0
 	for c := range w {
 		w[c] = getBits(s, x.hb+uint(c)*x.cb, x.cb)
-		rd |= CPUSet(f.rd.get(w[c])) << uint(c)
+		x.rdSet |= x.rdF.get(w[c]) << uint(c)
 	}
-	if x.pol == nil {
-		x.l.unpack(s, x.cur)
+	if !x.pol {
+		x.m.layout.unpack(s, x.cur)
 	}
-	gp := x.hGP.get(h) != 0
-	for c, v := range w {
-		if f.calls.get(v) < uint64(p.Calls) && Phase(f.blk.get(v)) == PhaseNone && x.admit(c, v) {
-			x.free(s, h, c, v, rd)
-		}
-	}
-	for c, v := range w {
-		if f.rd.get(v) == 0 {
-			x.one(s, h, c, v|f.rd.one(), Action{Kind: KindReadLock, CPU: uint8(c)}.Code())
-		}
-	}
-	for c, v := range w {
-		if f.rd.get(v) != 0 {
-			for i, u := range w {
-				nw[i] = u &^ x.unpin[c]
+	for ri := range x.rules {
+		r := &x.rules[ri]
+		switch r.scope {
+		case scopeGlobal:
+			if x.holds(&r.guard[0], 0, 0, h) {
+				x.fire(s, h, r, 0, 0, 0)
 			}
-			nw[c] &^= f.rd.bits()
-			x.all(s, h&^(x.hQS.one()<<uint(c)), Action{Kind: KindReadUnlock, CPU: uint8(c)}.Code())
-		}
-	}
-	for c, v := range w {
-		s0, s1 := Phase(f.slot[0].phase.get(v)), Phase(f.slot[1].phase.get(v))
-		if f.pages.get(v)+f.heads.get(v) > 0 && (s0 == PhaseFree || s1 == PhaseFree) && x.handOver(c) {
-			x.one(s, h, c, x.monitor(v, s0 != PhaseFree, gp), Action{Kind: KindMonitor, CPU: uint8(c)}.Code())
-		}
-	}
-	if !gp {
-		for _, v := range w {
-			if f.phasesAt(v, PhaseNext) != 0 {
-				for i, u := range w {
-					nw[i] = u + f.phasesAt(u, PhaseNext) // NEXT (01) + 1 = CUR (10)
-				}
-				x.all(s, x.hQS.put(h|x.hGP.one(), uint64(rd)), Action{Kind: KindGPStart}.Code())
-				break
-			}
-		}
-	}
-	if gp && x.hQS.get(h) == 0 {
-		for i, u := range w {
-			nw[i] = u | f.phasesAt(u, PhaseCur) // CUR (10) | 1 = DONE (11)
-		}
-		x.all(s, h&^x.hGP.one(), Action{Kind: KindGPEnd}.Code())
-	}
-	for c, v := range w {
-		for j := range f.slot {
-			if sf := &f.slot[j]; Phase(sf.phase.get(v)) == PhaseDone {
-				cache, reserve := f.cache.get(v), x.hRes.get(h)
-				toPool, toCache := reclaimSplit(x.reclaim(), int32(sf.pages.get(v)), int32(p.Reserve)-int32(reserve), int32(p.Cache)-int32(cache))
-				x.one(s, h+uint64(toPool)*x.hRes.one(), c, f.cache.put(v&^sf.all, cache+uint64(toCache)),
-					Action{Kind: KindReclaim, CPU: uint8(c), Slot: uint8(j)}.Code())
-			}
-		}
-	}
-	for c, v := range w {
-		if Phase(f.blk.get(v)) == PhaseDone {
-			x.one(s, h, c, v&^(f.blk.bits()|f.blkPin.bits()), Action{Kind: KindWake, CPU: uint8(c)}.Code())
-		}
-	}
-	if refill := x.refill(); refill != RefillNever {
-		for c, v := range w {
-			if cache := f.cache.get(v); cache < uint64(p.Cache) {
-				x.one(s, h, c, f.cache.put(v, uint64(p.Cache)), Action{Kind: KindRefill, CPU: uint8(c)}.Code())
-				if refill == RefillBackoff && cache+1 < uint64(p.Cache) {
-					x.one(s, h, c, v+f.cache.one(), Action{Kind: KindRefill, CPU: uint8(c), Refill: RefillOne}.Code())
+		case scopeCPU:
+			for c, v := range w {
+				if x.holds(&r.guard[0], c, v, h) {
+					x.fire(s, h, r, c, 0, v)
 				}
 			}
-		}
-	}
-	for c, v := range w {
-		if f.cache.get(v) > 0 {
-			x.one(s, h, c, v&^f.cache.bits(), Action{Kind: KindShrink, CPU: uint8(c)}.Code())
+		default:
+			for c, v := range w {
+				for j := 0; j < 2; j++ {
+					if x.holds(&r.guard[j], c, v, h) {
+						x.fire(s, h, r, c, j, v)
+					}
+				}
+			}
 		}
 	}
 	x.emit = nil
 }
 
-// free emits the branches of free(c) (freeCases), v being c's packed word,
-// h the header and rd the CPUs reading.
-func (x *fastExpander) free(s []uint64, h uint64, c int, v uint64, rd CPUSet) {
-	f := &x.f
-	var br branches
-	switch {
-	case f.objs.get(v) < f.pages.get(v)*uint64(x.p.Bulk):
-		br.add(FreeInPage)
-	case f.cache.get(v) > 0:
-		br.add(FreeCache)
-	default:
-		br = x.miss(c, x.hRes.get(h) > 0)
-	}
-	v += f.calls.one()
-	pin := uint64(rd) << f.pin.o
-	newPage := f.pages.one() + f.objs.one()
-	for _, fc := range br.list() {
-		nv, nh := v, h
-		switch fc { // Apply's cases
-		case FreeInPage:
-			nv = (nv + f.objs.one()) | pin
-		case FreeCache:
-			nv = (nv - f.cache.one() + newPage) | pin
-		case FreeAllocOK:
-			nv = (nv + newPage) | pin
-		case FreeHead:
-			nv = (nv + f.heads.one()) | pin
-		case FreeSync:
-			nv = f.blkPin.put(f.blk.put(nv, uint64(PhaseNext)), uint64(rd))
-		case FreeReserve, FreeLockless:
-			nh -= x.hRes.one()
-			nv = (nv + newPage) | pin
-		case FreeStuck:
-			nh |= x.hStuck.one()
+// holds reports whether g holds for CPU c of packed word v, h being the
+// header. (Small enough to be inlined.)
+func (x *fastExpander) holds(g *wordGuard, c int, v, h uint64) bool {
+	return v&g.cpu.m-g.cpu.lo <= g.cpu.span && h&g.hdr.m-g.hdr.lo <= g.hdr.span && (!g.more || x.holdsMore(g, c, v, h))
+}
+
+// holdsMore reports whether g's conditions other than its ranges hold.
+func (x *fastExpander) holdsMore(g *wordGuard, c int, v, h uint64) bool {
+	for _, r := range g.cpus {
+		if v&r.m-r.lo > r.span {
+			return false
 		}
-		x.one(s, nh, c, nv, Action{Kind: KindFree, CPU: uint8(c), Free: fc}.Code())
+	}
+	for _, alt := range g.any {
+		if !anyEq(alt, v) {
+			return false
+		}
+	}
+	for i := range g.lin {
+		if !g.lin[i].holds(v, h) {
+			return false
+		}
+	}
+	if g.hasSome && !x.somePhase(g.some) {
+		return false
+	}
+	return x.hooks(g, c)
+}
+
+// anyEq reports whether one of alt holds of v.
+func anyEq(alt []maskEq, v uint64) bool {
+	for _, e := range alt {
+		if v&e.m == e.w {
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether sum(terms) < bound in v and h.
+func (l *wordLin) holds(v, h uint64) bool {
+	var sum int64
+	for _, t := range l.terms {
+		src := v
+		if t.hdr {
+			src = h
+		}
+		sum += t.k * int64(t.f.get(src))
+	}
+	return sum < l.bound
+}
+
+// hooks asks the design's hooks g needs, on the unpacked state.
+func (x *fastExpander) hooks(g *wordGuard, c int) bool {
+	v := View{x.cur, &x.m.params}
+	return (!g.admit || x.m.design.Admit(v, c)) && (!g.handOver || x.m.design.HandOver(v, c))
+}
+
+// atPhase returns, in the low bit of each of v's phase fields, whether it
+// is ph.
+func (x *fastExpander) atPhase(v uint64, ph Phase) uint64 {
+	d := v ^ x.phaseLow*uint64(ph)
+	return x.phaseLow &^ (d | d>>1)
+}
+
+// somePhase reports whether some CPU has a phase field at ph.
+func (x *fastExpander) somePhase(ph Phase) bool {
+	for _, v := range x.w {
+		if x.atPhase(v, ph) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// fire emits the enabled branches of r for CPU c and slot j, v being c's
+// packed word.
+func (x *fastExpander) fire(s []uint64, h uint64, r *wordRule, c, j int, v uint64) {
+	bs := r.branches[j]
+	for _, ch := range r.choose[j] {
+		if !x.holds(&ch.guard, c, v, h) {
+			continue
+		}
+		if !ch.miss {
+			x.branch(s, h, &bs[ch.branch], c, j, v)
+			return
+		}
+		br := x.miss(c, x.reserve.get(h) > 0)
+		for _, fc := range br.list() {
+			x.branch(s, h, &bs[fc], c, j, v)
+		}
+		return
+	}
+	for i := range bs {
+		if b := &bs[i]; x.holds(&b.guard, c, v, h) {
+			if e := &b.effect; b.simple {
+				x.one(s, (h+e.hadd)&^e.hclr|e.hset, c, (v+e.add)&^e.clr|e.set, b.codes[2*c+j])
+				continue
+			}
+			x.branch(s, h, b, c, j, v)
+		}
 	}
 }
 
-// monitor returns packed CPU v after monitor: its channel handed over to
-// slot 1 if full is set (slot 0 is taken), else to slot 0.
-func (x *fastExpander) monitor(v uint64, full, gp bool) uint64 {
-	f := &x.f
-	sf := &f.slot[0]
-	if full {
-		sf = &f.slot[1]
+// miss returns the branches of free(c) after a cache miss (missBranches).
+func (x *fastExpander) miss(c int, reserveLeft bool) branches {
+	if x.pol {
+		if reserveLeft {
+			return x.missLeft
+		}
+		return x.missNone
+	}
+	return missBranches(x.m.design.Miss(View{x.cur, &x.m.params}, c), reserveLeft)
+}
+
+// branch emits branch b of CPU c and slot j, v being c's packed word.
+func (x *fastExpander) branch(s []uint64, h uint64, b *wordBranch, c, j int, v uint64) {
+	e := &b.effect
+	code := b.codes[2*c+j]
+	nv, nh := v, h
+	if e.handOver {
+		nv = x.handOver(v, h, e.join)
+	}
+	if e.reclaim {
+		reserve, cache := e.pool.get(h), e.cache.get(v)
+		toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), int32(x.m.params.Reserve)-int32(reserve), int32(x.m.params.Cache)-int32(cache))
+		nh += uint64(toPool) * e.pool.one()
+		nv += uint64(toCache) * e.cache.one()
+	}
+	nv = (nv+e.add)&^e.clr | e.set
+	nh = (nh+e.hadd)&^e.hclr | e.hset
+	if len(e.rd)+len(e.hrd) > 0 {
+		rd := x.rdSet
+		for _, o := range e.rd {
+			nv |= rd << o
+		}
+		for _, o := range e.hrd {
+			nh |= rd << o
+		}
+	}
+	if !e.unpin && !e.advance {
+		x.one(s, nh, c, nv, code)
+		return
+	}
+	for i, u := range x.w {
+		switch {
+		case e.unpin:
+			x.nw[i] = u &^ (x.pins << uint(c))
+		default: // the phases at from: + to - from
+			at := x.atPhase(u, e.from)
+			x.nw[i] = u + at*uint64(e.to) - at*uint64(e.from)
+		}
+	}
+	if e.unpin {
+		nh &^= x.hpins << uint(c)
+		x.nw[c] = (x.nw[c]+e.add)&^e.clr | e.set
+	}
+	x.all(s, nh, code)
+}
+
+// handOver returns packed CPU v after its channel is handed over to its
+// lowest FREE slot (Model.handOver).
+func (x *fastExpander) handOver(v, h uint64, join JoinPolicy) uint64 {
+	sl := &x.slots[0]
+	if sl.phase.get(v) != uint64(PhaseFree) {
+		sl = &x.slots[1]
 	}
 	ph := PhaseNext
-	if gp && x.join() == JoinRunning {
+	if join == JoinRunning && x.gp.get(h) != 0 {
 		ph = PhaseCur
 	}
-	nv := v &^ (sf.all | f.pages.bits() | f.objs.bits() | f.heads.bits() | f.pin.bits())
-	return nv | sf.phase.put(0, uint64(ph)) | sf.pages.put(0, f.pages.get(v)) | sf.objs.put(0, f.objs.get(v)) |
-		sf.heads.put(0, f.heads.get(v)) | sf.pin.put(0, f.pin.get(v))
+	nv := v&^sl.clr | uint64(ph)<<sl.phase.o
+	for _, mv := range sl.moves {
+		nv |= mv[1].get(v) << mv[0].o
+	}
+	return nv
 }
 
 // start returns x.out holding s with header h. It copies word by word:
@@ -301,60 +342,6 @@ func (x *fastExpander) all(s []uint64, h uint64, code uint32) {
 		}
 	}
 	x.emit(checker.Action(code), out)
-}
-
-// The design's hooks. For a Policies design they are answered here: these
-// must agree with Policies' methods (design.go).
-
-// admit is Design.Admit for CPU c, whose packed word is v.
-func (x *fastExpander) admit(c int, v uint64) bool {
-	if x.pol != nil {
-		return !x.pol.LimitInflight || x.f.inflight(v) < uint64(x.p.Limit)
-	}
-	return x.m.design.Admit(View{x.cur, x.p}, c)
-}
-
-// miss returns the branches of free(c) after a cache miss (missBranches).
-func (x *fastExpander) miss(c int, reserveLeft bool) branches {
-	if x.pol != nil {
-		if reserveLeft {
-			return x.missLeft
-		}
-		return x.missNone
-	}
-	return missBranches(x.m.design.Miss(View{x.cur, x.p}, c), reserveLeft)
-}
-
-// handOver is Design.HandOver for CPU c.
-func (x *fastExpander) handOver(c int) bool {
-	if x.pol != nil {
-		return true
-	}
-	return x.m.design.HandOver(View{x.cur, x.p}, c)
-}
-
-// join is Design.Join.
-func (x *fastExpander) join() JoinPolicy {
-	if x.pol != nil {
-		return x.pol.JoinPolicy
-	}
-	return x.m.design.Join()
-}
-
-// reclaim is Design.Reclaim.
-func (x *fastExpander) reclaim() ReclaimPolicy {
-	if x.pol != nil {
-		return x.pol.ReclaimPolicy
-	}
-	return x.m.design.Reclaim()
-}
-
-// refill is Design.Refill.
-func (x *fastExpander) refill() RefillPolicy {
-	if x.pol != nil {
-		return x.pol.RefillPolicy
-	}
-	return x.m.design.Refill()
 }
 
 // Evaluate implements checker.Expander.
