@@ -34,26 +34,35 @@ type wordLin struct {
 
 // wordGuard is a guard on a CPU's packed word v and the header h.
 type wordGuard struct {
-	cpu, hdr maskRange   // the first range on v, on h (0s: none)
-	more     bool        // one of the conditions below is set
-	cpus     []maskRange // the other ranges on v
-	any      [][]maskEq  // for each: one of the equalities holds
-	lin      []wordLin   // the other comparisons
-	some     Phase       // some CPU has a phase variable at some (with hasSome)
+	cpu      [2]maskRange // the first ranges on v (0s: none)
+	hdr      maskRange    // the range on h
+	more     bool         // one of the conditions below is set
+	cpus     []maskRange  // the other ranges on v
+	any      [][]maskEq   // for each: one of the equalities holds
+	lin      []wordLin    // the other comparisons
+	some     Phase        // some CPU has a phase variable at some (with hasSome)
 	hasSome  bool
 	admit    bool // the design's Admit hook
 	handOver bool // the design's HandOver hook
 }
 
+// first reports whether g's first ranges on v and h hold.
+func (g *wordGuard) first(v, h uint64) bool {
+	return v&g.cpu[0].m-g.cpu[0].lo <= g.cpu[0].span && v&g.cpu[1].m-g.cpu[1].lo <= g.cpu[1].span &&
+		h&g.hdr.m-g.hdr.lo <= g.hdr.span
+}
+
 // add adds r to the ranges on v (hdr false) or h.
 func (g *wordGuard) add(r maskRange, hdr bool) {
-	first := &g.cpu
+	first := &g.cpu[0]
 	if hdr {
 		first = &g.hdr
 	}
 	switch {
 	case *first == maskRange{}:
 		*first = r
+	case !hdr && g.cpu[1] == maskRange{}:
+		g.cpu[1] = r
 	case r.span == 0 && r.m != 0 && first.span == 0 && first.m != 0: // two equalities
 		first.m |= r.m
 		first.lo |= r.lo
@@ -88,7 +97,10 @@ type wordBranch struct {
 	codes  []uint32 // codes[2c+j]: the action code at CPU c, slot j
 	guard  wordGuard
 	effect wordEffect
-	simple bool // the effects change counts and flags only: no RD, no structural move
+	simple bool // the effects change counts and flags, and RD or'ed in one set at most: no structural move
+	// A simple branch or's RD << rdO & rdM in the CPU's word.
+	rdO uint
+	rdM uint64
 }
 
 // wordRule is a compiled rule, for each slot j (j = 0 only unless its scope
@@ -153,7 +165,10 @@ func (k *compiler) compile() []wordRule {
 						wb.codes = append(wb.codes, a.Code())
 					}
 				}
-				wb.simple = len(eff.rd)+len(eff.hrd) == 0 && !eff.unpin && !eff.advance && !eff.handOver && !eff.reclaim
+				wb.simple = len(eff.rd) <= 1 && len(eff.hrd) == 0 && !eff.unpin && !eff.advance && !eff.handOver && !eff.reclaim
+				if len(eff.rd) == 1 {
+					wb.rdO, wb.rdM = eff.rd[0], ^uint64(0)
+				}
 				w.branches[j] = append(w.branches[j], wb)
 			}
 			for _, ch := range r.choose {
@@ -182,10 +197,10 @@ func (k *compiler) cond(g *wordGuard, c *cond, j int) {
 		for i := range c.any {
 			var sub wordGuard
 			k.cond(&sub, &c.any[i], j)
-			if sub.hdr != (maskRange{}) || sub.cpu.span != 0 || len(sub.cpus) > 0 || sub.more {
+			if sub.hdr != (maskRange{}) || sub.cpu[0].span != 0 || sub.cpu[1] != (maskRange{}) || sub.more {
 				panic("model: only equalities on a CPU's variables may be or'ed")
 			}
-			alt = append(alt, maskEq{sub.cpu.m, sub.cpu.lo})
+			alt = append(alt, maskEq{sub.cpu[0].m, sub.cpu[0].lo})
 		}
 		g.any = append(g.any, alt)
 		return

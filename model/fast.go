@@ -119,14 +119,14 @@ func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64
 			}
 		case scopeCPU:
 			for c, v := range w {
-				if x.holds(&r.guard[0], c, v, h) {
+				if g := &r.guard[0]; g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
 					x.fire(s, h, r, c, 0, v)
 				}
 			}
 		default:
 			for c, v := range w {
 				for j := 0; j < 2; j++ {
-					if x.holds(&r.guard[j], c, v, h) {
+					if g := &r.guard[j]; g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
 						x.fire(s, h, r, c, j, v)
 					}
 				}
@@ -137,9 +137,9 @@ func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64
 }
 
 // holds reports whether g holds for CPU c of packed word v, h being the
-// header. (Small enough to be inlined.)
+// header.
 func (x *fastExpander) holds(g *wordGuard, c int, v, h uint64) bool {
-	return v&g.cpu.m-g.cpu.lo <= g.cpu.span && h&g.hdr.m-g.hdr.lo <= g.hdr.span && (!g.more || x.holdsMore(g, c, v, h))
+	return g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h))
 }
 
 // holdsMore reports whether g's conditions other than its ranges hold.
@@ -220,22 +220,18 @@ func (x *fastExpander) fire(s []uint64, h uint64, r *wordRule, c, j int, v uint6
 			continue
 		}
 		if !ch.miss {
-			x.branch(s, h, &bs[ch.branch], c, j, v)
+			x.take(s, h, &bs[ch.branch], c, j, v)
 			return
 		}
 		br := x.miss(c, x.reserve.get(h) > 0)
 		for _, fc := range br.list() {
-			x.branch(s, h, &bs[fc], c, j, v)
+			x.take(s, h, &bs[fc], c, j, v)
 		}
 		return
 	}
 	for i := range bs {
 		if b := &bs[i]; x.holds(&b.guard, c, v, h) {
-			if e := &b.effect; b.simple {
-				x.one(s, (h+e.hadd)&^e.hclr|e.hset, c, (v+e.add)&^e.clr|e.set, b.codes[2*c+j])
-				continue
-			}
-			x.branch(s, h, b, c, j, v)
+			x.take(s, h, b, c, j, v)
 		}
 	}
 }
@@ -249,6 +245,22 @@ func (x *fastExpander) miss(c int, reserveLeft bool) branches {
 		return x.missNone
 	}
 	return missBranches(x.m.design.Miss(View{x.cur, &x.m.params}, c), reserveLeft)
+}
+
+// take emits branch b of CPU c and slot j, v being c's packed word.
+func (x *fastExpander) take(s []uint64, h uint64, b *wordBranch, c, j int, v uint64) {
+	if b.simple {
+		x.simple(s, h, b, c, j, v)
+		return
+	}
+	x.branch(s, h, b, c, j, v)
+}
+
+// simple emits simple branch b of CPU c and slot j, v being c's packed
+// word.
+func (x *fastExpander) simple(s []uint64, h uint64, b *wordBranch, c, j int, v uint64) {
+	e := &b.effect
+	x.one(s, (h+e.hadd)&^e.hclr|e.hset, c, (v+e.add)&^e.clr|e.set|x.rdSet<<(b.rdO&63)&b.rdM, b.codes[2*c+j])
 }
 
 // branch emits branch b of CPU c and slot j, v being c's packed word.
