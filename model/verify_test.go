@@ -79,13 +79,24 @@ func (d dropLast) Successors(s []uint64, emit func(checker.Action, []uint64)) {
 	}
 }
 
+// mutate applies f to the compiled effects of every branch of x's rules.
+func (x *fastExpander) mutate(f func(e *wordEffect)) {
+	for i := range x.rules {
+		for j := range x.rules[i].branches {
+			for k := range x.rules[i].branches[j] {
+				f(&x.rules[i].branches[j][k].effect)
+			}
+		}
+	}
+}
+
 // mutants are the broken expanders TestVerifyCatchesMutants runs: each
 // a plausible bug of the fast expander.
 func mutants() []mutant {
 	return []mutant{
 		{"early joins NEXT", "early", func(m *Model) checker.Expander {
 			x := newFastExpander(m)
-			x.pol.JoinPolicy = JoinNext // early's batches wait for the next grace period
+			x.mutate(func(e *wordEffect) { e.join = JoinNext }) // early's batches wait for the next grace period
 			return x
 		}},
 		{"head without fallback", "head", func(m *Model) checker.Expander {
@@ -95,7 +106,7 @@ func mutants() []mutant {
 		}},
 		{"reserve reclaims to the cache first", "reserve", func(m *Model) checker.Expander {
 			x := newFastExpander(m)
-			x.pol.ReclaimPolicy = ReclaimCacheFirst
+			x.mutate(func(e *wordEffect) { e.policy = ReclaimCacheFirst })
 			return x
 		}},
 		{"a successor dropped", "sync", func(m *Model) checker.Expander {
