@@ -46,6 +46,31 @@ type wordGuard struct {
 	handOver bool // the design's HandOver hook
 }
 
+// moveShape returns the shape of a rule of scope sc whose one branch has
+// effects e, if it is one of the structural moves' (with counts beside
+// it), else shapeGeneric.
+func moveShape(sc scope, e *wordEffect) shape {
+	if b2u(e.unpin)+b2u(e.advance)+b2u(e.handOver)+b2u(e.reclaim) != 1 || len(e.rd) != 0 {
+		return shapeGeneric
+	}
+	switch {
+	case sc == scopeCPU && e.unpin && len(e.hrd) == 0:
+		return shapeUnpin
+	case sc == scopeGlobal && e.advance && e.add|e.clr|e.set == 0:
+		return shapeAdvance
+	case sc == scopeCPU && e.handOver && len(e.hrd) == 0:
+		return shapeHandOver
+	case sc == scopeSlot && e.reclaim && len(e.hrd) == 0:
+		return shapeReclaim
+	}
+	return shapeGeneric
+}
+
+// always reports whether g holds of every word.
+func (g *wordGuard) always() bool {
+	return g.cpu == [2]maskRange{} && g.hdr == maskRange{} && !g.more
+}
+
 // first reports whether g's first ranges on v and h hold.
 func (g *wordGuard) first(v, h uint64) bool {
 	return v&g.cpu[0].m-g.cpu[0].lo <= g.cpu[0].span && v&g.cpu[1].m-g.cpu[1].lo <= g.cpu[1].span &&
@@ -103,11 +128,35 @@ type wordBranch struct {
 	rdM uint64
 }
 
+// shape is how the fast expander walks a compiled rule: the shapes of
+// rules whose effects are all simple have their own loops.
+type shape uint8
+
+// The shapes.
+const (
+	shapeGeneric  shape = iota // any rule
+	shapeOne                   // per CPU, one simple branch without a guard of its own
+	shapeCPU                   // per CPU, simple branches, each with its guard
+	shapeChoose                // per CPU, simple branches chosen by the rule's choices
+	shapeUnpin                 // per CPU, one branch: unpin and counts
+	shapeAdvance               // global, one branch: advance and the header's counts and sets
+	shapeHandOver              // per CPU, one branch: hand-over and counts
+	shapeReclaim               // per CPU and slot, one branch: reclaim and counts
+)
+
+// step returns the CPU's word v and the header h after simple branch b, rd
+// being the readers.
+func (b *wordBranch) step(v, h, rd uint64) (nv, nh uint64) {
+	e := &b.effect
+	return (v+e.add)&^e.clr | e.set | rd<<(b.rdO&63)&b.rdM, (h+e.hadd)&^e.hclr | e.hset
+}
+
 // wordRule is a compiled rule, for each slot j (j = 0 only unless its scope
 // is scopeSlot).
 type wordRule struct {
 	kind     Kind
 	scope    scope
+	shape    shape
 	guard    [2]wordGuard
 	branches [2][]wordBranch
 	choose   [2][]wordChoice
@@ -175,8 +224,34 @@ func (k *compiler) compile() []wordRule {
 				w.choose[j] = append(w.choose[j], wordChoice{guard: k.guard(ch.guard, j), branch: ch.branch, miss: ch.miss})
 			}
 		}
+		w.shape = shapeOf(w)
 	}
 	return out
+}
+
+// shapeOf returns the shape of w.
+func shapeOf(w *wordRule) shape {
+	bs := w.branches[0]
+	if len(bs) == 1 && len(w.choose[0]) == 0 && bs[0].guard.always() {
+		if sh := moveShape(w.scope, &bs[0].effect); sh != shapeGeneric {
+			return sh
+		}
+	}
+	if w.scope != scopeCPU {
+		return shapeGeneric
+	}
+	for i := range bs {
+		if !bs[i].simple {
+			return shapeGeneric
+		}
+	}
+	switch {
+	case len(w.choose[0]) > 0:
+		return shapeChoose
+	case len(bs) == 1 && bs[0].guard.always():
+		return shapeOne
+	}
+	return shapeCPU
 }
 
 // guard compiles cs for slot j.

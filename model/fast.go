@@ -94,7 +94,7 @@ func newFastExpander(m *Model) *fastExpander {
 }
 
 // Successors implements checker.Expander. It walks the rules as Enabled
-// does.
+// does, the rules of the common shapes (shapeOf) in loops of their own.
 func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64)) {
 	h := s[0] & x.hMask
 	if x.stuckF.get(h) != 0 {
@@ -102,38 +102,160 @@ func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64
 	}
 	x.emit = emit
 	w := x.w
-	x.rdSet = 0
+	rd := uint64(0)
 	for c := range w {
 		w[c] = getBits(s, x.hb+uint(c)*x.cb, x.cb)
-		x.rdSet |= x.rdF.get(w[c]) << uint(c)
+		rd |= x.rdF.get(w[c]) << uint(c)
 	}
+	x.rdSet = rd
 	if !x.pol {
 		x.m.layout.unpack(s, x.cur)
 	}
 	for ri := range x.rules {
 		r := &x.rules[ri]
-		switch r.scope {
-		case scopeGlobal:
-			if x.holds(&r.guard[0], 0, 0, h) {
-				x.fire(s, h, r, 0, 0, 0)
-			}
-		case scopeCPU:
+		switch g := &r.guard[0]; r.shape {
+		case shapeOne:
+			b := &r.branches[0][0]
 			for c, v := range w {
-				if g := &r.guard[0]; g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
-					x.fire(s, h, r, c, 0, v)
+				if g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
 				}
 			}
-		default:
+		case shapeChoose:
 			for c, v := range w {
-				for j := 0; j < 2; j++ {
-					if g := &r.guard[j]; g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
-						x.fire(s, h, r, c, j, v)
-					}
+				if g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
+					x.choose(s, h, r, c, v)
+				}
+			}
+		case shapeUnpin:
+			x.unpinRule(s, h, r)
+		case shapeAdvance:
+			if x.holds(g, 0, 0, h) {
+				x.advance(s, h, &r.branches[0][0])
+			}
+		case shapeHandOver:
+			x.handOverRule(s, h, r)
+		case shapeReclaim:
+			x.reclaimRule(s, h, r)
+		default:
+			x.rule(s, h, r)
+		}
+	}
+	x.emit = nil
+}
+
+// rule emits the transitions of r, whatever its shape.
+func (x *fastExpander) rule(s []uint64, h uint64, r *wordRule) {
+	switch r.scope {
+	case scopeGlobal:
+		if x.holds(&r.guard[0], 0, 0, h) {
+			x.fire(s, h, r, 0, 0, 0)
+		}
+	case scopeCPU:
+		for c, v := range x.w {
+			if x.holds(&r.guard[0], c, v, h) {
+				x.fire(s, h, r, c, 0, v)
+			}
+		}
+	default:
+		for c, v := range x.w {
+			for j := 0; j < 2; j++ {
+				if x.holds(&r.guard[j], c, v, h) {
+					x.fire(s, h, r, c, j, v)
 				}
 			}
 		}
 	}
-	x.emit = nil
+}
+
+// unpinRule emits the transitions of r of shapeUnpin: for each CPU c
+// whose guard holds, c leaves every set of every CPU and of the header.
+func (x *fastExpander) unpinRule(s []uint64, h uint64, r *wordRule) {
+	g, b := &r.guard[0], &r.branches[0][0]
+	e := &b.effect
+	for c, v := range x.w {
+		if !g.first(v, h) || g.more && !x.holdsMore(g, c, v, h) {
+			continue
+		}
+		for i, u := range x.w {
+			x.nw[i] = u &^ (x.pins << uint(c))
+		}
+		x.nw[c] = (x.nw[c]+e.add)&^e.clr | e.set
+		x.all(s, ((h+e.hadd)&^e.hclr|e.hset)&^(x.hpins<<uint(c)), b.codes[2*c])
+	}
+}
+
+// advance emits branch b of shapeAdvance: on every CPU, the phases at
+// e.from become e.to.
+func (x *fastExpander) advance(s []uint64, h uint64, b *wordBranch) {
+	e := &b.effect
+	nh := (h+e.hadd)&^e.hclr | e.hset
+	for _, o := range e.hrd {
+		nh |= x.rdSet << (o & 63)
+	}
+	for i, u := range x.w {
+		at := x.atPhase(u, e.from)
+		x.nw[i] = u + at*uint64(e.to) - at*uint64(e.from)
+	}
+	x.all(s, nh, b.codes[0])
+}
+
+// handOverRule emits the transitions of r of shapeHandOver.
+func (x *fastExpander) handOverRule(s []uint64, h uint64, r *wordRule) {
+	g, b := &r.guard[0], &r.branches[0][0]
+	e := &b.effect
+	for c, v := range x.w {
+		if g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
+			nv := (x.handOver(v, h, e.join)+e.add)&^e.clr | e.set
+			x.one(s, (h+e.hadd)&^e.hclr|e.hset, c, nv, b.codes[2*c])
+		}
+	}
+}
+
+// reclaimRule emits the transitions of r of shapeReclaim: slot j's pages
+// go to the pool and the cache by policy (reclaimSplit).
+func (x *fastExpander) reclaimRule(s []uint64, h uint64, r *wordRule) {
+	p := &x.m.params
+	for c, v := range x.w {
+		for j := 0; j < 2; j++ {
+			g, b := &r.guard[j], &r.branches[j][0]
+			if !g.first(v, h) || g.more && !x.holdsMore(g, c, v, h) {
+				continue
+			}
+			e := &b.effect
+			reserve, cache := e.pool.get(h), e.cache.get(v)
+			toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), int32(p.Reserve)-int32(reserve), int32(p.Cache)-int32(cache))
+			nh := h + uint64(toPool)*e.pool.one()
+			nv := v + uint64(toCache)*e.cache.one()
+			x.one(s, (nh+e.hadd)&^e.hclr|e.hset, c, (nv+e.add)&^e.clr|e.set, b.codes[2*c+j])
+		}
+	}
+}
+
+// choose emits the branches of rule r of shapeChoose for CPU c, v being
+// its packed word: those of its first choice whose guard holds.
+func (x *fastExpander) choose(s []uint64, h uint64, r *wordRule, c int, v uint64) {
+	bs := r.branches[0]
+	for i := range r.choose[0] {
+		ch := &r.choose[0][i]
+		if g := &ch.guard; !g.first(v, h) || g.more && !x.holdsMore(g, c, v, h) {
+			continue
+		}
+		if !ch.miss {
+			b := &bs[ch.branch]
+			nv, nh := b.step(v, h, x.rdSet)
+			x.one(s, nh, c, nv, b.codes[2*c])
+			return
+		}
+		br := x.miss(c, x.reserve.get(h) > 0)
+		for _, fc := range br.list() {
+			b := &bs[fc]
+			nv, nh := b.step(v, h, x.rdSet)
+			x.one(s, nh, c, nv, b.codes[2*c])
+		}
+		return
+	}
 }
 
 // holds reports whether g holds for CPU c of packed word v, h being the
@@ -259,8 +381,8 @@ func (x *fastExpander) take(s []uint64, h uint64, b *wordBranch, c, j int, v uin
 // simple emits simple branch b of CPU c and slot j, v being c's packed
 // word.
 func (x *fastExpander) simple(s []uint64, h uint64, b *wordBranch, c, j int, v uint64) {
-	e := &b.effect
-	x.one(s, (h+e.hadd)&^e.hclr|e.hset, c, (v+e.add)&^e.clr|e.set|x.rdSet<<(b.rdO&63)&b.rdM, b.codes[2*c+j])
+	nv, nh := b.step(v, h, x.rdSet)
+	x.one(s, nh, c, nv, b.codes[2*c+j])
 }
 
 // branch emits branch b of CPU c and slot j, v being c's packed word.
@@ -341,7 +463,7 @@ func (x *fastExpander) start(s []uint64, h uint64) []uint64 {
 // other CPUs being unchanged.
 func (x *fastExpander) one(s []uint64, h uint64, c int, v uint64, code uint32) {
 	out := x.start(s, h)
-	setBits(out, x.hb+uint(c)*x.cb, x.cb, v)
+	setReg(out, x.hb+uint(c)*x.cb, x.cb, v)
 	x.emit(checker.Action(code), out)
 }
 
@@ -350,7 +472,7 @@ func (x *fastExpander) all(s []uint64, h uint64, code uint32) {
 	out := x.start(s, h)
 	for c, v := range x.nw {
 		if v != x.w[c] {
-			setBits(out, x.hb+uint(c)*x.cb, x.cb, v)
+			setReg(out, x.hb+uint(c)*x.cb, x.cb, v)
 		}
 	}
 	x.emit(checker.Action(code), out)

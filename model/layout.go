@@ -386,6 +386,16 @@ func setBits(dst []uint64, pos, n uint, v uint64) {
 	}
 }
 
+// setReg is setBits for a register form (0 < n < 64).
+func setReg(dst []uint64, pos, n uint, v uint64) {
+	i, off := pos>>6, pos&63
+	mask := uint64(1)<<(n&63) - 1
+	dst[i] = dst[i]&^(mask<<off) | v<<off
+	if off+n > 64 {
+		dst[i+1] = dst[i+1]&^(mask>>(64-off)) | v>>(64-off)
+	}
+}
+
 // orBits ors v into the bits of dst from bit pos on, which must be 0 and
 // inside dst.
 func orBits(dst []uint64, pos uint, v uint64) {
