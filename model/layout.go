@@ -158,9 +158,10 @@ type layout struct {
 	hb, cb uint       // bits of the header and of one CPU
 	total  uint       // bits per state
 	words  int        // 64-bit words per state
-	// regs and hregs are cpu's and header's variables in their register
-	// forms.
-	regs, hregs regs
+	// co and ho are cpu's and header's variables in their register forms,
+	// for the generated packCPU, packHeader and their inverses.
+	co [numCPUVars]field
+	ho [numHeaderVars]field
 	// byDom[d] are the typed fields of cpu's variables of domain d.
 	byDom [domReserve + 1][]ref
 	// slots[j] are slot j's phase and the moves of a hand-over to it.
@@ -174,26 +175,21 @@ type slotVars struct {
 	moves [][2]ref
 }
 
-// reg is a variable of the register form: its field's byte offset, its bit
-// offset and the mask of its width.
-type reg struct {
-	at  uintptr
-	off uint
-	m   uint64
-}
-
+// newLayout places the descriptor's variables at parameters p.
 func newLayout(p Params) layout {
 	l := layout{n: p.CPUs, header: headerVars(), cpu: cpuVars()}
 	l.hb = place(l.header, p)
 	l.cb = place(l.cpu, p)
 	l.total = l.hb + uint(p.CPUs)*l.cb
 	l.words = int((l.total + 63) / 64)
-	for i := range l.header {
-		l.hregs.add(&l.header[i])
+	if len(l.cpu) != numCPUVars || len(l.header) != numHeaderVars {
+		panic("model: " + generatedStale)
 	}
-	l.hregs.pad4()
-	for _, v := range l.cpu {
-		l.regs.add(&v)
+	for i := range l.header {
+		l.ho[i] = fieldOf(&l.header[i])
+	}
+	for i, v := range l.cpu {
+		l.co[i] = fieldOf(&v)
 		l.byDom[v.dom] = append(l.byDom[v.dom], v.ref)
 		switch {
 		case v.slot < 0:
@@ -204,9 +200,12 @@ func newLayout(p Params) layout {
 			sv.moves = append(sv.moves, [2]ref{v.ref, l.cpu[lookup(l.cpu, v.from, -1)].ref})
 		}
 	}
-	l.regs.pad4()
 	return l
 }
+
+// generatedStale is the message for a descriptor out of step with the
+// generated code.
+const generatedStale = "zz_generated.go is stale: run go test ./model -run TestGenerated -update"
 
 // place gives vs their widths and consecutive offsets, and returns the bits
 // they take.
@@ -233,94 +232,11 @@ func lookup(vs []variable, name string, slot int) int {
 	panic(fmt.Sprintf("model: no variable %s in slot %d", name, slot))
 }
 
-// regs are the variables of a struct (State or CPU) that fit in one
-// register, grouped by the size of their Go field (1, 4 or 8 bytes): each
-// group is a loop without a switch, reaching the fields through their byte
-// offsets (a scratch benchmark found one accessor function per field
-// slower). pack and unpack are on the path of every state the reference
-// expander emits and Evaluate reads.
-type regs [3][]reg
-
-// add adds v, placed at its offset, to rs.
-func (rs *regs) add(v *variable) {
-	k := bits.Len(uint(v.ref.size)) / 2 // sizes 1, 4, 8: 0, 1, 2
-	rs[k] = append(rs[k], reg{v.ref.at, v.off & 63, lowBits(v.width)})
-}
-
-// pad4 pads each group to a multiple of four variables by repeating its
-// first: pack and unpack take four a turn, and doing one twice changes
-// nothing.
-func (rs *regs) pad4() {
-	for k, g := range rs {
-		for len(g)%4 != 0 {
-			g = append(g, g[0])
-		}
-		rs[k] = g
-	}
-}
-
-// pack composes the variables of the struct at p in a register at their
-// offsets. Each group's loop takes four variables a turn (pad4 pads the
-// groups), which measured 1.25x faster than one a turn on
-// BenchmarkPackUnpack. (Masking a shift
-// with 63 lets the compiler drop its oversized-shift check.)
-func (rs *regs) pack(p unsafe.Pointer) uint64 {
-	var v, u uint64
-	for g := rs[0]; len(g) >= 4; g = g[4:] {
-		v |= uint64(*(*uint8)(unsafe.Add(p, g[0].at))) << (g[0].off & 63)
-		u |= uint64(*(*uint8)(unsafe.Add(p, g[1].at))) << (g[1].off & 63)
-		v |= uint64(*(*uint8)(unsafe.Add(p, g[2].at))) << (g[2].off & 63)
-		u |= uint64(*(*uint8)(unsafe.Add(p, g[3].at))) << (g[3].off & 63)
-	}
-	for g := rs[1]; len(g) >= 4; g = g[4:] {
-		v |= uint64(*(*uint32)(unsafe.Add(p, g[0].at))) << (g[0].off & 63)
-		u |= uint64(*(*uint32)(unsafe.Add(p, g[1].at))) << (g[1].off & 63)
-		v |= uint64(*(*uint32)(unsafe.Add(p, g[2].at))) << (g[2].off & 63)
-		u |= uint64(*(*uint32)(unsafe.Add(p, g[3].at))) << (g[3].off & 63)
-	}
-	for g := rs[2]; len(g) >= 4; g = g[4:] {
-		v |= *(*uint64)(unsafe.Add(p, g[0].at)) << (g[0].off & 63)
-		u |= *(*uint64)(unsafe.Add(p, g[1].at)) << (g[1].off & 63)
-		v |= *(*uint64)(unsafe.Add(p, g[2].at)) << (g[2].off & 63)
-		u |= *(*uint64)(unsafe.Add(p, g[3].at)) << (g[3].off & 63)
-	}
-	return v | u
-}
-
-// unpack is the inverse of pack.
-func (rs *regs) unpack(v uint64, p unsafe.Pointer) {
-	for g := rs[0]; len(g) >= 4; g = g[4:] {
-		*(*uint8)(unsafe.Add(p, g[0].at)) = uint8(v >> (g[0].off & 63) & g[0].m)
-		*(*uint8)(unsafe.Add(p, g[1].at)) = uint8(v >> (g[1].off & 63) & g[1].m)
-		*(*uint8)(unsafe.Add(p, g[2].at)) = uint8(v >> (g[2].off & 63) & g[2].m)
-		*(*uint8)(unsafe.Add(p, g[3].at)) = uint8(v >> (g[3].off & 63) & g[3].m)
-	}
-	for g := rs[1]; len(g) >= 4; g = g[4:] {
-		*(*uint32)(unsafe.Add(p, g[0].at)) = uint32(v >> (g[0].off & 63) & g[0].m)
-		*(*uint32)(unsafe.Add(p, g[1].at)) = uint32(v >> (g[1].off & 63) & g[1].m)
-		*(*uint32)(unsafe.Add(p, g[2].at)) = uint32(v >> (g[2].off & 63) & g[2].m)
-		*(*uint32)(unsafe.Add(p, g[3].at)) = uint32(v >> (g[3].off & 63) & g[3].m)
-	}
-	for g := rs[2]; len(g) >= 4; g = g[4:] {
-		*(*uint64)(unsafe.Add(p, g[0].at)) = v >> (g[0].off & 63) & g[0].m
-		*(*uint64)(unsafe.Add(p, g[1].at)) = v >> (g[1].off & 63) & g[1].m
-		*(*uint64)(unsafe.Add(p, g[2].at)) = v >> (g[2].off & 63) & g[2].m
-		*(*uint64)(unsafe.Add(p, g[3].at)) = v >> (g[3].off & 63) & g[3].m
-	}
-}
-
-// packCPU composes the variables of one CPU in a register at their offsets;
-// it needs cpuBits() <= 63.
-func (l *layout) packCPU(u *CPU) uint64 { return l.regs.pack(unsafe.Pointer(u)) }
-
-// unpackCPU is the inverse of packCPU.
-func (l *layout) unpackCPU(v uint64, u *CPU) { l.regs.unpack(v, unsafe.Pointer(u)) }
-
 // pack writes s into dst, which must have l.words words.
 func (l *layout) pack(s *State, dst []uint64) {
 	clear(dst)
 	if l.hb <= 63 {
-		dst[0] = l.hregs.pack(unsafe.Pointer(s))
+		dst[0] = l.packHeader(s)
 	} else {
 		for _, v := range l.header {
 			setBits(dst, v.off, v.width, v.ref.load(unsafe.Pointer(s)))
@@ -341,7 +257,7 @@ func (l *layout) pack(s *State, dst []uint64) {
 // unpack reads src into s, whose CPUs slice must have length l.n.
 func (l *layout) unpack(src []uint64, s *State) {
 	if l.hb <= 63 {
-		l.hregs.unpack(src[0], unsafe.Pointer(s))
+		l.unpackHeader(src[0], s)
 	} else {
 		for _, v := range l.header {
 			v.ref.store(unsafe.Pointer(s), getBits(src, v.off, v.width))
@@ -425,9 +341,6 @@ func (f field) bits() uint64 { return f.m << (f.o & 63) }
 
 // one returns 1 in the field: adding it to a word adds 1 to the field.
 func (f field) one() uint64 { return 1 << (f.o & 63) }
-
-// put returns v with the field set to x.
-func (f field) put(v, x uint64) uint64 { return v&^f.bits() | x<<(f.o&63) }
 
 // b2u returns 1 for true and 0 for false.
 func b2u(b bool) uint64 {
