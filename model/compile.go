@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // This file compiles the table of rules (rules.go) to operations on packed
 // words, for the fast expander: a guard to masks and comparisons of
@@ -408,4 +411,41 @@ func (k *compiler) merge(a, b wordEffect) wordEffect {
 		panic("model: a rule's common effects are counts and sets only")
 	}
 	return b
+}
+
+// sig describes the structure of g: which of its conditions it has. A
+// walk generated for a guard of this structure tests exactly these.
+func (g *wordGuard) sig() string {
+	return fmt.Sprintf("%t%t%t/%d/%d/%d/%t%t%t", g.cpu[0] != maskRange{}, g.cpu[1] != maskRange{}, g.hdr != maskRange{},
+		len(g.cpus), len(g.any), len(g.lin), g.hasSome, g.admit, g.handOver)
+}
+
+// sig describes the structure of w: its kind, scope and shape, and its
+// guards, branches and choices as far as a generated walk depends on them
+// (the constants they compile to are read at run time).
+func (w *wordRule) sig() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v:%d:%d", w.kind, w.scope, w.shape)
+	for j := 0; j < 2; j++ {
+		fmt.Fprintf(&b, "[%s", w.guard[j].sig())
+		for i := range w.branches[j] {
+			br := &w.branches[j][i]
+			fmt.Fprintf(&b, " b%s,%t", br.guard.sig(), br.simple)
+		}
+		for _, ch := range w.choose[j] {
+			fmt.Fprintf(&b, " c%s,%d,%t", ch.guard.sig(), ch.branch, ch.miss)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// tableSig describes the structure of rules: the key of generatedWalks.
+func tableSig(rules []wordRule) string {
+	var b strings.Builder
+	for i := range rules {
+		b.WriteString(rules[i].sig())
+		b.WriteString(";")
+	}
+	return b.String()
 }

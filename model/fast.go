@@ -39,6 +39,9 @@ type fastExpander struct {
 	w, nw    []uint64 // CPUs' packed words: the state's, a successor's
 	out      []uint64
 	emit     func(checker.Action, []uint64) // Successors' argument, during the call
+	// walk is the generated walk of rules (zz_generated.go) whose
+	// structure is the table's, or nil: the table is walked generically.
+	walk func(x *fastExpander, s []uint64, h uint64)
 }
 
 // slotW is a slot in a CPU's word: its phase, its bits with the channel's
@@ -90,11 +93,13 @@ func newFastExpander(m *Model) *fastExpander {
 		x.pol = true
 		x.missLeft, x.missNone = missBranches(pol.Plan, true), missBranches(pol.Plan, false)
 	}
+	x.walk = generatedWalks[tableSig(x.rules)]
 	return x
 }
 
 // Successors implements checker.Expander. It walks the rules as Enabled
-// does, the rules of the common shapes (shapeOf) in loops of their own.
+// does: with the walk generated for the table's structure if there is one,
+// else with walkTable.
 func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64)) {
 	h := s[0] & x.hMask
 	if x.stuckF.get(h) != 0 {
@@ -111,6 +116,19 @@ func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64
 	if !x.pol {
 		x.m.layout.unpack(s, x.cur)
 	}
+	if x.walk != nil {
+		x.walk(x, s, h)
+	} else {
+		x.walkTable(s, h)
+	}
+	x.emit = nil
+}
+
+// walkTable emits the transitions of the rules, those of the common shapes
+// (shapeOf) in loops of their own.
+func (x *fastExpander) walkTable(s []uint64, h uint64) {
+	w := x.w
+	rd := x.rdSet
 	for ri := range x.rules {
 		r := &x.rules[ri]
 		switch g := &r.guard[0]; r.shape {
@@ -142,7 +160,6 @@ func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64
 			x.rule(s, h, r)
 		}
 	}
-	x.emit = nil
 }
 
 // rule emits the transitions of r, whatever its shape.
@@ -173,17 +190,21 @@ func (x *fastExpander) rule(s []uint64, h uint64, r *wordRule) {
 // whose guard holds, c leaves every set of every CPU and of the header.
 func (x *fastExpander) unpinRule(s []uint64, h uint64, r *wordRule) {
 	g, b := &r.guard[0], &r.branches[0][0]
-	e := &b.effect
 	for c, v := range x.w {
-		if !g.first(v, h) || g.more && !x.holdsMore(g, c, v, h) {
-			continue
+		if g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
+			x.unpin(s, h, b, c)
 		}
-		for i, u := range x.w {
-			x.nw[i] = u &^ (x.pins << uint(c))
-		}
-		x.nw[c] = (x.nw[c]+e.add)&^e.clr | e.set
-		x.all(s, ((h+e.hadd)&^e.hclr|e.hset)&^(x.hpins<<uint(c)), b.codes[2*c])
 	}
+}
+
+// unpin emits branch b of shapeUnpin for CPU c.
+func (x *fastExpander) unpin(s []uint64, h uint64, b *wordBranch, c int) {
+	e := &b.effect
+	for i, u := range x.w {
+		x.nw[i] = u &^ (x.pins << uint(c))
+	}
+	x.nw[c] = (x.nw[c]+e.add)&^e.clr | e.set
+	x.all(s, ((h+e.hadd)&^e.hclr|e.hset)&^(x.hpins<<uint(c)), b.codes[2*c])
 }
 
 // advance emits branch b of shapeAdvance: on every CPU, the phases at
@@ -216,21 +237,25 @@ func (x *fastExpander) handOverRule(s []uint64, h uint64, r *wordRule) {
 // reclaimRule emits the transitions of r of shapeReclaim: slot j's pages
 // go to the pool and the cache by policy (reclaimSplit).
 func (x *fastExpander) reclaimRule(s []uint64, h uint64, r *wordRule) {
-	p := &x.m.params
 	for c, v := range x.w {
 		for j := 0; j < 2; j++ {
-			g, b := &r.guard[j], &r.branches[j][0]
-			if !g.first(v, h) || g.more && !x.holdsMore(g, c, v, h) {
-				continue
+			if g := &r.guard[j]; g.first(v, h) && (!g.more || x.holdsMore(g, c, v, h)) {
+				x.reclaim(s, h, &r.branches[j][0], c, j, v)
 			}
-			e := &b.effect
-			reserve, cache := e.pool.get(h), e.cache.get(v)
-			toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), int32(p.Reserve)-int32(reserve), int32(p.Cache)-int32(cache))
-			nh := h + uint64(toPool)*e.pool.one()
-			nv := v + uint64(toCache)*e.cache.one()
-			x.one(s, (nh+e.hadd)&^e.hclr|e.hset, c, (nv+e.add)&^e.clr|e.set, b.codes[2*c+j])
 		}
 	}
+}
+
+// reclaim emits branch b of shapeReclaim for CPU c and slot j, v being
+// c's packed word.
+func (x *fastExpander) reclaim(s []uint64, h uint64, b *wordBranch, c, j int, v uint64) {
+	p := &x.m.params
+	e := &b.effect
+	reserve, cache := e.pool.get(h), e.cache.get(v)
+	toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), int32(p.Reserve)-int32(reserve), int32(p.Cache)-int32(cache))
+	nh := h + uint64(toPool)*e.pool.one()
+	nv := v + uint64(toCache)*e.cache.one()
+	x.one(s, (nh+e.hadd)&^e.hclr|e.hset, c, (nv+e.add)&^e.clr|e.set, b.codes[2*c+j])
 }
 
 // choose emits the branches of rule r of shapeChoose for CPU c, v being

@@ -7,6 +7,8 @@ import (
 	"go/format"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +45,7 @@ func renderGenerated(t *testing.T) []byte {
 	g.p("// The generator is gen_test.go; its sources are layout.go's descriptor\n// and rules.go's table.\n\n")
 	g.p("package model\n\n")
 	g.layout()
+	g.walks(t)
 	src, err := format.Source(g.Bytes())
 	if err != nil {
 		t.Fatalf("generated code does not parse: %v\n%s", err, g.Bytes())
@@ -136,4 +139,175 @@ func (g *gen) unpack(name, doc, arg, recv, offs string, fs []goField) {
 		g.p("\t%s.%s = %s\n", recv, f.path, x)
 	}
 	g.p("}\n\n")
+}
+
+// walks writes a straight-line walk of the compiled rules for each
+// structure of table (tableSig) the designs have at the test instances, and
+// generatedWalks, which maps the structures to them.
+func (g *gen) walks(t *testing.T) {
+	var sigs []string
+	of := map[string][]string{}
+	var tables [][]wordRule
+	for _, d := range AllDesigns() {
+		for _, p := range append([]Params{DefaultParams()}, append(fastInstances, fastCacheInstance)...) {
+			m, err := New(d, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.layout.cpuBits() > 63 {
+				continue
+			}
+			rules := newFastExpander(m).rules
+			sig := tableSig(rules)
+			if _, ok := of[sig]; !ok {
+				sigs = append(sigs, sig)
+				tables = append(tables, rules)
+			}
+			if n := d.Name(); !slices.Contains(of[sig], n) {
+				of[sig] = append(of[sig], n)
+			}
+		}
+	}
+	for i, rules := range tables {
+		g.walk(i, rules, of[sigs[i]])
+	}
+	g.p("// generatedWalks maps the structures of tables (tableSig) to their walks.\n")
+	g.p("var generatedWalks = map[string]func(x *fastExpander, s []uint64, h uint64){\n")
+	for i, sig := range sigs {
+		g.p("\t%q: (*fastExpander).walk%d,\n", sig, i)
+	}
+	g.p("}\n")
+}
+
+// walk writes walk number i, of rules, the table of designs.
+func (g *gen) walk(i int, rules []wordRule, designs []string) {
+	g.p("// walk%d emits the transitions of the rules of a table of one structure\n", i)
+	g.p("// (that of %s at some parameters), in order.\n", strings.Join(designs, ", "))
+	g.p("func (x *fastExpander) walk%d(s []uint64, h uint64) {\n\tw, rd := x.w, x.rdSet\n\t_ = rd\n", i)
+	for ri := range rules {
+		r := &rules[ri]
+		g.p("\t{ // %v\n\t\tr := &x.rules[%d]\n", r.kind, ri)
+		switch r.shape {
+		case shapeOne:
+			g.shapeOne(r)
+		case shapeCPU:
+			g.shapeCPU(r)
+		case shapeChoose:
+			g.shapeChoose(r)
+		case shapeUnpin:
+			g.perCPU(&r.guard[0], "b := &r.branches[0][0]\n", "x.unpin(s, h, b, c)")
+		case shapeHandOver:
+			g.perCPU(&r.guard[0], "b := &r.branches[0][0]\ne := &b.effect\nnh := (h+e.hadd)&^e.hclr | e.hset\n",
+				"x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])")
+		case shapeAdvance:
+			decl, expr := guardCode(&r.guard[0], "g", "&r.guard[0]", "0", "0")
+			g.p("%sif %s {\nx.advance(s, h, &r.branches[0][0])\n}\n", decl, expr)
+		case shapeReclaim:
+			g.shapeReclaim(r)
+		default:
+			g.p("x.rule(s, h, r)\n")
+		}
+		g.p("}\n")
+	}
+	g.p("}\n\n")
+}
+
+// perCPU writes a loop over the CPUs emitting stmt where guard gd holds,
+// after decl.
+func (g *gen) perCPU(gd *wordGuard, decl, stmt string) {
+	gdecl, expr := guardCode(gd, "g", "&r.guard[0]", "c", "v")
+	g.p("%s%sfor c, v := range w {\nif %s {\n%s\n}\n}\n", gdecl, decl, expr, stmt)
+}
+
+// step is the statement emitting simple branch b for CPU c.
+const step = "nv, nh := b.step(v, h, rd)\nx.one(s, nh, c, nv, b.codes[2*c])"
+
+// shapeOne writes a rule of shapeOne.
+func (g *gen) shapeOne(r *wordRule) {
+	g.perCPU(&r.guard[0], "b := &r.branches[0][0]\n", step)
+}
+
+// shapeCPU writes a rule of shapeCPU: each branch where its guard holds.
+func (g *gen) shapeCPU(r *wordRule) {
+	var decls, body strings.Builder
+	for k := range r.branches[0] {
+		d, e := guardCode(&r.branches[0][k].guard, fmt.Sprintf("gb%d", k), fmt.Sprintf("&r.branches[0][%d].guard", k), "c", "v")
+		fmt.Fprintf(&decls, "%sb%d := &r.branches[0][%d]\n", d, k, k)
+		fmt.Fprintf(&body, "if %s {\nb := b%d\n%s\n}\n", e, k, step)
+	}
+	g.perCPU(&r.guard[0], decls.String(), body.String())
+}
+
+// shapeChoose writes a rule of shapeChoose: the branch of the first choice
+// whose guard holds, the design's miss plan for a miss.
+func (g *gen) shapeChoose(r *wordRule) {
+	var decls, body strings.Builder
+	body.WriteString("switch {\n")
+	for k, ch := range r.choose[0] {
+		d, e := guardCode(&ch.guard, fmt.Sprintf("gc%d", k), fmt.Sprintf("&r.choose[0][%d].guard", k), "c", "v")
+		decls.WriteString(d)
+		if e == "true" {
+			body.WriteString("default:\n")
+		} else {
+			fmt.Fprintf(&body, "case %s:\n", e)
+		}
+		if ch.miss {
+			fmt.Fprintf(&body, "br := x.miss(c, x.reserve.get(h) > 0)\nfor _, fc := range br.list() {\nb := &r.branches[0][fc]\n%s\n}\n", step)
+			continue
+		}
+		fmt.Fprintf(&decls, "bc%d := &r.branches[0][r.choose[0][%d].branch]\n", k, k)
+		fmt.Fprintf(&body, "b := bc%d\n%s\n", k, step)
+	}
+	body.WriteString("}")
+	g.perCPU(&r.guard[0], decls.String(), body.String())
+}
+
+// shapeReclaim writes a rule of shapeReclaim: each slot where its guard
+// holds.
+func (g *gen) shapeReclaim(r *wordRule) {
+	var decls, body strings.Builder
+	for j := 0; j < 2; j++ {
+		d, e := guardCode(&r.guard[j], fmt.Sprintf("g%d", j), fmt.Sprintf("&r.guard[%d]", j), "c", "v")
+		decls.WriteString(d)
+		fmt.Fprintf(&body, "if %s {\nx.reclaim(s, h, &r.branches[%d][0], c, %d, v)\n}\n", e, j, j)
+	}
+	g.p("%sfor c, v := range w {\n%s}\n", decls.String(), body.String())
+}
+
+// guardCode returns the declarations and the expression testing guard gd,
+// called name in the code and read from src, for CPU c with packed word v
+// (the names of the code's variables): its ranges on v are read once,
+// before the loop, and only the conditions gd has are tested.
+func guardCode(gd *wordGuard, name, src, c, v string) (decl, expr string) {
+	var d strings.Builder
+	var es []string
+	for k := 0; k < 2; k++ {
+		if gd.cpu[k] != (maskRange{}) {
+			n := fmt.Sprintf("%s%d", name, k)
+			fmt.Fprintf(&d, "%sm, %slo, %ssp := %s.cpu[%d].m, %s.cpu[%d].lo, %s.cpu[%d].span\n", n, n, n, name, k, name, k, name, k)
+			es = append(es, fmt.Sprintf("%s&%sm-%slo <= %ssp", v, n, n, n))
+		}
+	}
+	if gd.hdr != (maskRange{}) {
+		es = append(es, fmt.Sprintf("h&%s.hdr.m-%s.hdr.lo <= %s.hdr.span", name, name, name))
+	}
+	for k := range gd.cpus {
+		es = append(es, fmt.Sprintf("%s&%s.cpus[%d].m-%s.cpus[%d].lo <= %s.cpus[%d].span", v, name, k, name, k, name, k))
+	}
+	for k := range gd.any {
+		es = append(es, fmt.Sprintf("anyEq(%s.any[%d], %s)", name, k, v))
+	}
+	for k := range gd.lin {
+		es = append(es, fmt.Sprintf("%s.lin[%d].holds(%s, h)", name, k, v))
+	}
+	if gd.hasSome {
+		es = append(es, fmt.Sprintf("x.somePhase(%s.some)", name))
+	}
+	if gd.admit || gd.handOver {
+		es = append(es, fmt.Sprintf("x.hooks(%s, %s)", name, c))
+	}
+	if len(es) == 0 {
+		return "", "true"
+	}
+	return fmt.Sprintf("%s := %s\n%s", name, src, d.String()), strings.Join(es, " && ")
 }

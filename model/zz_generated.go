@@ -77,3 +77,442 @@ func (l *layout) unpackHeader(v uint64, s *State) {
 	s.Reserve = int32(o[2].get(v))
 	s.Stuck = o[3].get(v) != 0
 }
+
+// walk0 emits the transitions of the rules of a table of one structure
+// (that of head, sync, reserve, early, lockless, lockless-atomic at some parameters), in order.
+func (x *fastExpander) walk0(s []uint64, h uint64) {
+	w, rd := x.w, x.rdSet
+	_ = rd
+	{ // free
+		r := &x.rules[0]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		g1m, g1lo, g1sp := g.cpu[1].m, g.cpu[1].lo, g.cpu[1].span
+		gc0 := &r.choose[0][0].guard
+		bc0 := &r.branches[0][r.choose[0][0].branch]
+		gc1 := &r.choose[0][1].guard
+		gc10m, gc10lo, gc10sp := gc1.cpu[0].m, gc1.cpu[0].lo, gc1.cpu[0].span
+		bc1 := &r.branches[0][r.choose[0][1].branch]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp && v&g1m-g1lo <= g1sp {
+				switch {
+				case gc0.lin[0].holds(v, h):
+					b := bc0
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				case v&gc10m-gc10lo <= gc10sp:
+					b := bc1
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				default:
+					br := x.miss(c, x.reserve.get(h) > 0)
+					for _, fc := range br.list() {
+						b := &r.branches[0][fc]
+						nv, nh := b.step(v, h, rd)
+						x.one(s, nh, c, nv, b.codes[2*c])
+					}
+				}
+			}
+		}
+	}
+	{ // read_lock
+		r := &x.rules[1]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // read_unlock
+		r := &x.rules[2]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				x.unpin(s, h, b, c)
+			}
+		}
+	}
+	{ // monitor
+		r := &x.rules[3]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		e := &b.effect
+		nh := (h+e.hadd)&^e.hclr | e.hset
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp && anyEq(g.any[0], v) {
+				x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])
+			}
+		}
+	}
+	{ // gp_start
+		r := &x.rules[4]
+		g := &r.guard[0]
+		if h&g.hdr.m-g.hdr.lo <= g.hdr.span && x.somePhase(g.some) {
+			x.advance(s, h, &r.branches[0][0])
+		}
+	}
+	{ // gp_end
+		r := &x.rules[5]
+		g := &r.guard[0]
+		if h&g.hdr.m-g.hdr.lo <= g.hdr.span {
+			x.advance(s, h, &r.branches[0][0])
+		}
+	}
+	{ // reclaim
+		r := &x.rules[6]
+		g0 := &r.guard[0]
+		g00m, g00lo, g00sp := g0.cpu[0].m, g0.cpu[0].lo, g0.cpu[0].span
+		g1 := &r.guard[1]
+		g10m, g10lo, g10sp := g1.cpu[0].m, g1.cpu[0].lo, g1.cpu[0].span
+		for c, v := range w {
+			if v&g00m-g00lo <= g00sp {
+				x.reclaim(s, h, &r.branches[0][0], c, 0, v)
+			}
+			if v&g10m-g10lo <= g10sp {
+				x.reclaim(s, h, &r.branches[1][0], c, 1, v)
+			}
+		}
+	}
+	{ // wake
+		r := &x.rules[7]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // refill
+		r := &x.rules[8]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // shrink
+		r := &x.rules[9]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+}
+
+// walk1 emits the transitions of the rules of a table of one structure
+// (that of limit at some parameters), in order.
+func (x *fastExpander) walk1(s []uint64, h uint64) {
+	w, rd := x.w, x.rdSet
+	_ = rd
+	{ // free
+		r := &x.rules[0]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		g1m, g1lo, g1sp := g.cpu[1].m, g.cpu[1].lo, g.cpu[1].span
+		gc0 := &r.choose[0][0].guard
+		bc0 := &r.branches[0][r.choose[0][0].branch]
+		gc1 := &r.choose[0][1].guard
+		gc10m, gc10lo, gc10sp := gc1.cpu[0].m, gc1.cpu[0].lo, gc1.cpu[0].span
+		bc1 := &r.branches[0][r.choose[0][1].branch]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp && v&g1m-g1lo <= g1sp && g.lin[0].holds(v, h) {
+				switch {
+				case gc0.lin[0].holds(v, h):
+					b := bc0
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				case v&gc10m-gc10lo <= gc10sp:
+					b := bc1
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				default:
+					br := x.miss(c, x.reserve.get(h) > 0)
+					for _, fc := range br.list() {
+						b := &r.branches[0][fc]
+						nv, nh := b.step(v, h, rd)
+						x.one(s, nh, c, nv, b.codes[2*c])
+					}
+				}
+			}
+		}
+	}
+	{ // read_lock
+		r := &x.rules[1]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // read_unlock
+		r := &x.rules[2]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				x.unpin(s, h, b, c)
+			}
+		}
+	}
+	{ // monitor
+		r := &x.rules[3]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		e := &b.effect
+		nh := (h+e.hadd)&^e.hclr | e.hset
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp && anyEq(g.any[0], v) {
+				x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])
+			}
+		}
+	}
+	{ // gp_start
+		r := &x.rules[4]
+		g := &r.guard[0]
+		if h&g.hdr.m-g.hdr.lo <= g.hdr.span && x.somePhase(g.some) {
+			x.advance(s, h, &r.branches[0][0])
+		}
+	}
+	{ // gp_end
+		r := &x.rules[5]
+		g := &r.guard[0]
+		if h&g.hdr.m-g.hdr.lo <= g.hdr.span {
+			x.advance(s, h, &r.branches[0][0])
+		}
+	}
+	{ // reclaim
+		r := &x.rules[6]
+		g0 := &r.guard[0]
+		g00m, g00lo, g00sp := g0.cpu[0].m, g0.cpu[0].lo, g0.cpu[0].span
+		g1 := &r.guard[1]
+		g10m, g10lo, g10sp := g1.cpu[0].m, g1.cpu[0].lo, g1.cpu[0].span
+		for c, v := range w {
+			if v&g00m-g00lo <= g00sp {
+				x.reclaim(s, h, &r.branches[0][0], c, 0, v)
+			}
+			if v&g10m-g10lo <= g10sp {
+				x.reclaim(s, h, &r.branches[1][0], c, 1, v)
+			}
+		}
+	}
+	{ // wake
+		r := &x.rules[7]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // refill
+		r := &x.rules[8]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // shrink
+		r := &x.rules[9]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+}
+
+// walk2 emits the transitions of the rules of a table of one structure
+// (that of linux-sleepable, linux-head at some parameters), in order.
+func (x *fastExpander) walk2(s []uint64, h uint64) {
+	w, rd := x.w, x.rdSet
+	_ = rd
+	{ // free
+		r := &x.rules[0]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		g1m, g1lo, g1sp := g.cpu[1].m, g.cpu[1].lo, g.cpu[1].span
+		gc0 := &r.choose[0][0].guard
+		bc0 := &r.branches[0][r.choose[0][0].branch]
+		gc1 := &r.choose[0][1].guard
+		gc10m, gc10lo, gc10sp := gc1.cpu[0].m, gc1.cpu[0].lo, gc1.cpu[0].span
+		bc1 := &r.branches[0][r.choose[0][1].branch]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp && v&g1m-g1lo <= g1sp {
+				switch {
+				case gc0.lin[0].holds(v, h):
+					b := bc0
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				case v&gc10m-gc10lo <= gc10sp:
+					b := bc1
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				default:
+					br := x.miss(c, x.reserve.get(h) > 0)
+					for _, fc := range br.list() {
+						b := &r.branches[0][fc]
+						nv, nh := b.step(v, h, rd)
+						x.one(s, nh, c, nv, b.codes[2*c])
+					}
+				}
+			}
+		}
+	}
+	{ // read_lock
+		r := &x.rules[1]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // read_unlock
+		r := &x.rules[2]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				x.unpin(s, h, b, c)
+			}
+		}
+	}
+	{ // monitor
+		r := &x.rules[3]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		e := &b.effect
+		nh := (h+e.hadd)&^e.hclr | e.hset
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp && anyEq(g.any[0], v) {
+				x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])
+			}
+		}
+	}
+	{ // gp_start
+		r := &x.rules[4]
+		g := &r.guard[0]
+		if h&g.hdr.m-g.hdr.lo <= g.hdr.span && x.somePhase(g.some) {
+			x.advance(s, h, &r.branches[0][0])
+		}
+	}
+	{ // gp_end
+		r := &x.rules[5]
+		g := &r.guard[0]
+		if h&g.hdr.m-g.hdr.lo <= g.hdr.span {
+			x.advance(s, h, &r.branches[0][0])
+		}
+	}
+	{ // reclaim
+		r := &x.rules[6]
+		g0 := &r.guard[0]
+		g00m, g00lo, g00sp := g0.cpu[0].m, g0.cpu[0].lo, g0.cpu[0].span
+		g1 := &r.guard[1]
+		g10m, g10lo, g10sp := g1.cpu[0].m, g1.cpu[0].lo, g1.cpu[0].span
+		for c, v := range w {
+			if v&g00m-g00lo <= g00sp {
+				x.reclaim(s, h, &r.branches[0][0], c, 0, v)
+			}
+			if v&g10m-g10lo <= g10sp {
+				x.reclaim(s, h, &r.branches[1][0], c, 1, v)
+			}
+		}
+	}
+	{ // wake
+		r := &x.rules[7]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+	{ // refill
+		r := &x.rules[8]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b0 := &r.branches[0][0]
+		gb1 := &r.branches[0][1].guard
+		gb10m, gb10lo, gb10sp := gb1.cpu[0].m, gb1.cpu[0].lo, gb1.cpu[0].span
+		b1 := &r.branches[0][1]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				if true {
+					b := b0
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				}
+				if v&gb10m-gb10lo <= gb10sp {
+					b := b1
+					nv, nh := b.step(v, h, rd)
+					x.one(s, nh, c, nv, b.codes[2*c])
+				}
+
+			}
+		}
+	}
+	{ // shrink
+		r := &x.rules[9]
+		g := &r.guard[0]
+		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
+		b := &r.branches[0][0]
+		for c, v := range w {
+			if v&g0m-g0lo <= g0sp {
+				nv, nh := b.step(v, h, rd)
+				x.one(s, nh, c, nv, b.codes[2*c])
+			}
+		}
+	}
+}
+
+// generatedWalks maps the structures of tables (tableSig) to their walks.
+var generatedWalks = map[string]func(x *fastExpander, s []uint64, h uint64){
+	"free:1:3[truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true][truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];wake:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];refill:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];":                                                                                       (*fastExpander).walk0,
+	"free:1:3[truetruefalse/0/0/1/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true][truetruefalse/0/0/1/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];wake:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];refill:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];":                                                                                       (*fastExpander).walk1,
+	"free:1:3[truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true][truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];wake:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];refill:1:2[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true btruefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true btruefalsefalse/0/0/0/falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];": (*fastExpander).walk2,
+}
