@@ -1,6 +1,9 @@
 package model
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // This file interprets the table of rules (rules.go) on the typed State:
 // Enabled and Apply are this interpreter, the test oracle of the fast
@@ -14,8 +17,10 @@ func (l *layout) resolve(rs []rule, p *Params) {
 		l.resolveConds(r.guard, p)
 		l.resolveEffects(r.common, p)
 		for k := range r.branches {
-			l.resolveConds(r.branches[k].guard, p)
-			l.resolveEffects(r.branches[k].effects, p)
+			b := &r.branches[k]
+			l.resolveConds(b.guard, p)
+			l.resolveEffects(b.effects, p)
+			b.rd = readsRD(r.common) || readsRD(b.effects)
 		}
 		for k := range r.choose {
 			l.resolveConds(r.choose[k].guard, p)
@@ -35,6 +40,23 @@ func (l *layout) resolveConds(cs []cond, p *Params) {
 			}
 		}
 		l.resolveConds(c.any, p)
+		c.resolveSingle()
+	}
+}
+
+// resolveSingle sets c.single, c.v and c.lo, c.hi when c compares one
+// variable (coefficient 1) with a constant: the interpreter's fast path.
+func (c *cond) resolveSingle() {
+	if c.kind != condCmp || len(c.l.terms) != 1 || len(c.r.terms) != 0 || c.l.terms[0].val != 1 {
+		return
+	}
+	b := c.r.val - c.l.val // v op b
+	c.single, c.v, c.lo, c.hi = true, c.l.terms[0].v, b, b
+	switch c.op {
+	case opLT:
+		c.lo, c.hi = math.MinInt64, b-1
+	case opGT:
+		c.lo, c.hi = b+1, math.MaxInt64
 	}
 }
 
@@ -48,6 +70,16 @@ func (l *layout) resolveEffects(es []effect, p *Params) {
 			}
 		}
 	}
+}
+
+// readsRD reports whether one of es reads RD.
+func readsRD(es []effect) bool {
+	for _, e := range es {
+		if e.op == effOrRD || e.op == effSetRD {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveVar places v: a global variable, or a CPU's in v's slot.
@@ -102,7 +134,14 @@ func (e *linear) eval(s *State, c, j int) int64 {
 // CPU c and slot j.
 func (m *Model) holds(s *State, c, j int, cs []cond) bool {
 	for i := range cs {
-		if !m.holds1(s, c, j, &cs[i]) {
+		k := &cs[i]
+		if k.single {
+			if x := k.v.get(s, c, j); x < k.lo || x > k.hi {
+				return false
+			}
+			continue
+		}
+		if !m.holds1(s, c, j, k) {
 			return false
 		}
 	}
@@ -177,7 +216,8 @@ func (m *Model) enabled(s *State, buf []Action) []Action {
 // whose guard holds.
 func (m *Model) branches(s *State, r *rule, c, j int, buf []Action) []Action {
 	a := Action{Kind: r.kind, CPU: uint8(c), Slot: uint8(j)}
-	for _, ch := range r.choose {
+	for i := range r.choose {
+		ch := &r.choose[i]
 		if !m.holds(s, c, j, ch.guard) {
 			continue
 		}
@@ -185,14 +225,14 @@ func (m *Model) branches(s *State, r *rule, c, j int, buf []Action) []Action {
 			a.Free = r.branches[ch.branch].free
 			return append(buf, a)
 		}
-		br := missBranches(m.design.Miss(View{s, &m.params}, c), s.Reserve > 0)
+		br := m.miss(s, c)
 		for _, a.Free = range br.list() {
 			buf = append(buf, a)
 		}
 		return buf
 	}
-	for _, b := range r.branches {
-		if m.holds(s, c, j, b.guard) {
+	for i := range r.branches {
+		if b := &r.branches[i]; m.holds(s, c, j, b.guard) {
 			a.Free, a.Refill = b.free, b.refill
 			buf = append(buf, a)
 		}
@@ -200,17 +240,29 @@ func (m *Model) branches(s *State, r *rule, c, j int, buf []Action) []Action {
 	return buf
 }
 
+// miss returns the branches of free(c) after a cache miss in s
+// (missBranches).
+func (m *Model) miss(s *State, c int) branches {
+	switch {
+	case !m.pol:
+		return missBranches(m.design.Miss(View{s, &m.params}, c), s.Reserve > 0)
+	case s.Reserve > 0:
+		return m.missLeft
+	}
+	return m.missNone
+}
+
 // branchOf returns the rule and the branch of a.
 func (m *Model) branchOf(a Action) (*rule, *branch) {
-	if int(a.Kind) < len(m.byKind) && m.byKind[a.Kind] >= 0 {
-		r := &m.rules[m.byKind[a.Kind]]
-		for bi := range r.branches {
-			if b := &r.branches[bi]; b.free == a.Free && b.refill == a.Refill {
-				return r, b
-			}
-		}
+	if int(a.Kind) >= len(m.byCase) || int(a.Free) > int(FreeLockless) || int(a.Refill) > int(RefillOne) {
+		return nil, nil
 	}
-	return nil, nil
+	bi := m.byCase[a.Kind][a.Free][a.Refill]
+	if bi < 0 {
+		return nil, nil
+	}
+	r := &m.rules[m.byKind[a.Kind]]
+	return r, &r.branches[bi]
 }
 
 // apply performs a on s (Apply).
@@ -219,7 +271,11 @@ func (m *Model) apply(s *State, a Action) {
 	if b == nil {
 		return
 	}
-	c, j, rd := int(a.CPU), int(a.Slot), s.RD()
+	c, j := int(a.CPU), int(a.Slot)
+	var rd CPUSet
+	if b.rd {
+		rd = s.RD()
+	}
 	for i := range r.common {
 		m.effect(s, c, j, rd, &r.common[i])
 	}

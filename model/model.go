@@ -13,6 +13,13 @@ type Model struct {
 	layout layout
 	rules  []rule              // the table of transitions (rules.go), resolved in layout
 	byKind [KindShrink + 1]int // byKind[k]: the index of k's rule in rules, -1 if none
+	// byCase[k][f][r]: the index in its rule of the branch of kind k, free
+	// case f and refill case r, -1 if none (branchOf).
+	byCase [KindShrink + 1][FreeLockless + 1][RefillOne + 1]int8
+	// For a Policies design, whose plan is a constant: missBranches of the
+	// plan with and without a page in the pool (pol).
+	pol                bool
+	missLeft, missNone branches
 }
 
 // New returns the model of design d with parameters p. The parameters are
@@ -33,8 +40,21 @@ func New(d Design, p Params) (*Model, error) {
 	for k := range m.byKind {
 		m.byKind[k] = -1
 	}
+	for i := range m.byCase {
+		for f := range m.byCase[i] {
+			m.byCase[i][f] = [RefillOne + 1]int8{-1, -1}
+		}
+	}
 	for i, r := range m.rules {
 		m.byKind[r.kind] = i
+		for bi := len(r.branches) - 1; bi >= 0; bi-- { // the first of equal cases wins
+			b := &r.branches[bi]
+			m.byCase[r.kind][b.free][b.refill] = int8(bi)
+		}
+	}
+	if pol, ok := d.(Policies); ok {
+		m.pol = true
+		m.missLeft, m.missNone = missBranches(pol.Plan, true), missBranches(pol.Plan, false)
 	}
 	return m, nil
 }

@@ -105,6 +105,11 @@ type cond struct {
 	op   cmpOp
 	any  []cond
 	ph   Phase
+	// Set by resolve when the comparison is of one variable with a
+	// constant: it holds when lo <= v <= hi.
+	single bool
+	v      vref
+	lo, hi int64
 }
 
 // effOp is an effect primitive.
@@ -146,6 +151,9 @@ type branch struct {
 	refill  RefillCase
 	guard   []cond
 	effects []effect
+	// rd is set by resolve when the rule's common effects or these read
+	// RD: Apply computes RD for these only.
+	rd bool
 }
 
 // choice is one case of a rule that chooses its branches: when its guard
