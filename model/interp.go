@@ -289,7 +289,8 @@ func (m *Model) apply(s *State, a Action) {
 func (m *Model) effect(s *State, c, j int, rd CPUSet, e *effect) {
 	switch e.op {
 	case effAdd:
-		e.v.put(s, c, j, e.v.get(s, c, j)+e.k)
+		p, r := e.v.base(s, c), e.v.ref[j]
+		r.store(p, r.load(p)+uint64(e.k))
 	case effSet:
 		e.v.put(s, c, j, e.val)
 	case effOrRD:
@@ -314,20 +315,16 @@ func (m *Model) effect(s *State, c, j int, rd CPUSet, e *effect) {
 		e.pool.put(s, c, j, reserve+int64(toPool))
 		e.cache.put(s, c, j, cache+int64(toCache))
 	case effClearSlot:
-		for _, v := range m.layout.cpu {
-			if v.slot == j {
-				v.ref.store(unsafe.Pointer(&s.CPUs[c]), 0)
-			}
+		for _, r := range m.layout.slotRefs[j] {
+			r.store(unsafe.Pointer(&s.CPUs[c]), 0)
 		}
 	}
 }
 
 // unpin removes CPU c from every CPU set, global or of any CPU.
 func (m *Model) unpin(s *State, c int) {
-	for _, v := range m.layout.header {
-		if v.dom == domSet {
-			v.ref.store(unsafe.Pointer(s), v.ref.load(unsafe.Pointer(s))&^(1<<uint(c)))
-		}
+	for _, r := range m.layout.hsets {
+		r.store(unsafe.Pointer(s), r.load(unsafe.Pointer(s))&^(1<<uint(c)))
 	}
 	for i := range s.CPUs {
 		for _, r := range m.layout.byDom[domSet] {

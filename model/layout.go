@@ -164,6 +164,10 @@ type layout struct {
 	ho [numHeaderVars]field
 	// byDom[d] are the typed fields of cpu's variables of domain d.
 	byDom [domReserve + 1][]ref
+	// hsets are the typed fields of header's sets; slotRefs[j] those of
+	// slot j's variables.
+	hsets    []ref
+	slotRefs [2][]ref
 	// slots[j] are slot j's phase and the moves of a hand-over to it.
 	slots [2]slotVars
 }
@@ -185,12 +189,18 @@ func newLayout(p Params) layout {
 	if len(l.cpu) != numCPUVars || len(l.header) != numHeaderVars {
 		panic("model: " + generatedStale)
 	}
-	for i := range l.header {
+	for i, v := range l.header {
 		l.ho[i] = fieldOf(&l.header[i])
+		if v.dom == domSet {
+			l.hsets = append(l.hsets, v.ref)
+		}
 	}
 	for i, v := range l.cpu {
 		l.co[i] = fieldOf(&v)
 		l.byDom[v.dom] = append(l.byDom[v.dom], v.ref)
+		if v.slot >= 0 {
+			l.slotRefs[v.slot] = append(l.slotRefs[v.slot], v.ref)
+		}
 		switch {
 		case v.slot < 0:
 		case v.dom == domPhase:
