@@ -106,10 +106,10 @@ type expander struct {
 
 func (x *expander) Successors(s []uint64, emit func(checker.Action, []uint64)) {
 	x.m.layout.unpack(s, x.cur)
-	x.acts = x.m.Enabled(x.cur, x.acts[:0])
+	x.acts = x.m.enabledFast(x.cur, x.acts[:0])
 	for _, a := range x.acts {
 		x.next.CopyFrom(x.cur)
-		x.m.Apply(x.next, a)
+		x.m.applyFast(x.next, a)
 		x.m.layout.pack(x.next, x.out)
 		emit(checker.Action(a.Code()), x.out)
 	}

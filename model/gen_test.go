@@ -46,6 +46,8 @@ func renderGenerated(t *testing.T) []byte {
 	g.p("package model\n\n")
 	g.layout()
 	g.walks(t)
+	g.enableds(t)
+	g.applies(t)
 	src, err := format.Source(g.Bytes())
 	if err != nil {
 		t.Fatalf("generated code does not parse: %v\n%s", err, g.Bytes())
@@ -148,24 +150,15 @@ func (g *gen) walks(t *testing.T) {
 	var sigs []string
 	of := map[string][]string{}
 	var tables [][]wordRule
-	for _, d := range AllDesigns() {
-		for _, p := range append([]Params{DefaultParams()}, append(fastInstances, fastCacheInstance)...) {
-			m, err := New(d, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.layout.cpuBits() > 63 {
-				continue
-			}
-			rules := newFastExpander(m).rules
-			sig := tableSig(rules)
-			if _, ok := of[sig]; !ok {
-				sigs = append(sigs, sig)
-				tables = append(tables, rules)
-			}
-			if n := d.Name(); !slices.Contains(of[sig], n) {
-				of[sig] = append(of[sig], n)
-			}
+	for _, m := range genModels(t) {
+		rules := newFastExpander(m).rules
+		sig := tableSig(rules)
+		if _, ok := of[sig]; !ok {
+			sigs = append(sigs, sig)
+			tables = append(tables, rules)
+		}
+		if n := m.design.Name(); !slices.Contains(of[sig], n) {
+			of[sig] = append(of[sig], n)
 		}
 	}
 	for i, rules := range tables {
@@ -310,4 +303,185 @@ func guardCode(gd *wordGuard, name, src, c, v string) (decl, expr string) {
 		return "", "true"
 	}
 	return fmt.Sprintf("%s := %s\n%s", name, src, d.String()), strings.Join(es, " && ")
+}
+
+// genModels returns the models of every design at the test instances whose
+// CPUs fit in a register: those the generated code is for.
+func genModels(t *testing.T) []*Model {
+	var ms []*Model
+	for _, d := range AllDesigns() {
+		for _, p := range append([]Params{DefaultParams()}, append(fastInstances, fastCacheInstance)...) {
+			m, err := New(d, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.layout.cpuBits() <= 63 {
+				ms = append(ms, m)
+			}
+		}
+	}
+	return ms
+}
+
+// enableds writes a straight-line Enabled for each structure of table
+// (rulesSig) the designs have at the test instances, and generatedEnabled.
+func (g *gen) enableds(t *testing.T) {
+	var sigs []string
+	of := map[string][]string{}
+	var tables [][]rule
+	for _, m := range genModels(t) {
+		sig := rulesSig(m.rules)
+		if _, ok := of[sig]; !ok {
+			sigs = append(sigs, sig)
+			tables = append(tables, m.rules)
+		}
+		if n := m.design.Name(); !slices.Contains(of[sig], n) {
+			of[sig] = append(of[sig], n)
+		}
+	}
+	cpu, hdr := fieldsOf(cpuVars(), reflect.TypeOf(CPU{})), fieldsOf(headerVars(), reflect.TypeOf(State{}))
+	for i, rules := range tables {
+		g.p("// enabled%d is Enabled for a table of one structure (that of %s\n", i, strings.Join(of[sigs[i]], ", "))
+		g.p("// at some parameters): the rules' guards' comparisons of one variable\n// with a constant on the typed fields, the rest interpreted.\n")
+		g.p("func enabled%d(m *Model, s *State, buf []Action) []Action {\nif s.Stuck {\nreturn buf\n}\n", i)
+		for ri := range rules {
+			g.enabledRule(ri, &rules[ri], cpu, hdr)
+		}
+		g.p("return buf\n}\n\n")
+	}
+	g.p("// generatedEnabled maps the structures of tables (rulesSig) to their\n// generated Enabled.\n")
+	g.p("var generatedEnabled = map[string]func(m *Model, s *State, buf []Action) []Action{\n")
+	for i, sig := range sigs {
+		g.p("\t%q: enabled%d,\n", sig, i)
+	}
+	g.p("}\n")
+}
+
+// enabledRule writes the block of rule number ri of Enabled, cpu and hdr
+// being the Go fields of the variables.
+func (g *gen) enabledRule(ri int, r *rule, cpu, hdr []goField) {
+	g.p("{ // %v\nr := &m.rules[%d]\n", r.kind, ri)
+	for q := range r.guard {
+		g.p("k%d := &r.guard[%d]\n", q, q)
+	}
+	cond := func(j int) string {
+		var es []string
+		for q := range r.guard {
+			k := &r.guard[q]
+			if !k.single {
+				es = append(es, fmt.Sprintf("m.holds1(s, c, %d, k%d)", j, q))
+				continue
+			}
+			f, typ := "u."+cpu[k.v.idx[j]].path, cpu[k.v.idx[j]].typ
+			if k.v.hdr {
+				f, typ = "s."+hdr[k.v.idx[j]].path, hdr[k.v.idx[j]].typ
+			}
+			if typ == "bool" {
+				f = "b2u(" + f + ")"
+			}
+			es = append(es, fmt.Sprintf("k%d.in(int64(%s))", q, f))
+		}
+		if len(es) == 0 {
+			return "true"
+		}
+		return strings.Join(es, " && ")
+	}
+	u := func(cond string) string { // u, if cond reads it
+		if strings.Contains(cond, "u.") {
+			return "u := &s.CPUs[c]\n"
+		}
+		return ""
+	}
+	switch r.scope {
+	case scopeGlobal:
+		g.p("c := 0\nif %s {\nbuf = m.branches(s, r, c, 0, buf)\n}\n", cond(0))
+	case scopeCPU:
+		g.p("for c := range s.CPUs {\n%sif %s {\nbuf = m.branches(s, r, c, 0, buf)\n}\n}\n", u(cond(0)), cond(0))
+	default:
+		g.p("for c := range s.CPUs {\n%s", u(cond(0)+cond(1)))
+		for j := 0; j < 2; j++ {
+			g.p("if %s {\nbuf = m.branches(s, r, c, %d, buf)\n}\n", cond(j), j)
+		}
+		g.p("}\n")
+	}
+	g.p("}\n")
+}
+
+// applies writes a straight-line apply for each structure of table
+// (applySig) the designs have at the test instances, and generatedApply.
+func (g *gen) applies(t *testing.T) {
+	var sigs []string
+	of := map[string][]string{}
+	var tables [][]rule
+	for _, m := range genModels(t) {
+		sig := applySig(m.rules)
+		if _, ok := of[sig]; !ok {
+			sigs = append(sigs, sig)
+			tables = append(tables, m.rules)
+		}
+		if n := m.design.Name(); !slices.Contains(of[sig], n) {
+			of[sig] = append(of[sig], n)
+		}
+	}
+	for i, rules := range tables {
+		var body strings.Builder
+		for ri := range rules {
+			r := &rules[ri]
+			slots := 1
+			if r.scope == scopeSlot {
+				slots = 2
+			}
+			for bi := range r.branches {
+				for j := 0; j < slots; j++ {
+					fmt.Fprintf(&body, "case %d: // rule %d (%v), branch %d, slot %d\n", ri<<8|bi<<1|j, ri, r.kind, bi, j)
+					for q := range r.common {
+						body.WriteString(effectCode(&r.common[q], fmt.Sprintf("r.common[%d]", q), j))
+					}
+					for q := range r.branches[bi].effects {
+						body.WriteString(effectCode(&r.branches[bi].effects[q], fmt.Sprintf("b.effects[%d]", q), j))
+					}
+				}
+			}
+		}
+		g.p("// apply%d performs branch bi of rule ri for action a, for a table of one\n", i)
+		g.p("// structure (that of %s at some parameters): the effects\n", strings.Join(of[sigs[i]], ", "))
+		g.p("// on one variable on the typed fields, the structural moves interpreted.\n")
+		g.p("func apply%d(m *Model, s *State, a Action, ri, bi int) {\n", i)
+		g.p("c, j := int(a.CPU), int(a.Slot)\nr := &m.rules[ri]\nb := &r.branches[bi]\nvar rd CPUSet\nif b.rd {\nrd = s.RD()\n}\n")
+		g.p("u := &s.CPUs[c]\nkey := ri<<8 | bi<<1\nif r.scope == scopeSlot {\nkey |= j\n}\nswitch key {\n%s}\n}\n\n", body.String())
+	}
+	g.p("// generatedApply maps the structures of tables (applySig) to their\n// generated apply.\n")
+	g.p("var generatedApply = map[string]func(m *Model, s *State, a Action, ri, bi int){\n")
+	for i, sig := range sigs {
+		g.p("\t%q: apply%d,\n", sig, i)
+	}
+	g.p("}\n")
+}
+
+// effectCode returns the statement performing effect e, read from src, in
+// slot j of the action: on the typed field for an effect on one variable,
+// else by the interpreter.
+func effectCode(e *effect, src string, j int) string {
+	interp := fmt.Sprintf("m.effect(s, c, j, rd, &%s)\n", src)
+	if e.op > effSetRD {
+		return interp
+	}
+	cpu, hdr := fieldsOf(cpuVars(), reflect.TypeOf(CPU{})), fieldsOf(headerVars(), reflect.TypeOf(State{}))
+	f, typ := "u."+cpu[e.v.idx[j]].path, cpu[e.v.idx[j]].typ
+	if e.v.hdr {
+		f, typ = "s."+hdr[e.v.idx[j]].path, hdr[e.v.idx[j]].typ
+	}
+	switch {
+	case e.op == effAdd && typ != "bool":
+		return fmt.Sprintf("%s += %s(%s.k)\n", f, typ, src)
+	case e.op == effSet && typ == "bool":
+		return fmt.Sprintf("%s = %s.val != 0\n", f, src)
+	case e.op == effSet:
+		return fmt.Sprintf("%s = %s(%s.val)\n", f, typ, src)
+	case e.op == effOrRD && typ == "CPUSet":
+		return fmt.Sprintf("%s |= rd\n", f)
+	case e.op == effSetRD && typ == "CPUSet":
+		return fmt.Sprintf("%s = rd\n", f)
+	}
+	return interp
 }

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"unsafe"
 )
 
@@ -254,15 +256,34 @@ func (m *Model) miss(s *State, c int) branches {
 
 // branchOf returns the rule and the branch of a.
 func (m *Model) branchOf(a Action) (*rule, *branch) {
-	if int(a.Kind) >= len(m.byCase) || int(a.Free) > int(FreeLockless) || int(a.Refill) > int(RefillOne) {
-		return nil, nil
-	}
-	bi := m.byCase[a.Kind][a.Free][a.Refill]
+	ri, bi := m.branchIndex(a)
 	if bi < 0 {
 		return nil, nil
 	}
-	r := &m.rules[m.byKind[a.Kind]]
+	r := &m.rules[ri]
 	return r, &r.branches[bi]
+}
+
+// branchIndex returns the indices of the rule and the branch of a, bi -1
+// if none.
+func (m *Model) branchIndex(a Action) (ri, bi int) {
+	if int(a.Kind) >= len(m.byCase) || int(a.Free) > int(FreeLockless) || int(a.Refill) > int(RefillOne) {
+		return 0, -1
+	}
+	return m.byKind[a.Kind], int(m.byCase[a.Kind][a.Free][a.Refill])
+}
+
+// applyFast is Apply by the generated code for the table's structure when
+// there is one (generatedApply): the reference expander's. Apply itself
+// interprets the table, the oracle.
+func (m *Model) applyFast(s *State, a Action) {
+	if m.genApply == nil {
+		m.apply(s, a)
+		return
+	}
+	if ri, bi := m.branchIndex(a); bi >= 0 {
+		m.genApply(m, s, a, ri, bi)
+	}
 }
 
 // apply performs a on s (Apply).
@@ -352,4 +373,58 @@ func (m *Model) handOver(s *State, c int, join JoinPolicy) {
 		mv[0].store(p, mv[1].load(p))
 		mv[1].store(p, 0)
 	}
+}
+
+// in reports whether x is within k's range (k.single).
+func (k *cond) in(x int64) bool { return k.lo <= x && x <= k.hi }
+
+// condSig describes the structure of guard cs as a generated Enabled
+// (generatedEnabled) tests it: each comparison of one variable (named by
+// its place in the layout) with a constant, "x" for the others, which it
+// asks holds1.
+func condSig(cs []cond) string {
+	var b strings.Builder
+	for i := range cs {
+		if k := &cs[i]; k.single {
+			fmt.Fprintf(&b, "%t%v,", k.v.hdr, k.v.idx)
+		} else {
+			b.WriteString("x,")
+		}
+	}
+	return b.String()
+}
+
+// rulesSig describes the structure of rules as far as a generated Enabled
+// depends on it: each rule's scope and guard (the rest it interprets).
+func rulesSig(rules []rule) string {
+	var b strings.Builder
+	for i := range rules {
+		fmt.Fprintf(&b, "%v:%d:%s;", rules[i].kind, rules[i].scope, condSig(rules[i].guard))
+	}
+	return b.String()
+}
+
+// effectsSig describes es as a generated Apply performs them: each
+// effect's primitive and variable (its place in the layout).
+func effectsSig(es []effect) string {
+	var b strings.Builder
+	for i := range es {
+		fmt.Fprintf(&b, "%d%t%v,", es[i].op, es[i].v.hdr, es[i].v.idx)
+	}
+	return b.String()
+}
+
+// applySig describes the structure of rules as far as a generated Apply
+// depends on it: each rule's scope and each branch's effects.
+func applySig(rules []rule) string {
+	var b strings.Builder
+	for i := range rules {
+		r := &rules[i]
+		fmt.Fprintf(&b, "%v:%d:%s", r.kind, r.scope, effectsSig(r.common))
+		for k := range r.branches {
+			fmt.Fprintf(&b, "|%s", effectsSig(r.branches[k].effects))
+		}
+		b.WriteString(";")
+	}
+	return b.String()
 }

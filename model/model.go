@@ -20,6 +20,12 @@ type Model struct {
 	// plan with and without a page in the pool (pol).
 	pol                bool
 	missLeft, missNone branches
+	// genEnabled is the generated enabled (zz_generated.go) for the
+	// structure of rules, or nil.
+	genEnabled func(m *Model, s *State, buf []Action) []Action
+	// genApply is the generated apply for the structure of rules, or nil:
+	// it performs branch bi of rule ri.
+	genApply func(m *Model, s *State, a Action, ri, bi int)
 }
 
 // New returns the model of design d with parameters p. The parameters are
@@ -52,6 +58,8 @@ func New(d Design, p Params) (*Model, error) {
 			m.byCase[r.kind][b.free][b.refill] = int8(bi)
 		}
 	}
+	m.genEnabled = generatedEnabled[rulesSig(m.rules)]
+	m.genApply = generatedApply[applySig(m.rules)]
 	if pol, ok := d.(Policies); ok {
 		m.pol = true
 		m.missLeft, m.missNone = missBranches(pol.Plan, true), missBranches(pol.Plan, false)
@@ -136,6 +144,17 @@ sources:
 // spec's action order, CPUs ascending, as the table of rules lists them),
 // and returns the extended slice.
 func (m *Model) Enabled(s *State, buf []Action) []Action { return m.enabled(s, buf) }
+
+// enabledFast is Enabled by the generated code for the table's structure
+// when there is one: the reference expander's. Enabled itself interprets
+// the table, the oracle TestFastExpanderMatchesStraightforward checks both
+// expanders against.
+func (m *Model) enabledFast(s *State, buf []Action) []Action {
+	if m.genEnabled != nil {
+		return m.genEnabled(m, s, buf)
+	}
+	return m.enabled(s, buf)
+}
 
 // Apply performs transition a on s in place, by the effects the table of
 // rules gives its branch. The transition must be enabled in s (one of

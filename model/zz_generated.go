@@ -516,3 +516,418 @@ var generatedWalks = map[string]func(x *fastExpander, s []uint64, h uint64){
 	"free:1:3[truetruefalse/0/0/1/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true][truetruefalse/0/0/1/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];wake:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];refill:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];":                                                                                       (*fastExpander).walk1,
 	"free:1:3[truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true][truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];wake:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];refill:1:2[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true btruefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true btruefalsefalse/0/0/0/falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];": (*fastExpander).walk2,
 }
+
+// enabled0 is Enabled for a table of one structure (that of head, sync, reserve, early, linux-sleepable, linux-head, lockless, lockless-atomic
+// at some parameters): the rules' guards' comparisons of one variable
+// with a constant on the typed fields, the rest interpreted.
+func enabled0(m *Model, s *State, buf []Action) []Action {
+	if s.Stuck {
+		return buf
+	}
+	{ // free
+		r := &m.rules[0]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Calls)) && k1.in(int64(u.Blk)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // read_lock
+		r := &m.rules[1]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(b2u(u.Rd))) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // read_unlock
+		r := &m.rules[2]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(b2u(u.Rd))) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // monitor
+		r := &m.rules[3]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		for c := range s.CPUs {
+			if m.holds1(s, c, 0, k0) && m.holds1(s, c, 0, k1) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // gp_start
+		r := &m.rules[4]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		c := 0
+		if k0.in(int64(b2u(s.GPRunning))) && m.holds1(s, c, 0, k1) {
+			buf = m.branches(s, r, c, 0, buf)
+		}
+	}
+	{ // gp_end
+		r := &m.rules[5]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		c := 0
+		if k0.in(int64(b2u(s.GPRunning))) && k1.in(int64(s.QS)) {
+			buf = m.branches(s, r, c, 0, buf)
+		}
+	}
+	{ // reclaim
+		r := &m.rules[6]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Slot[0].Phase)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+			if k0.in(int64(u.Slot[1].Phase)) {
+				buf = m.branches(s, r, c, 1, buf)
+			}
+		}
+	}
+	{ // wake
+		r := &m.rules[7]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Blk)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // refill
+		r := &m.rules[8]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Cache)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // shrink
+		r := &m.rules[9]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Cache)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	return buf
+}
+
+// enabled1 is Enabled for a table of one structure (that of limit
+// at some parameters): the rules' guards' comparisons of one variable
+// with a constant on the typed fields, the rest interpreted.
+func enabled1(m *Model, s *State, buf []Action) []Action {
+	if s.Stuck {
+		return buf
+	}
+	{ // free
+		r := &m.rules[0]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		k2 := &r.guard[2]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Calls)) && k1.in(int64(u.Blk)) && m.holds1(s, c, 0, k2) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // read_lock
+		r := &m.rules[1]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(b2u(u.Rd))) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // read_unlock
+		r := &m.rules[2]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(b2u(u.Rd))) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // monitor
+		r := &m.rules[3]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		for c := range s.CPUs {
+			if m.holds1(s, c, 0, k0) && m.holds1(s, c, 0, k1) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // gp_start
+		r := &m.rules[4]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		c := 0
+		if k0.in(int64(b2u(s.GPRunning))) && m.holds1(s, c, 0, k1) {
+			buf = m.branches(s, r, c, 0, buf)
+		}
+	}
+	{ // gp_end
+		r := &m.rules[5]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		c := 0
+		if k0.in(int64(b2u(s.GPRunning))) && k1.in(int64(s.QS)) {
+			buf = m.branches(s, r, c, 0, buf)
+		}
+	}
+	{ // reclaim
+		r := &m.rules[6]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Slot[0].Phase)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+			if k0.in(int64(u.Slot[1].Phase)) {
+				buf = m.branches(s, r, c, 1, buf)
+			}
+		}
+	}
+	{ // wake
+		r := &m.rules[7]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Blk)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // refill
+		r := &m.rules[8]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Cache)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	{ // shrink
+		r := &m.rules[9]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Cache)) {
+				buf = m.branches(s, r, c, 0, buf)
+			}
+		}
+	}
+	return buf
+}
+
+// generatedEnabled maps the structures of tables (rulesSig) to their
+// generated Enabled.
+var generatedEnabled = map[string]func(m *Model, s *State, buf []Action) []Action{
+	"free:1:false[0 0],false[6 6],;read_lock:1:false[1 1],;read_unlock:1:false[1 1],;monitor:1:x,x,;gp_start:0:true[0 0],x,;gp_end:0:true[0 0],true[1 1],;reclaim:2:false[9 14],;wake:1:false[6 6],;refill:1:false[5 5],;shrink:1:false[5 5],;":   enabled0,
+	"free:1:false[0 0],false[6 6],x,;read_lock:1:false[1 1],;read_unlock:1:false[1 1],;monitor:1:x,x,;gp_start:0:true[0 0],x,;gp_end:0:true[0 0],true[1 1],;reclaim:2:false[9 14],;wake:1:false[6 6],;refill:1:false[5 5],;shrink:1:false[5 5],;": enabled1,
+}
+
+// apply0 performs branch bi of rule ri for action a, for a table of one
+// structure (that of head, sync, reserve, limit, early, lockless, lockless-atomic at some parameters): the effects
+// on one variable on the typed fields, the structural moves interpreted.
+func apply0(m *Model, s *State, a Action, ri, bi int) {
+	c, j := int(a.CPU), int(a.Slot)
+	r := &m.rules[ri]
+	b := &r.branches[bi]
+	var rd CPUSet
+	if b.rd {
+		rd = s.RD()
+	}
+	u := &s.CPUs[c]
+	key := ri<<8 | bi<<1
+	if r.scope == scopeSlot {
+		key |= j
+	}
+	switch key {
+	case 0: // rule 0 (free), branch 0, slot 0
+		u.Calls += int32(r.common[0].k)
+	case 2: // rule 0 (free), branch 1, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Objs += int32(b.effects[0].k)
+		u.Pin |= rd
+	case 4: // rule 0 (free), branch 2, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Cache += int32(b.effects[0].k)
+		u.Pages += int32(b.effects[1].k)
+		u.Objs += int32(b.effects[2].k)
+		u.Pin |= rd
+	case 6: // rule 0 (free), branch 3, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Pages += int32(b.effects[0].k)
+		u.Objs += int32(b.effects[1].k)
+		u.Pin |= rd
+	case 8: // rule 0 (free), branch 4, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Heads += int32(b.effects[0].k)
+		u.Pin |= rd
+	case 10: // rule 0 (free), branch 5, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Blk = Phase(b.effects[0].val)
+		u.BlkPin = rd
+	case 12: // rule 0 (free), branch 6, slot 0
+		u.Calls += int32(r.common[0].k)
+		s.Reserve += int32(b.effects[0].k)
+		u.Pages += int32(b.effects[1].k)
+		u.Objs += int32(b.effects[2].k)
+		u.Pin |= rd
+	case 14: // rule 0 (free), branch 7, slot 0
+		u.Calls += int32(r.common[0].k)
+		s.Stuck = b.effects[0].val != 0
+	case 16: // rule 0 (free), branch 8, slot 0
+		u.Calls += int32(r.common[0].k)
+		s.Reserve += int32(b.effects[0].k)
+		u.Pages += int32(b.effects[1].k)
+		u.Objs += int32(b.effects[2].k)
+		u.Pin |= rd
+	case 256: // rule 1 (read_lock), branch 0, slot 0
+		u.Rd = b.effects[0].val != 0
+	case 512: // rule 2 (read_unlock), branch 0, slot 0
+		u.Rd = b.effects[0].val != 0
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 768: // rule 3 (monitor), branch 0, slot 0
+		m.effect(s, c, j, rd, &b.effects[0])
+	case 1024: // rule 4 (gp_start), branch 0, slot 0
+		s.GPRunning = b.effects[0].val != 0
+		s.QS = rd
+		m.effect(s, c, j, rd, &b.effects[2])
+	case 1280: // rule 5 (gp_end), branch 0, slot 0
+		s.GPRunning = b.effects[0].val != 0
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 1536: // rule 6 (reclaim), branch 0, slot 0
+		m.effect(s, c, j, rd, &b.effects[0])
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 1537: // rule 6 (reclaim), branch 0, slot 1
+		m.effect(s, c, j, rd, &b.effects[0])
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 1792: // rule 7 (wake), branch 0, slot 0
+		u.Blk = Phase(b.effects[0].val)
+		u.BlkPin = CPUSet(b.effects[1].val)
+	case 2048: // rule 8 (refill), branch 0, slot 0
+		u.Cache = int32(b.effects[0].val)
+	case 2304: // rule 9 (shrink), branch 0, slot 0
+		u.Cache = int32(b.effects[0].val)
+	}
+}
+
+// apply1 performs branch bi of rule ri for action a, for a table of one
+// structure (that of linux-sleepable, linux-head at some parameters): the effects
+// on one variable on the typed fields, the structural moves interpreted.
+func apply1(m *Model, s *State, a Action, ri, bi int) {
+	c, j := int(a.CPU), int(a.Slot)
+	r := &m.rules[ri]
+	b := &r.branches[bi]
+	var rd CPUSet
+	if b.rd {
+		rd = s.RD()
+	}
+	u := &s.CPUs[c]
+	key := ri<<8 | bi<<1
+	if r.scope == scopeSlot {
+		key |= j
+	}
+	switch key {
+	case 0: // rule 0 (free), branch 0, slot 0
+		u.Calls += int32(r.common[0].k)
+	case 2: // rule 0 (free), branch 1, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Objs += int32(b.effects[0].k)
+		u.Pin |= rd
+	case 4: // rule 0 (free), branch 2, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Cache += int32(b.effects[0].k)
+		u.Pages += int32(b.effects[1].k)
+		u.Objs += int32(b.effects[2].k)
+		u.Pin |= rd
+	case 6: // rule 0 (free), branch 3, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Pages += int32(b.effects[0].k)
+		u.Objs += int32(b.effects[1].k)
+		u.Pin |= rd
+	case 8: // rule 0 (free), branch 4, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Heads += int32(b.effects[0].k)
+		u.Pin |= rd
+	case 10: // rule 0 (free), branch 5, slot 0
+		u.Calls += int32(r.common[0].k)
+		u.Blk = Phase(b.effects[0].val)
+		u.BlkPin = rd
+	case 12: // rule 0 (free), branch 6, slot 0
+		u.Calls += int32(r.common[0].k)
+		s.Reserve += int32(b.effects[0].k)
+		u.Pages += int32(b.effects[1].k)
+		u.Objs += int32(b.effects[2].k)
+		u.Pin |= rd
+	case 14: // rule 0 (free), branch 7, slot 0
+		u.Calls += int32(r.common[0].k)
+		s.Stuck = b.effects[0].val != 0
+	case 16: // rule 0 (free), branch 8, slot 0
+		u.Calls += int32(r.common[0].k)
+		s.Reserve += int32(b.effects[0].k)
+		u.Pages += int32(b.effects[1].k)
+		u.Objs += int32(b.effects[2].k)
+		u.Pin |= rd
+	case 256: // rule 1 (read_lock), branch 0, slot 0
+		u.Rd = b.effects[0].val != 0
+	case 512: // rule 2 (read_unlock), branch 0, slot 0
+		u.Rd = b.effects[0].val != 0
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 768: // rule 3 (monitor), branch 0, slot 0
+		m.effect(s, c, j, rd, &b.effects[0])
+	case 1024: // rule 4 (gp_start), branch 0, slot 0
+		s.GPRunning = b.effects[0].val != 0
+		s.QS = rd
+		m.effect(s, c, j, rd, &b.effects[2])
+	case 1280: // rule 5 (gp_end), branch 0, slot 0
+		s.GPRunning = b.effects[0].val != 0
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 1536: // rule 6 (reclaim), branch 0, slot 0
+		m.effect(s, c, j, rd, &b.effects[0])
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 1537: // rule 6 (reclaim), branch 0, slot 1
+		m.effect(s, c, j, rd, &b.effects[0])
+		m.effect(s, c, j, rd, &b.effects[1])
+	case 1792: // rule 7 (wake), branch 0, slot 0
+		u.Blk = Phase(b.effects[0].val)
+		u.BlkPin = CPUSet(b.effects[1].val)
+	case 2048: // rule 8 (refill), branch 0, slot 0
+		u.Cache = int32(b.effects[0].val)
+	case 2050: // rule 8 (refill), branch 1, slot 0
+		u.Cache += int32(b.effects[0].k)
+	case 2304: // rule 9 (shrink), branch 0, slot 0
+		u.Cache = int32(b.effects[0].val)
+	}
+}
+
+// generatedApply maps the structures of tables (applySig) to their
+// generated apply.
+var generatedApply = map[string]func(m *Model, s *State, a Action, ri, bi int){
+	"free:1:0false[0 0],||0false[3 3],2false[7 7],|0false[5 5],0false[2 2],0false[3 3],2false[7 7],|0false[2 2],0false[3 3],2false[7 7],|0false[4 4],2false[7 7],|1false[6 6],3false[8 8],|0true[2 2],0false[2 2],0false[3 3],2false[7 7],|1true[3 3],|0true[2 2],0false[2 2],0false[3 3],2false[7 7],;read_lock:1:|1false[1 1],;read_unlock:1:|1false[1 1],4false[0 0],;monitor:1:|6false[0 0],;gp_start:0:|1true[0 0],3true[1 1],5false[0 0],;gp_end:0:|1true[0 0],5false[0 0],;reclaim:2:|7false[10 15],8false[0 0],;wake:1:|1false[6 6],1false[8 8],;refill:1:|1false[5 5],;shrink:1:|1false[5 5],;":              apply0,
+	"free:1:0false[0 0],||0false[3 3],2false[7 7],|0false[5 5],0false[2 2],0false[3 3],2false[7 7],|0false[2 2],0false[3 3],2false[7 7],|0false[4 4],2false[7 7],|1false[6 6],3false[8 8],|0true[2 2],0false[2 2],0false[3 3],2false[7 7],|1true[3 3],|0true[2 2],0false[2 2],0false[3 3],2false[7 7],;read_lock:1:|1false[1 1],;read_unlock:1:|1false[1 1],4false[0 0],;monitor:1:|6false[0 0],;gp_start:0:|1true[0 0],3true[1 1],5false[0 0],;gp_end:0:|1true[0 0],5false[0 0],;reclaim:2:|7false[10 15],8false[0 0],;wake:1:|1false[6 6],1false[8 8],;refill:1:|1false[5 5],|0false[5 5],;shrink:1:|1false[5 5],;": apply1,
+}
