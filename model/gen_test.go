@@ -22,8 +22,32 @@ var update = flag.Bool("update", false, "rewrite the generated files (TestGenera
 const generatedFile = "zz_generated.go"
 
 // TestGenerated renders the code generated from the layout descriptor
-// (headerVars, cpuVars) and checks that generatedFile holds it: run
+// (headerVars, cpuVars) and the table of rules (rules.go, compile.go), and
+// checks that generatedFile holds it: run
 // "go test ./model -run TestGenerated -update" after changing either.
+//
+// The generated code is tied to the tables by their structure (tableSig,
+// rulesSig, applySig): a table of another structure, say after a new rule
+// or branch, is walked by the generic code until the file is regenerated,
+// and TestGenerated fails meanwhile; so are the variables, by pack and
+// unpack, if they are not those generatedCPUVars and generatedHeaderVars
+// list. Should a change stop the file from compiling (a field of
+// CPU or State renamed), replace it by this stub, then regenerate:
+//
+//	package model
+//
+//	const numCPUVars, numHeaderVars = 0, 0
+//
+//	var generatedCPUVars, generatedHeaderVars [0]string
+//
+//	func (l *layout) packCPU(*CPU) uint64           { panic("stub") }
+//	func (l *layout) unpackCPU(uint64, *CPU)        { panic("stub") }
+//	func (l *layout) packHeader(*State) uint64      { panic("stub") }
+//	func (l *layout) unpackHeader(uint64, *State)   { panic("stub") }
+//
+//	var generatedWalks map[string]func(*fastExpander, []uint64, uint64)
+//	var generatedEnabled map[string]func(*Model, *State, []Action) []Action
+//	var generatedApply map[string]func(*Model, *State, Action, int, int)
 func TestGenerated(t *testing.T) {
 	src := renderGenerated(t)
 	if *update {
@@ -103,6 +127,18 @@ func fieldsOf(vs []variable, t reflect.Type) []goField {
 func (g *gen) layout() {
 	cpu, hdr := fieldsOf(cpuVars(), reflect.TypeOf(CPU{})), fieldsOf(headerVars(), reflect.TypeOf(State{}))
 	g.p("// The numbers of variables of cpuVars and headerVars.\nconst (\n\tnumCPUVars = %d\n\tnumHeaderVars = %d\n)\n\n", len(cpu), len(hdr))
+	g.p("// The variables (name/slot) the register forms below are generated for.\nvar (\n")
+	for _, x := range []struct {
+		name string
+		vs   []variable
+	}{{"generatedCPUVars", cpuVars()}, {"generatedHeaderVars", headerVars()}} {
+		g.p("\t%s = [...]string{", x.name)
+		for _, v := range x.vs {
+			g.p("%q, ", fmt.Sprintf("%s/%d", v.name, v.slot))
+		}
+		g.p("}\n")
+	}
+	g.p(")\n\n")
 	g.pack("packCPU", "composes the variables of one CPU in a register at their\n// offsets; it needs cpuBits() <= 63", "u *CPU", "u", "co", cpu)
 	g.unpack("unpackCPU", "is the inverse of packCPU", "u *CPU", "u", "co", cpu)
 	g.pack("packHeader", "composes the global variables of s in a register at their\n// offsets; it needs hb <= 63", "s *State", "s", "ho", hdr)

@@ -162,6 +162,9 @@ type layout struct {
 	// for the generated packCPU, packHeader and their inverses.
 	co [numCPUVars]field
 	ho [numHeaderVars]field
+	// gen is set when the generated register forms are of these
+	// variables (a stale zz_generated.go falls back to the loops on refs).
+	gen bool
 	// byDom[d] are the typed fields of cpu's variables of domain d.
 	byDom [domReserve + 1][]ref
 	// hsets are the typed fields of header's sets; slotRefs[j] those of
@@ -186,17 +189,19 @@ func newLayout(p Params) layout {
 	l.cb = place(l.cpu, p)
 	l.total = l.hb + uint(p.CPUs)*l.cb
 	l.words = int((l.total + 63) / 64)
-	if len(l.cpu) != numCPUVars || len(l.header) != numHeaderVars {
-		panic("model: " + generatedStale)
-	}
+	l.gen = matches(l.cpu, generatedCPUVars[:]) && matches(l.header, generatedHeaderVars[:])
 	for i, v := range l.header {
-		l.ho[i] = fieldOf(&l.header[i])
+		if l.gen {
+			l.ho[i] = fieldOf(&l.header[i])
+		}
 		if v.dom == domSet {
 			l.hsets = append(l.hsets, v.ref)
 		}
 	}
 	for i, v := range l.cpu {
-		l.co[i] = fieldOf(&v)
+		if l.gen {
+			l.co[i] = fieldOf(&v)
+		}
 		l.byDom[v.dom] = append(l.byDom[v.dom], v.ref)
 		if v.slot >= 0 {
 			l.slotRefs[v.slot] = append(l.slotRefs[v.slot], v.ref)
@@ -213,9 +218,19 @@ func newLayout(p Params) layout {
 	return l
 }
 
-// generatedStale is the message for a descriptor out of step with the
-// generated code.
-const generatedStale = "zz_generated.go is stale: run go test ./model -run TestGenerated -update"
+// matches reports whether vs are the variables the generated register
+// forms were generated for, names the names and slots they list.
+func matches(vs []variable, names []string) bool {
+	if len(vs) != len(names) {
+		return false
+	}
+	for i, v := range vs {
+		if names[i] != fmt.Sprintf("%s/%d", v.name, v.slot) {
+			return false
+		}
+	}
+	return true
+}
 
 // place gives vs their widths and consecutive offsets, and returns the bits
 // they take.
@@ -245,7 +260,7 @@ func lookup(vs []variable, name string, slot int) int {
 // pack writes s into dst, which must have l.words words.
 func (l *layout) pack(s *State, dst []uint64) {
 	clear(dst)
-	if l.hb <= 63 {
+	if l.hb <= 63 && l.gen {
 		dst[0] = l.packHeader(s)
 	} else {
 		for _, v := range l.header {
@@ -254,7 +269,7 @@ func (l *layout) pack(s *State, dst []uint64) {
 	}
 	for c := range s.CPUs {
 		base := l.hb + uint(c)*l.cb
-		if l.cb <= 63 {
+		if l.cb <= 63 && l.gen {
 			orBits(dst, base, l.packCPU(&s.CPUs[c]))
 			continue
 		}
@@ -266,7 +281,7 @@ func (l *layout) pack(s *State, dst []uint64) {
 
 // unpack reads src into s, whose CPUs slice must have length l.n.
 func (l *layout) unpack(src []uint64, s *State) {
-	if l.hb <= 63 {
+	if l.hb <= 63 && l.gen {
 		l.unpackHeader(src[0], s)
 	} else {
 		for _, v := range l.header {
@@ -275,7 +290,7 @@ func (l *layout) unpack(src []uint64, s *State) {
 	}
 	for c := range s.CPUs {
 		base := l.hb + uint(c)*l.cb
-		if l.cb <= 63 {
+		if l.cb <= 63 && l.gen {
 			l.unpackCPU(getBits(src, base, l.cb), &s.CPUs[c])
 			continue
 		}

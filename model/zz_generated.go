@@ -10,6 +10,12 @@ const (
 	numHeaderVars = 4
 )
 
+// The variables (name/slot) the register forms below are generated for.
+var (
+	generatedCPUVars    = [...]string{"calls/-1", "rd/-1", "pages/-1", "objs/-1", "heads/-1", "cache/-1", "blk/-1", "pin/-1", "blkpin/-1", "phase/0", "bpages/0", "bobjs/0", "bheads/0", "bpin/0", "phase/1", "bpages/1", "bobjs/1", "bheads/1", "bpin/1"}
+	generatedHeaderVars = [...]string{"gp/-1", "qs/-1", "reserve/-1", "stuck/-1"}
+)
+
 // packCPU composes the variables of one CPU in a register at their
 // offsets; it needs cpuBits() <= 63.
 func (l *layout) packCPU(u *CPU) uint64 {
