@@ -394,53 +394,117 @@ func (g *gen) enableds(t *testing.T) {
 }
 
 // enabledRule writes the block of rule number ri of Enabled, cpu and hdr
-// being the Go fields of the variables.
+// being the Go fields of the variables: for each instance whose guard
+// holds, the branches its choices or their guards give.
 func (g *gen) enabledRule(ri int, r *rule, cpu, hdr []goField) {
-	g.p("{ // %v\nr := &m.rules[%d]\n", r.kind, ri)
-	for q := range r.guard {
-		g.p("k%d := &r.guard[%d]\n", q, q)
+	cc := condCoder{cpu: cpu, hdr: hdr}
+	var decls, body strings.Builder
+	slots := 1
+	if r.scope == scopeSlot {
+		slots = 2
 	}
-	cond := func(j int) string {
-		var es []string
-		for q := range r.guard {
-			k := &r.guard[q]
-			if !k.single {
-				es = append(es, fmt.Sprintf("m.holds1(s, c, %d, k%d)", j, q))
-				continue
+	for j := 0; j < slots; j++ {
+		fmt.Fprintf(&body, "if %s {\na := Action{Kind: r.kind, CPU: uint8(c), Slot: %d}\n", cc.conds(&decls, r.guard, "r.guard", j), j)
+		if len(r.choose) > 0 {
+			body.WriteString("switch {\n")
+			deflt := false
+			for k, ch := range r.choose {
+				e := cc.conds(&decls, ch.guard, fmt.Sprintf("r.choose[%d].guard", k), j)
+				if deflt {
+					break // unreachable choices
+				}
+				if e == "true" {
+					deflt = true
+					body.WriteString("default:\n")
+				} else {
+					fmt.Fprintf(&body, "case %s:\n", e)
+				}
+				if ch.miss {
+					body.WriteString("br := m.miss(s, c)\nfor _, a.Free = range br.list() {\nbuf = append(buf, a)\n}\n")
+				} else {
+					fmt.Fprintf(&body, "a.Free = r.branches[%d].free\nbuf = append(buf, a)\n", ch.branch)
+				}
 			}
-			f, typ := "u."+cpu[k.v.idx[j]].path, cpu[k.v.idx[j]].typ
-			if k.v.hdr {
-				f, typ = "s."+hdr[k.v.idx[j]].path, hdr[k.v.idx[j]].typ
+			if !deflt { // no choice holds: the branches by their guards
+				fmt.Fprintf(&body, "default:\nbuf = m.branches(s, r, c, %d, buf)\n", j)
 			}
-			if typ == "bool" {
-				f = "b2u(" + f + ")"
+			body.WriteString("}\n")
+		} else {
+			for k := range r.branches {
+				e := cc.conds(&decls, r.branches[k].guard, fmt.Sprintf("r.branches[%d].guard", k), j)
+				add := fmt.Sprintf("a.Free, a.Refill = r.branches[%d].free, r.branches[%d].refill\nbuf = append(buf, a)\n", k, k)
+				if e != "true" {
+					add = fmt.Sprintf("if %s {\n%s}\n", e, add)
+				}
+				body.WriteString(add)
 			}
-			es = append(es, fmt.Sprintf("k%d.in(int64(%s))", q, f))
 		}
-		if len(es) == 0 {
-			return "true"
-		}
-		return strings.Join(es, " && ")
+		body.WriteString("}\n")
 	}
-	u := func(cond string) string { // u, if cond reads it
-		if strings.Contains(cond, "u.") {
-			return "u := &s.CPUs[c]\n"
-		}
-		return ""
+	g.p("{ // %v\nr := &m.rules[%d]\n%s", r.kind, ri, decls.String())
+	if r.scope == scopeGlobal {
+		g.p("c := 0\n%s}\n", body.String())
+		return
 	}
-	switch r.scope {
-	case scopeGlobal:
-		g.p("c := 0\nif %s {\nbuf = m.branches(s, r, c, 0, buf)\n}\n", cond(0))
-	case scopeCPU:
-		g.p("for c := range s.CPUs {\n%sif %s {\nbuf = m.branches(s, r, c, 0, buf)\n}\n}\n", u(cond(0)), cond(0))
-	default:
-		g.p("for c := range s.CPUs {\n%s", u(cond(0)+cond(1)))
-		for j := 0; j < 2; j++ {
-			g.p("if %s {\nbuf = m.branches(s, r, c, %d, buf)\n}\n", cond(j), j)
-		}
-		g.p("}\n")
+	u := ""
+	if strings.Contains(body.String(), "u.") {
+		u = "u := &s.CPUs[c]\n"
 	}
-	g.p("}\n")
+	g.p("for c := range s.CPUs {\n%s%s}\n}\n", u, body.String())
+}
+
+// condCoder writes conditions as Go code on the typed fields (cpu, hdr
+// being the Go fields of the variables), declaring the conds they read as
+// k0, k1...
+type condCoder struct {
+	cpu, hdr []goField
+	n        int
+}
+
+// conds returns the expression testing cs (read from src) in slot j, and
+// writes to decls the declarations it needs.
+func (cc *condCoder) conds(decls *strings.Builder, cs []cond, src string, j int) string {
+	var es []string
+	for q := range cs {
+		k := &cs[q]
+		name := fmt.Sprintf("k%d", cc.n)
+		cc.n++
+		fmt.Fprintf(decls, "%s := &%s[%d]\n", name, src, q)
+		switch {
+		case k.single:
+			es = append(es, fmt.Sprintf("%s.in(%s)", name, cc.field(&k.v, j)))
+		case k.kind == condCmp:
+			op := map[cmpOp]string{opLT: "<", opEQ: "==", opGT: ">"}[k.op]
+			es = append(es, fmt.Sprintf("%s %s %s", cc.linear(&k.l, name+".l", j), op, cc.linear(&k.r, name+".r", j)))
+		default:
+			es = append(es, fmt.Sprintf("m.holds1(s, c, %d, %s)", j, name))
+		}
+	}
+	if len(es) == 0 {
+		return "true"
+	}
+	return strings.Join(es, " && ")
+}
+
+// field returns the expression of v's value in slot j, as an int64.
+func (cc *condCoder) field(v *vref, j int) string {
+	f, typ := "u."+cc.cpu[v.idx[j]].path, cc.cpu[v.idx[j]].typ
+	if v.hdr {
+		f, typ = "s."+cc.hdr[v.idx[j]].path, cc.hdr[v.idx[j]].typ
+	}
+	if typ == "bool" {
+		f = "b2u(" + f + ")"
+	}
+	return "int64(" + f + ")"
+}
+
+// linear returns the expression of l (read from src) in slot j.
+func (cc *condCoder) linear(l *linear, src string, j int) string {
+	x := src + ".val"
+	for i := range l.terms {
+		x += fmt.Sprintf(" + %s.terms[%d].val*%s", src, i, cc.field(&l.terms[i].v, j))
+	}
+	return "(" + x + ")"
 }
 
 // applies writes a straight-line apply for each structure of table

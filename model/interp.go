@@ -379,15 +379,22 @@ func (m *Model) handOver(s *State, c int, join JoinPolicy) {
 func (k *cond) in(x int64) bool { return k.lo <= x && x <= k.hi }
 
 // condSig describes the structure of guard cs as a generated Enabled
-// (generatedEnabled) tests it: each comparison of one variable (named by
-// its place in the layout) with a constant, "x" for the others, which it
-// asks holds1.
+// (generatedEnabled) tests it: each comparison with its operator and
+// variables (named by their places in the layout), "x" for the other
+// conditions, which it asks holds1.
 func condSig(cs []cond) string {
 	var b strings.Builder
 	for i := range cs {
-		if k := &cs[i]; k.single {
+		switch k := &cs[i]; {
+		case k.single:
 			fmt.Fprintf(&b, "%t%v,", k.v.hdr, k.v.idx)
-		} else {
+		case k.kind == condCmp:
+			fmt.Fprintf(&b, "%d(", k.op)
+			for _, t := range append(append([]term(nil), k.l.terms...), k.r.terms...) {
+				fmt.Fprintf(&b, "%t%v", t.v.hdr, t.v.idx)
+			}
+			fmt.Fprintf(&b, "%d),", len(k.l.terms))
+		default:
 			b.WriteString("x,")
 		}
 	}
@@ -395,11 +402,19 @@ func condSig(cs []cond) string {
 }
 
 // rulesSig describes the structure of rules as far as a generated Enabled
-// depends on it: each rule's scope and guard (the rest it interprets).
+// depends on it: each rule's scope, guard, choices and branches' guards.
 func rulesSig(rules []rule) string {
 	var b strings.Builder
 	for i := range rules {
-		fmt.Fprintf(&b, "%v:%d:%s;", rules[i].kind, rules[i].scope, condSig(rules[i].guard))
+		r := &rules[i]
+		fmt.Fprintf(&b, "%v:%d:%s", r.kind, r.scope, condSig(r.guard))
+		for k := range r.choose {
+			fmt.Fprintf(&b, "|c%d,%t:%s", r.choose[k].branch, r.choose[k].miss, condSig(r.choose[k].guard))
+		}
+		for k := range r.branches {
+			fmt.Fprintf(&b, "|b:%s", condSig(r.branches[k].guard))
+		}
+		b.WriteString(";")
 	}
 	return b.String()
 }

@@ -523,7 +523,7 @@ var generatedWalks = map[string]func(x *fastExpander, s []uint64, h uint64){
 	"free:1:3[truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true][truetruefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true bfalsefalsefalse/0/0/0/falsefalsefalse,true cfalsefalsefalse/0/0/1/falsefalsefalse,1,false ctruefalsefalse/0/0/0/falsefalsefalse,2,false cfalsefalsefalse/0/0/0/falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/1/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/truefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][falsefalsetrue/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,false];wake:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];refill:1:2[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true btruefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true btruefalsefalse/0/0/0/falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true][truefalsefalse/0/0/0/falsefalsefalse bfalsefalsefalse/0/0/0/falsefalsefalse,true];": (*fastExpander).walk2,
 }
 
-// enabled0 is Enabled for a table of one structure (that of head, sync, reserve, early, linux-sleepable, linux-head, lockless, lockless-atomic
+// enabled0 is Enabled for a table of one structure (that of head, sync, reserve, early, lockless, lockless-atomic
 // at some parameters): the rules' guards' comparisons of one variable
 // with a constant on the typed fields, the rest interpreted.
 func enabled0(m *Model, s *State, buf []Action) []Action {
@@ -534,10 +534,25 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		r := &m.rules[0]
 		k0 := &r.guard[0]
 		k1 := &r.guard[1]
+		k2 := &r.choose[0].guard[0]
+		k3 := &r.choose[1].guard[0]
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Calls)) && k1.in(int64(u.Blk)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				switch {
+				case (k2.l.val + k2.l.terms[0].val*int64(u.Objs)) < (k2.r.val + k2.r.terms[0].val*int64(u.Pages)):
+					a.Free = r.branches[1].free
+					buf = append(buf, a)
+				case k3.in(int64(u.Cache)):
+					a.Free = r.branches[2].free
+					buf = append(buf, a)
+				default:
+					br := m.miss(s, c)
+					for _, a.Free = range br.list() {
+						buf = append(buf, a)
+					}
+				}
 			}
 		}
 	}
@@ -547,7 +562,9 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(b2u(u.Rd))) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -557,7 +574,9 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(b2u(u.Rd))) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -566,8 +585,11 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		k0 := &r.guard[0]
 		k1 := &r.guard[1]
 		for c := range s.CPUs {
-			if m.holds1(s, c, 0, k0) && m.holds1(s, c, 0, k1) {
-				buf = m.branches(s, r, c, 0, buf)
+			u := &s.CPUs[c]
+			if (k0.l.val+k0.l.terms[0].val*int64(u.Pages)+k0.l.terms[1].val*int64(u.Heads)) > (k0.r.val) && m.holds1(s, c, 0, k1) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -577,7 +599,9 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		k1 := &r.guard[1]
 		c := 0
 		if k0.in(int64(b2u(s.GPRunning))) && m.holds1(s, c, 0, k1) {
-			buf = m.branches(s, r, c, 0, buf)
+			a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+			a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+			buf = append(buf, a)
 		}
 	}
 	{ // gp_end
@@ -586,19 +610,26 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		k1 := &r.guard[1]
 		c := 0
 		if k0.in(int64(b2u(s.GPRunning))) && k1.in(int64(s.QS)) {
-			buf = m.branches(s, r, c, 0, buf)
+			a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+			a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+			buf = append(buf, a)
 		}
 	}
 	{ // reclaim
 		r := &m.rules[6]
 		k0 := &r.guard[0]
+		k1 := &r.guard[0]
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Slot[0].Phase)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
-			if k0.in(int64(u.Slot[1].Phase)) {
-				buf = m.branches(s, r, c, 1, buf)
+			if k1.in(int64(u.Slot[1].Phase)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 1}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -608,7 +639,9 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Blk)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -618,7 +651,9 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Cache)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -628,7 +663,9 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Cache)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -647,10 +684,25 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		k0 := &r.guard[0]
 		k1 := &r.guard[1]
 		k2 := &r.guard[2]
+		k3 := &r.choose[0].guard[0]
+		k4 := &r.choose[1].guard[0]
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
-			if k0.in(int64(u.Calls)) && k1.in(int64(u.Blk)) && m.holds1(s, c, 0, k2) {
-				buf = m.branches(s, r, c, 0, buf)
+			if k0.in(int64(u.Calls)) && k1.in(int64(u.Blk)) && (k2.l.val+k2.l.terms[0].val*int64(u.Objs)+k2.l.terms[1].val*int64(u.Heads)+k2.l.terms[2].val*int64(u.Slot[0].Objs)+k2.l.terms[3].val*int64(u.Slot[0].Heads)+k2.l.terms[4].val*int64(u.Slot[1].Objs)+k2.l.terms[5].val*int64(u.Slot[1].Heads)) < (k2.r.val) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				switch {
+				case (k3.l.val + k3.l.terms[0].val*int64(u.Objs)) < (k3.r.val + k3.r.terms[0].val*int64(u.Pages)):
+					a.Free = r.branches[1].free
+					buf = append(buf, a)
+				case k4.in(int64(u.Cache)):
+					a.Free = r.branches[2].free
+					buf = append(buf, a)
+				default:
+					br := m.miss(s, c)
+					for _, a.Free = range br.list() {
+						buf = append(buf, a)
+					}
+				}
 			}
 		}
 	}
@@ -660,7 +712,9 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(b2u(u.Rd))) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -670,7 +724,9 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(b2u(u.Rd))) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -679,8 +735,11 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		k0 := &r.guard[0]
 		k1 := &r.guard[1]
 		for c := range s.CPUs {
-			if m.holds1(s, c, 0, k0) && m.holds1(s, c, 0, k1) {
-				buf = m.branches(s, r, c, 0, buf)
+			u := &s.CPUs[c]
+			if (k0.l.val+k0.l.terms[0].val*int64(u.Pages)+k0.l.terms[1].val*int64(u.Heads)) > (k0.r.val) && m.holds1(s, c, 0, k1) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -690,7 +749,9 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		k1 := &r.guard[1]
 		c := 0
 		if k0.in(int64(b2u(s.GPRunning))) && m.holds1(s, c, 0, k1) {
-			buf = m.branches(s, r, c, 0, buf)
+			a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+			a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+			buf = append(buf, a)
 		}
 	}
 	{ // gp_end
@@ -699,19 +760,26 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		k1 := &r.guard[1]
 		c := 0
 		if k0.in(int64(b2u(s.GPRunning))) && k1.in(int64(s.QS)) {
-			buf = m.branches(s, r, c, 0, buf)
+			a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+			a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+			buf = append(buf, a)
 		}
 	}
 	{ // reclaim
 		r := &m.rules[6]
 		k0 := &r.guard[0]
+		k1 := &r.guard[0]
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Slot[0].Phase)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
-			if k0.in(int64(u.Slot[1].Phase)) {
-				buf = m.branches(s, r, c, 1, buf)
+			if k1.in(int64(u.Slot[1].Phase)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 1}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -721,7 +789,9 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Blk)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -731,7 +801,9 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Cache)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -741,7 +813,163 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 		for c := range s.CPUs {
 			u := &s.CPUs[c]
 			if k0.in(int64(u.Cache)) {
-				buf = m.branches(s, r, c, 0, buf)
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+		}
+	}
+	return buf
+}
+
+// enabled2 is Enabled for a table of one structure (that of linux-sleepable, linux-head
+// at some parameters): the rules' guards' comparisons of one variable
+// with a constant on the typed fields, the rest interpreted.
+func enabled2(m *Model, s *State, buf []Action) []Action {
+	if s.Stuck {
+		return buf
+	}
+	{ // free
+		r := &m.rules[0]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		k2 := &r.choose[0].guard[0]
+		k3 := &r.choose[1].guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Calls)) && k1.in(int64(u.Blk)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				switch {
+				case (k2.l.val + k2.l.terms[0].val*int64(u.Objs)) < (k2.r.val + k2.r.terms[0].val*int64(u.Pages)):
+					a.Free = r.branches[1].free
+					buf = append(buf, a)
+				case k3.in(int64(u.Cache)):
+					a.Free = r.branches[2].free
+					buf = append(buf, a)
+				default:
+					br := m.miss(s, c)
+					for _, a.Free = range br.list() {
+						buf = append(buf, a)
+					}
+				}
+			}
+		}
+	}
+	{ // read_lock
+		r := &m.rules[1]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(b2u(u.Rd))) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+		}
+	}
+	{ // read_unlock
+		r := &m.rules[2]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(b2u(u.Rd))) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+		}
+	}
+	{ // monitor
+		r := &m.rules[3]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if (k0.l.val+k0.l.terms[0].val*int64(u.Pages)+k0.l.terms[1].val*int64(u.Heads)) > (k0.r.val) && m.holds1(s, c, 0, k1) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+		}
+	}
+	{ // gp_start
+		r := &m.rules[4]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		c := 0
+		if k0.in(int64(b2u(s.GPRunning))) && m.holds1(s, c, 0, k1) {
+			a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+			a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+			buf = append(buf, a)
+		}
+	}
+	{ // gp_end
+		r := &m.rules[5]
+		k0 := &r.guard[0]
+		k1 := &r.guard[1]
+		c := 0
+		if k0.in(int64(b2u(s.GPRunning))) && k1.in(int64(s.QS)) {
+			a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+			a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+			buf = append(buf, a)
+		}
+	}
+	{ // reclaim
+		r := &m.rules[6]
+		k0 := &r.guard[0]
+		k1 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Slot[0].Phase)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+			if k1.in(int64(u.Slot[1].Phase)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 1}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+		}
+	}
+	{ // wake
+		r := &m.rules[7]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Blk)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+			}
+		}
+	}
+	{ // refill
+		r := &m.rules[8]
+		k0 := &r.guard[0]
+		k1 := &r.branches[1].guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Cache)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
+				if k1.in(int64(u.Cache)) {
+					a.Free, a.Refill = r.branches[1].free, r.branches[1].refill
+					buf = append(buf, a)
+				}
+			}
+		}
+	}
+	{ // shrink
+		r := &m.rules[9]
+		k0 := &r.guard[0]
+		for c := range s.CPUs {
+			u := &s.CPUs[c]
+			if k0.in(int64(u.Cache)) {
+				a := Action{Kind: r.kind, CPU: uint8(c), Slot: 0}
+				a.Free, a.Refill = r.branches[0].free, r.branches[0].refill
+				buf = append(buf, a)
 			}
 		}
 	}
@@ -751,8 +979,9 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 // generatedEnabled maps the structures of tables (rulesSig) to their
 // generated Enabled.
 var generatedEnabled = map[string]func(m *Model, s *State, buf []Action) []Action{
-	"free:1:false[0 0],false[6 6],;read_lock:1:false[1 1],;read_unlock:1:false[1 1],;monitor:1:x,x,;gp_start:0:true[0 0],x,;gp_end:0:true[0 0],true[1 1],;reclaim:2:false[9 14],;wake:1:false[6 6],;refill:1:false[5 5],;shrink:1:false[5 5],;":   enabled0,
-	"free:1:false[0 0],false[6 6],x,;read_lock:1:false[1 1],;read_unlock:1:false[1 1],;monitor:1:x,x,;gp_start:0:true[0 0],x,;gp_end:0:true[0 0],true[1 1],;reclaim:2:false[9 14],;wake:1:false[6 6],;refill:1:false[5 5],;shrink:1:false[5 5],;": enabled1,
+	"free:1:false[0 0],false[6 6],|c1,false:0(false[3 3]false[2 2]1),|c2,false:false[5 5],|c0,true:|b:|b:|b:|b:|b:|b:|b:|b:|b:;read_lock:1:false[1 1],|b:;read_unlock:1:false[1 1],|b:;monitor:1:2(false[2 2]false[4 4]2),x,|b:;gp_start:0:true[0 0],x,|b:;gp_end:0:true[0 0],true[1 1],|b:;reclaim:2:false[9 14],|b:;wake:1:false[6 6],|b:;refill:1:false[5 5],|b:;shrink:1:false[5 5],|b:;":                                                                          enabled0,
+	"free:1:false[0 0],false[6 6],0(false[3 3]false[4 4]false[11 11]false[12 12]false[16 16]false[17 17]6),|c1,false:0(false[3 3]false[2 2]1),|c2,false:false[5 5],|c0,true:|b:|b:|b:|b:|b:|b:|b:|b:|b:;read_lock:1:false[1 1],|b:;read_unlock:1:false[1 1],|b:;monitor:1:2(false[2 2]false[4 4]2),x,|b:;gp_start:0:true[0 0],x,|b:;gp_end:0:true[0 0],true[1 1],|b:;reclaim:2:false[9 14],|b:;wake:1:false[6 6],|b:;refill:1:false[5 5],|b:;shrink:1:false[5 5],|b:;": enabled1,
+	"free:1:false[0 0],false[6 6],|c1,false:0(false[3 3]false[2 2]1),|c2,false:false[5 5],|c0,true:|b:|b:|b:|b:|b:|b:|b:|b:|b:;read_lock:1:false[1 1],|b:;read_unlock:1:false[1 1],|b:;monitor:1:2(false[2 2]false[4 4]2),x,|b:;gp_start:0:true[0 0],x,|b:;gp_end:0:true[0 0],true[1 1],|b:;reclaim:2:false[9 14],|b:;wake:1:false[6 6],|b:;refill:1:false[5 5],|b:|b:false[5 5],;shrink:1:false[5 5],|b:;":                                                            enabled2,
 }
 
 // apply0 performs branch bi of rule ri for action a, for a table of one
