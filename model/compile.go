@@ -416,8 +416,16 @@ func (k *compiler) merge(a, b wordEffect) wordEffect {
 // sig describes the structure of g: which of its conditions it has. A
 // walk generated for a guard of this structure tests exactly these.
 func (g *wordGuard) sig() string {
-	return fmt.Sprintf("%t%t%t/%d/%d/%d/%t%t%t", g.cpu[0] != maskRange{}, g.cpu[1] != maskRange{}, g.hdr != maskRange{},
-		len(g.cpus), len(g.any), len(g.lin), g.hasSome, g.admit, g.handOver)
+	lin := ""
+	for _, l := range g.lin {
+		lin += "("
+		for _, t := range l.terms {
+			lin += fmt.Sprint(t.hdr)
+		}
+		lin += ")"
+	}
+	return fmt.Sprintf("%t%t%t/%d/%d/%s/%t%t%t", g.cpu[0] != maskRange{}, g.cpu[1] != maskRange{}, g.hdr != maskRange{},
+		len(g.cpus), len(g.any), lin, g.hasSome, g.admit, g.handOver)
 }
 
 // sig describes the structure of w: its kind, scope and shape, and its

@@ -326,8 +326,17 @@ func guardCode(gd *wordGuard, name, src, c, v string) (decl, expr string) {
 	for k := range gd.any {
 		es = append(es, fmt.Sprintf("anyEq(%s.any[%d], %s)", name, k, v))
 	}
-	for k := range gd.lin {
-		es = append(es, fmt.Sprintf("%s.lin[%d].holds(%s, h)", name, k, v))
+	for k, l := range gd.lin { // sum(terms) < bound, each term read once
+		var sum []string
+		for i, t := range l.terms {
+			src, n := v, fmt.Sprintf("%sl%dt%d", name, k, i)
+			if t.hdr {
+				src = "h"
+			}
+			fmt.Fprintf(&d, "%s := &%s.lin[%d].terms[%d]\n", n, name, k, i)
+			sum = append(sum, fmt.Sprintf("%s.k*int64(%s.f.get(%s))", n, n, src))
+		}
+		es = append(es, fmt.Sprintf("%s < %s.lin[%d].bound", strings.Join(sum, "+"), name, k))
 	}
 	if gd.hasSome {
 		es = append(es, fmt.Sprintf("x.somePhase(%s.some)", name))
