@@ -62,23 +62,40 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// TestPromelaShape counts the d_steps of both encodings: one per action,
+// CPU, slot and branch of free and refill, as counted here from the
+// designs' definitions.
 func TestPromelaShape(t *testing.T) {
-	for _, name := range Designs() {
-		d, err := model.LookupDesign(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	// free's branches: in-page, cache, then the miss plan's (alloc-ok,
+	// reserve, lockless, fallback; reserve and stuck each under its own
+	// condition on the pool); refill's: one, or two with a backoff.
+	branches := map[string][2]int{
+		"head": {4, 1}, "sync": {4, 1}, "reserve": {4, 1}, "limit": {5, 1}, "early": {4, 1},
+		"linux-sleepable": {4, 2}, "linux-head": {3, 2}, "lockless": {4, 1}, "lockless-atomic": {4, 1},
+	}
+	if got := Designs(); len(got) != len(branches) {
+		t.Errorf("Designs() = %v, want the %d built-in designs", got, len(branches))
+	}
+	for _, d := range model.AllDesigns() {
+		b := branches[d.Name()]
+		// per CPU: free's and refill's branches, read_lock, read_unlock,
+		// monitor, 2 reclaims, wake, shrink; plus gp_start, gp_end
+		want := 2*(b[0]+b[1]+7) + 2
 		src, err := Promela(d, model.DefaultParams())
 		if err != nil {
 			t.Fatal(err)
 		}
-		// One d_step per (action, CPU, slot, branch) of the spec.
-		n := strings.Count(src, ":: d_step")
-		branches := map[string]int{"head": 4, "sync": 4, "reserve": 4, "limit": 5, "early": 4}[name]
-		// per CPU: free branches, read_lock, read_unlock, monitor, 2 reclaims, wake, refill, shrink; plus gp_start, gp_end
-		want := 2*(branches+8) + 2
-		if n != want {
-			t.Errorf("%s: %d d_steps, want %d", name, n, want)
+		if n := strings.Count(src, ":: d_step"); n != want {
+			t.Errorf("%s: %d d_steps, want %d", d.Name(), n, want)
+		}
+		if _, ok := specDesigns[d.Name()]; !ok {
+			continue
+		}
+		if src, err = specPromela(d, model.DefaultParams(), ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(src, ":: d_step"); n != want {
+			t.Errorf("%s: the spec's encoding has %d d_steps, want %d", d.Name(), n, want)
 		}
 	}
 	bad := model.DefaultParams()
@@ -87,7 +104,16 @@ func TestPromelaShape(t *testing.T) {
 	if _, err := Promela(d, bad); err == nil {
 		t.Errorf("Promela accepted %d CPUs", bad.CPUs)
 	}
+	if _, err := Promela(hooked{d.(model.Policies)}, model.DefaultParams()); err == nil {
+		t.Errorf("Promela printed a design that decides by a hook")
+	}
 }
+
+// hooked is a design with a decision hook of its own, which has no text.
+type hooked struct{ model.Policies }
+
+// Admit admits every free.
+func (hooked) Admit(model.View, int) bool { return true }
 
 // requireTools skips t when spin or gcc is missing, except in CI
 // (CI=true), where the differential test must run: there it fails.
@@ -105,6 +131,8 @@ func requireTools(t *testing.T) {
 type diffPoint struct {
 	design string
 	p      model.Params
+	// spec: SPIN also runs on the spec's encoding (spec_test.go).
+	spec bool
 }
 
 func (d diffPoint) String() string { return d.design + "/" + d.p.String() }
@@ -113,37 +141,52 @@ func (d diffPoint) String() string { return d.design + "/" + d.p.String() }
 // at the defaults (N=2 B=2 C=1 R=1 L=2) with K=1 and K=2; every design at
 // N=1 K=3; and points at other B, C, R, L and N: reserve with B=3 C=2 R=2,
 // sync with B=3 C=2, limit with L=1, early with B=1 C=0, reserve at N=3.
+// The spec's encoding runs at five of them, one per design.
 func diffPoints() []diffPoint {
 	var pts []diffPoint
-	for _, d := range Designs() {
+	for _, d := range model.DesignNames() {
 		for k := 1; k <= 2; k++ {
 			p := model.DefaultParams()
 			p.Calls = k
-			pts = append(pts, diffPoint{d, p})
+			pts = append(pts, diffPoint{design: d, p: p, spec: d == "head" && k == 2})
 		}
 		p := model.DefaultParams()
 		p.CPUs, p.Calls = 1, 3
-		pts = append(pts, diffPoint{d, p})
+		pts = append(pts, diffPoint{design: d, p: p, spec: d == "sync"})
 	}
 	return append(pts,
-		diffPoint{"reserve", model.Params{CPUs: 2, Bulk: 3, Cache: 2, Reserve: 2, Calls: 2, Limit: 2}},
-		diffPoint{"sync", model.Params{CPUs: 2, Bulk: 3, Cache: 2, Reserve: 1, Calls: 2, Limit: 2}},
-		diffPoint{"limit", model.Params{CPUs: 2, Bulk: 2, Cache: 1, Reserve: 1, Calls: 2, Limit: 1}},
-		diffPoint{"early", model.Params{CPUs: 2, Bulk: 1, Cache: 0, Reserve: 0, Calls: 2, Limit: 2}},
-		diffPoint{"reserve", model.Params{CPUs: 3, Bulk: 1, Cache: 0, Reserve: 1, Calls: 1, Limit: 2}},
+		diffPoint{"reserve", model.Params{CPUs: 2, Bulk: 3, Cache: 2, Reserve: 2, Calls: 2, Limit: 2}, true},
+		diffPoint{"sync", model.Params{CPUs: 2, Bulk: 3, Cache: 2, Reserve: 1, Calls: 2, Limit: 2}, false},
+		diffPoint{"limit", model.Params{CPUs: 2, Bulk: 2, Cache: 1, Reserve: 1, Calls: 2, Limit: 1}, true},
+		diffPoint{"early", model.Params{CPUs: 2, Bulk: 1, Cache: 0, Reserve: 0, Calls: 2, Limit: 2}, true},
+		diffPoint{"reserve", model.Params{CPUs: 3, Bulk: 1, Cache: 0, Reserve: 1, Calls: 1, Limit: 2}, false},
 	)
 }
 
+// encoding is a Promela encoding the differential test runs SPIN on.
+type encoding struct {
+	name    string
+	promela func(d model.Design, p model.Params, prop string) (string, error)
+}
+
+// The encodings: the model's table printed (PromelaChecking), and the
+// spec's, written by hand (specPromela).
+var (
+	tableEncoding = encoding{"table", PromelaChecking}
+	specEncoding  = encoding{"spec", specPromela}
+)
+
 // TestDifferentialSPIN is the differential test of the engine and of the
-// rules: SPIN, running the Promela encoding written from the spec, and
-// rcucheck must find the same states, transitions and depth (SPIN's
-// breadth-first search, BFSMode), the same verdicts on NoStuck and
-// GracePeriod (asserted in the encoding, PromelaChecking) and the same
-// length of the shortest counterexample. Drainable (AG EF pending = 0) is a
+// rules: SPIN, running the Promela encoding printed from the model's table
+// and, at the points marked spec, the encoding written by hand from the
+// spec, and rcucheck must find the same states, transitions and depth
+// (SPIN's breadth-first search, BFSMode), the same verdicts on NoStuck and
+// GracePeriod (asserted in the encoding) and the same length of the
+// shortest counterexample. Drainable (AG EF pending = 0) is a
 // branching-time property SPIN does not check; TestAgainstBruteForce and
 // TestHandEnumeratedDesigns in model back it. The points run in parallel, each
-// building and running one pan per property. Skips outside CI when spin or
-// gcc is missing; fails in CI.
+// building and running one pan per property and encoding. Skips outside CI
+// when spin or gcc is missing; fails in CI.
 func TestDifferentialSPIN(t *testing.T) {
 	requireTools(t)
 	for _, pt := range diffPoints() {
@@ -156,47 +199,60 @@ func TestDifferentialSPIN(t *testing.T) {
 
 // checkAgainstSPIN runs TestDifferentialSPIN's comparison on one point.
 func checkAgainstSPIN(t *testing.T, pt diffPoint) {
-	ctx := context.Background()
 	m, err := model.NewByName(pt.design, pt.p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := checker.Explore(ctx, m.Checkable(), checker.Options{SkipGoals: true, Workers: 1})
+	res, err := checker.Explore(context.Background(), m.Checkable(), checker.Options{SkipGoals: true, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, inv := range res.Invariants {
-		src, err := PromelaChecking(m.Design(), m.Params(), inv.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := Compile(ctx, filepath.Join(t.TempDir(), "pan"), src, BFSMode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := b.Run(ctx, append(RunArgs(res.States), "-c0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.StatesStored != res.States || r.SpecTransitions() != res.Transitions || r.Depth != res.Depth || r.Truncated {
-			t.Errorf("%s: SPIN %d states %d transitions depth %d (truncated %v); rcucheck %d states %d transitions depth %d",
-				inv.Name, r.StatesStored, r.SpecTransitions(), r.Depth, r.Truncated, res.States, res.Transitions, res.Depth)
-		}
-		spinLen := -1 // the shortest counterexample's length, -1 if none
-		if r.Errors > 0 {
-			spinLen = r.FirstErrorDepth + 1
-		}
-		rcuLen := -1
-		if inv.Verdict == checker.Violated {
-			rcuLen = len(inv.Trace.Steps)
-		}
-		if spinLen != rcuLen || (r.Errors > 0) != (inv.Verdict == checker.Violated) {
-			t.Errorf("%s: SPIN %d errors, first %q at depth %d; rcucheck %s (shortest trace %d steps)",
-				inv.Name, r.Errors, r.FirstError, r.FirstErrorDepth, inv.Verdict, rcuLen)
-		}
-		t.Logf("%s: %d states, %d transitions, depth %d, %s (shortest %d) on both; pan %.1fs",
-			inv.Name, res.States, res.Transitions, res.Depth, inv.Verdict, rcuLen, r.Wall.Seconds())
+	encs := []encoding{tableEncoding}
+	if pt.spec {
+		encs = append(encs, specEncoding)
 	}
+	for _, enc := range encs {
+		for _, inv := range res.Invariants {
+			compareSPIN(t, m, res, inv, enc)
+		}
+	}
+}
+
+// compareSPIN runs SPIN on enc's encoding of m asserting inv and compares
+// its figures with rcucheck's result res.
+func compareSPIN(t *testing.T, m *model.Model, res *checker.Result, inv checker.PropertyResult, enc encoding) {
+	t.Helper()
+	ctx := context.Background()
+	src, err := enc.promela(m.Design(), m.Params(), inv.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Compile(ctx, filepath.Join(t.TempDir(), "pan"), src, BFSMode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Run(ctx, append(RunArgs(res.States), "-c0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatesStored != res.States || r.SpecTransitions() != res.Transitions || r.Depth != res.Depth || r.Truncated {
+		t.Errorf("%s, %s encoding: SPIN %d states %d transitions depth %d (truncated %v); rcucheck %d states %d transitions depth %d",
+			inv.Name, enc.name, r.StatesStored, r.SpecTransitions(), r.Depth, r.Truncated, res.States, res.Transitions, res.Depth)
+	}
+	spinLen := -1 // the shortest counterexample's length, -1 if none
+	if r.Errors > 0 {
+		spinLen = r.FirstErrorDepth + 1
+	}
+	rcuLen := -1
+	if inv.Verdict == checker.Violated {
+		rcuLen = len(inv.Trace.Steps)
+	}
+	if spinLen != rcuLen || (r.Errors > 0) != (inv.Verdict == checker.Violated) {
+		t.Errorf("%s, %s encoding: SPIN %d errors, first %q at depth %d; rcucheck %s (shortest trace %d steps)",
+			inv.Name, enc.name, r.Errors, r.FirstError, r.FirstErrorDepth, inv.Verdict, rcuLen)
+	}
+	t.Logf("%s, %s encoding: %d states, %d transitions, depth %d, %s (shortest %d) on both; pan %.1fs",
+		inv.Name, enc.name, res.States, res.Transitions, res.Depth, inv.Verdict, rcuLen, r.Wall.Seconds())
 }
 
 // TestDifferentialSPINDepthFirst runs the bench's default build (the plain
