@@ -65,8 +65,9 @@ type TransitionText struct {
 	Effects []string
 }
 
-// Transitions returns every transition of the table, in Enabled's order
-// (rule, CPU, slot, branch), written in sx. It fails for a design that
-// decides by hooks (Admit, Miss or HandOver of a design that is not a
-// Policies value): those are Go code, with no text.
+// Transitions returns every transition of the table, written in sx, in
+// the table's order: by rule, CPU, slot and branch, Enabled's order except
+// that free's miss branches come in FreeCase order, not the miss plan's.
+// It fails for a design that decides by hooks (Admit, Miss or HandOver of
+// a design that is not a Policies value): those are Go code, with no text.
 func (m *Model) Transitions(sx Syntax) ([]TransitionText, error) { return m.transitions(sx) }
