@@ -141,7 +141,9 @@ func (d diffPoint) String() string { return d.design + "/" + d.p.String() }
 // at the defaults (N=2 B=2 C=1 R=1 L=2) with K=1 and K=2; every design at
 // N=1 K=3; and points at other B, C, R, L and N: reserve with B=3 C=2 R=2,
 // sync with B=3 C=2, limit with L=1, early with B=1 C=0, reserve at N=3.
-// The spec's encoding runs at five of them, one per design.
+// The spec's encoding runs at five of them, one per design. Then every
+// realistic design, and two designs of the test's own (policies no
+// built-in design has), at N=2 B=2 C=2 R=1 K=1: the table's encoding only.
 func diffPoints() []diffPoint {
 	var pts []diffPoint
 	for _, d := range model.DesignNames() {
@@ -154,13 +156,36 @@ func diffPoints() []diffPoint {
 		p.CPUs, p.Calls = 1, 3
 		pts = append(pts, diffPoint{design: d, p: p, spec: d == "sync"})
 	}
-	return append(pts,
+	pts = append(pts,
 		diffPoint{"reserve", model.Params{CPUs: 2, Bulk: 3, Cache: 2, Reserve: 2, Calls: 2, Limit: 2}, true},
 		diffPoint{"sync", model.Params{CPUs: 2, Bulk: 3, Cache: 2, Reserve: 1, Calls: 2, Limit: 2}, false},
 		diffPoint{"limit", model.Params{CPUs: 2, Bulk: 2, Cache: 1, Reserve: 1, Calls: 2, Limit: 1}, true},
 		diffPoint{"early", model.Params{CPUs: 2, Bulk: 1, Cache: 0, Reserve: 0, Calls: 2, Limit: 2}, true},
 		diffPoint{"reserve", model.Params{CPUs: 3, Bulk: 1, Cache: 0, Reserve: 1, Calls: 1, Limit: 2}, false},
 	)
+	for _, d := range extraDesigns().Names() {
+		pts = append(pts, diffPoint{design: d, p: model.Params{CPUs: 1, Bulk: 1, Cache: 2, Reserve: 2, Calls: 3, Limit: 2}})
+	}
+	return pts
+}
+
+// extraDesigns holds the realistic designs and two designs of the test's
+// own, with the policies no built-in design has: reclaim to the cache
+// first then the pool (cache-first, which also falls back on the pool
+// after the allocator, then on rcu_head), and every page back to the
+// allocator with no refill worker (to-allocator).
+func extraDesigns() *model.Registry {
+	r, err := model.NewRegistry(append(model.Realistic(),
+		model.Policies{DesignName: "cache-first", Uses: model.Resources{Reserve: true},
+			Plan:          model.Plan(model.FallbackHead, model.SourceAllocator, model.SourceReserve),
+			ReclaimPolicy: model.ReclaimCacheFirst},
+		model.Policies{DesignName: "to-allocator", Plan: model.Plan(model.FallbackSync, model.SourceAllocator),
+			ReclaimPolicy: model.ReclaimAllocator, RefillPolicy: model.RefillNever},
+	)...)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // encoding is a Promela encoding the differential test runs SPIN on.
@@ -199,7 +224,14 @@ func TestDifferentialSPIN(t *testing.T) {
 
 // checkAgainstSPIN runs TestDifferentialSPIN's comparison on one point.
 func checkAgainstSPIN(t *testing.T, pt diffPoint) {
-	m, err := model.NewByName(pt.design, pt.p)
+	d, err := model.BuiltinRegistry().Lookup(pt.design)
+	if err != nil {
+		d, err = extraDesigns().Lookup(pt.design)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(d, pt.p)
 	if err != nil {
 		t.Fatal(err)
 	}
