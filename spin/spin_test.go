@@ -243,16 +243,21 @@ func checkAgainstSPIN(t *testing.T, pt diffPoint) {
 	if pt.spec {
 		encs = append(encs, specEncoding)
 	}
+	vectors := map[int]bool{} // the state vectors' sizes
 	for _, enc := range encs {
 		for _, inv := range res.Invariants {
-			compareSPIN(t, m, res, inv, enc)
+			vectors[compareSPIN(t, m, res, inv, enc)] = true
 		}
+	}
+	if len(vectors) != 1 {
+		t.Errorf("state vectors of %v bytes: both encodings must hold the same variables in the same types", vectors)
 	}
 }
 
-// compareSPIN runs SPIN on enc's encoding of m asserting inv and compares
-// its figures with rcucheck's result res.
-func compareSPIN(t *testing.T, m *model.Model, res *checker.Result, inv checker.PropertyResult, enc encoding) {
+// compareSPIN runs SPIN on enc's encoding of m asserting inv, compares
+// its figures with rcucheck's result res, and returns the size of its
+// state vector.
+func compareSPIN(t *testing.T, m *model.Model, res *checker.Result, inv checker.PropertyResult, enc encoding) int {
 	t.Helper()
 	ctx := context.Background()
 	src, err := enc.promela(m.Design(), m.Params(), inv.Name)
@@ -285,6 +290,7 @@ func compareSPIN(t *testing.T, m *model.Model, res *checker.Result, inv checker.
 	}
 	t.Logf("%s, %s encoding: %d states, %d transitions, depth %d, %s (shortest %d) on both; pan %.1fs",
 		inv.Name, enc.name, res.States, res.Transitions, res.Depth, inv.Verdict, rcuLen, r.Wall.Seconds())
+	return r.StateVector
 }
 
 // TestDifferentialSPINDepthFirst runs the bench's default build (the plain
