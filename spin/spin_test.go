@@ -150,7 +150,7 @@ func diffPoints() []diffPoint {
 		for k := 1; k <= 2; k++ {
 			p := model.DefaultParams()
 			p.Calls = k
-			pts = append(pts, diffPoint{design: d, p: p, spec: d == "head" && k == 2})
+			pts = append(pts, diffPoint{design: d, p: p, spec: d == "head" && k == 1})
 		}
 		p := model.DefaultParams()
 		p.CPUs, p.Calls = 1, 3
