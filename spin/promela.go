@@ -21,12 +21,14 @@
 //     what rcucheck bench runs, and the differential test
 //     (TestDifferentialSPIN) checks the engine and the printer on it: SPIN
 //     and rcucheck must agree on states, transitions, depth and verdicts.
+//     (model.TestTransitionsText checks the same text, in Go's syntax,
+//     against Enabled and Apply without SPIN.)
 //   - The encoding of spec_test.go is written by hand from the spec
 //     (../shared/docs/reference-model.md), not from the code: it is the
 //     only implementation of the rules independent of the table, the
 //     oracle of the table itself. It is test code, for the five designs of
-//     the spec; the differential test runs SPIN on it too at a few points
-//     and requires the same figures.
+//     the spec; the differential test runs SPIN on it too at five points
+//     (one per design) and requires the same figures and state vector.
 package spin
 
 import (
