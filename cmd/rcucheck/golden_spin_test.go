@@ -16,7 +16,10 @@ import (
 
 // The golden files are written by rcucheck itself (UPDATE_GOLDEN=1), so
 // comparing against them only pins the output. What backs each one
-// independently:
+// independently (the SPIN records in testdata/spin/ were made with the
+// spec's hand-written Promela encoding, now spin's test oracle; RECORD_SPIN=1
+// re-records them with the encoding printed from the model's table of rules,
+// which spin's differential test holds equal to the hand-written one):
 //
 //   - check-tiny.golden (N=1 B=1 C=0 K=1, every spec design): every row is
 //     enumerated by hand from the spec in model.TestHandEnumerated (counts,
