@@ -542,6 +542,14 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 	if s.Stuck {
 		return buf
 	}
+	buf = enabled0Part0(m, s, buf)
+	buf = enabled0Part1(m, s, buf)
+	buf = enabled0Part2(m, s, buf)
+	return buf
+}
+
+// enabled0Part0 is part 0 of enabled0.
+func enabled0Part0(m *Model, s *State, buf []Action) []Action {
 	{ // free
 		r := &m.rules[0]
 		k0 := &r.guard[0]
@@ -605,6 +613,11 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 			}
 		}
 	}
+	return buf
+}
+
+// enabled0Part1 is part 1 of enabled0.
+func enabled0Part1(m *Model, s *State, buf []Action) []Action {
 	{ // gp_start
 		r := &m.rules[4]
 		k0 := &r.guard[0]
@@ -669,6 +682,11 @@ func enabled0(m *Model, s *State, buf []Action) []Action {
 			}
 		}
 	}
+	return buf
+}
+
+// enabled0Part2 is part 2 of enabled0.
+func enabled0Part2(m *Model, s *State, buf []Action) []Action {
 	{ // shrink
 		r := &m.rules[9]
 		k0 := &r.guard[0]
@@ -691,6 +709,14 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 	if s.Stuck {
 		return buf
 	}
+	buf = enabled1Part0(m, s, buf)
+	buf = enabled1Part1(m, s, buf)
+	buf = enabled1Part2(m, s, buf)
+	return buf
+}
+
+// enabled1Part0 is part 0 of enabled1.
+func enabled1Part0(m *Model, s *State, buf []Action) []Action {
 	{ // free
 		r := &m.rules[0]
 		k0 := &r.guard[0]
@@ -755,6 +781,11 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 			}
 		}
 	}
+	return buf
+}
+
+// enabled1Part1 is part 1 of enabled1.
+func enabled1Part1(m *Model, s *State, buf []Action) []Action {
 	{ // gp_start
 		r := &m.rules[4]
 		k0 := &r.guard[0]
@@ -819,6 +850,11 @@ func enabled1(m *Model, s *State, buf []Action) []Action {
 			}
 		}
 	}
+	return buf
+}
+
+// enabled1Part2 is part 2 of enabled1.
+func enabled1Part2(m *Model, s *State, buf []Action) []Action {
 	{ // shrink
 		r := &m.rules[9]
 		k0 := &r.guard[0]
@@ -841,6 +877,14 @@ func enabled2(m *Model, s *State, buf []Action) []Action {
 	if s.Stuck {
 		return buf
 	}
+	buf = enabled2Part0(m, s, buf)
+	buf = enabled2Part1(m, s, buf)
+	buf = enabled2Part2(m, s, buf)
+	return buf
+}
+
+// enabled2Part0 is part 0 of enabled2.
+func enabled2Part0(m *Model, s *State, buf []Action) []Action {
 	{ // free
 		r := &m.rules[0]
 		k0 := &r.guard[0]
@@ -904,6 +948,11 @@ func enabled2(m *Model, s *State, buf []Action) []Action {
 			}
 		}
 	}
+	return buf
+}
+
+// enabled2Part1 is part 1 of enabled2.
+func enabled2Part1(m *Model, s *State, buf []Action) []Action {
 	{ // gp_start
 		r := &m.rules[4]
 		k0 := &r.guard[0]
@@ -973,6 +1022,11 @@ func enabled2(m *Model, s *State, buf []Action) []Action {
 			}
 		}
 	}
+	return buf
+}
+
+// enabled2Part2 is part 2 of enabled2.
+func enabled2Part2(m *Model, s *State, buf []Action) []Action {
 	{ // shrink
 		r := &m.rules[9]
 		k0 := &r.guard[0]
