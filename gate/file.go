@@ -136,6 +136,7 @@ type File struct {
 	Path   string
 	Title  string
 	Checks []*Spec
+	src    []byte // the file's bytes: their hash marks the shards of one gate
 }
 
 // Spec is a validated check: its designs, its grid (normalised per design,
@@ -207,7 +208,7 @@ func Parse(name string, src []byte, reg *model.Registry) (*File, error) {
 	if err := p.unknownKeys("", 0, top, topKeys); err != nil {
 		return nil, err
 	}
-	f := &File{Path: name}
+	f := &File{Path: name, src: src}
 	if v, ok := top["title"]; ok {
 		s, err := asString(v)
 		if err != nil {

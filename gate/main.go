@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/rcucheck/rcucheck/checker"
+	"github.com/rcucheck/rcucheck/internal/shard"
 	"github.com/rcucheck/rcucheck/model"
 )
 
@@ -32,13 +34,15 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	fs.SetOutput(io.Discard)
 	out := fs.String("out", "gate-out", "directory for gate.json, junit.xml and traces/ (empty: write nothing); its parent must exist")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	shardText := fs.String("shard", "", shardUsage)
+	timings := fs.String("timings", "", timingsUsage)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "rcucheck gate: "+format+"\n", a...)
 		return ExitUsage
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: rcucheck gate [--out DIR] [--quiet] FILE.toml")
+			fmt.Fprintln(stdout, "usage: rcucheck gate [--out DIR] [--quiet] [--shard I/N [--timings GATE.json]] FILE.toml")
 			fmt.Fprintln(stdout, "\nexit codes: 0 every row passed, 1 a row failed or was undecided, 2 bad flags, gate file or --out, 3 interrupted")
 			fmt.Fprintln(stdout, "\nflags:")
 			fs.SetOutput(stdout)
@@ -49,6 +53,16 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	}
 	if fs.NArg() != 1 {
 		return fail("want one gate file, got %d arguments", fs.NArg())
+	}
+	sh, err := shard.Resolve(*shardText, os.Getenv)
+	if err != nil {
+		return fail("%v", err)
+	}
+	var tm map[string]float64
+	if *timings != "" {
+		if tm, err = ReadTimings(*timings); err != nil {
+			return fail("--timings: %v", err)
+		}
 	}
 	f, err := Load(fs.Arg(0), reg)
 	if err != nil {
@@ -65,6 +79,8 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 		defer pr.stop()
 		opt = pr.options()
 	}
+	opt.Shard, opt.Timings = sh, tm
+
 	res, err := Run(ctx, f, opt)
 	if err != nil {
 		return fail("%v", err)
@@ -77,6 +93,15 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	}
 	return ExitCode(res)
 }
+
+// The help of the shard flags, the same in gate.Main and rcucheck gate.
+const (
+	shardUsage   = "run shard I of N (1-based) of the rows, balanced by expected cost; default from RCUCHECK_SHARD=I/N, or JOB_COMPLETION_INDEX (0-based) with RCUCHECK_SHARDS=N; rcucheck merge puts the shards' --out directories together"
+	timingsUsage = "with --shard: balance the shards by the rows' seconds in this gate.json of an earlier run (the same file for every shard)"
+)
+
+// ShardUsage and TimingsUsage are the help texts of --shard and --timings.
+func ShardUsage() (shard, timings string) { return shardUsage, timingsUsage }
 
 // ExitCode is the exit code of a result: 3 when the gate was interrupted,
 // whatever the moment (rows that failed before it are still reported as

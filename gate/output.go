@@ -115,6 +115,9 @@ func summary(r *Result) string {
 		verdict = "PASSED, NOTHING COMPUTED (every outcome holds by construction)"
 	}
 	s := fmt.Sprintf("gate %s: %s: %d rows, %d failed", r.File, verdict, len(r.Rows), r.Failed)
+	if r.Shard != nil {
+		s = fmt.Sprintf("gate %s, shard %s (%d of the gate's %d rows): %s: %d failed", r.File, r.Shard.Shard, len(r.Rows), r.Shard.Total, verdict, r.Failed)
+	}
 	if r.ByConstruction > 0 {
 		s += fmt.Sprintf(", %d outcomes held by construction", r.ByConstruction)
 	}
@@ -295,13 +298,16 @@ func WriteJUnit(w io.Writer, r *Result) error {
 // CheckOutDir reports, before any work, whether the outputs can be written
 // to dir: dir is a writable directory, or does not exist and its parent is
 // a writable directory (dir is then created when the outputs are written).
-func CheckOutDir(dir string) error {
+func CheckOutDir(dir string) error { return checkOutDir("--out", dir) }
+
+// checkOutDir is CheckOutDir, its errors naming the directory what.
+func checkOutDir(what, dir string) error {
 	if err := fileout.CheckDir(dir); err != nil {
-		return fmt.Errorf("--out %w", err)
+		return fmt.Errorf("%s %w", what, err)
 	}
 	tr := filepath.Join(dir, "traces")
 	if fi, err := os.Stat(tr); err == nil && !fi.IsDir() {
-		return fmt.Errorf("--out %s: %s is not a directory", dir, tr)
+		return fmt.Errorf("%s %s: %s is not a directory", what, dir, tr)
 	}
 	return nil
 }
@@ -324,7 +330,11 @@ func WriteOutputs(dir string, r *Result) error {
 		if row.Passed || row.Status == StatusNotRun {
 			continue
 		}
-		name := filepath.Join(dir, "traces", fmt.Sprintf("row%03d-%s.txt", i+1, safeName(row.Design)))
+		num := i + 1 // the row's number in the whole gate, also on a shard
+		if r.Shard != nil && i < len(r.Shard.Items) {
+			num = r.Shard.Items[i]
+		}
+		name := filepath.Join(dir, "traces", fmt.Sprintf("row%03d-%s.txt", num, safeName(row.Design)))
 		err = st.Add(name, func(w io.Writer) error {
 			fmt.Fprintf(w, "%s %s\n", row.Status, row.ID())
 			for _, o := range row.Outcomes {

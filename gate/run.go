@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rcucheck/rcucheck/checker"
+	"github.com/rcucheck/rcucheck/internal/shard"
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
 )
@@ -96,6 +97,10 @@ type Result struct {
 	Interrupted bool    `json:"interrupted"`
 	NotRun      int     `json:"not_run"`
 	ElapsedSec  float64 `json:"elapsed_sec"`
+	// Shard, on a shard's result only, says which shard of which gate
+	// file it is and which rows of the whole gate (1-based) its Rows are;
+	// Merge puts the shards back together (docs/ci-recipes.md).
+	Shard *shard.Record `json:"shard,omitempty"`
 }
 
 // Options observe a run of a gate file.
@@ -106,6 +111,11 @@ type Options struct {
 	RowStart func(i, n int, r *Row)
 	// RowDone, when set, is called after each row.
 	RowDone func(*Row)
+	// Shard, when set, runs only that shard's rows (see SelectRows), with
+	// Timings (seconds by Row.ID, from an earlier run's gate.json:
+	// ReadTimings) to balance the shards.
+	Shard   shard.Shard
+	Timings map[string]float64
 }
 
 // Plan returns the rows of f in the order Run runs them, none run yet
@@ -146,6 +156,15 @@ func Plan(f *File) []*Row {
 func Run(ctx context.Context, f *File, opt Options) (*Result, error) {
 	start := time.Now()
 	res := &Result{File: f.Path, Title: f.Title, Rows: Plan(f)}
+	if !opt.Shard.Whole() {
+		picked := SelectRows(res.Rows, opt.Shard, opt.Timings)
+		res.Shard = shard.NewRecord(opt.Shard, picked, len(res.Rows), f.src, nil)
+		rows := make([]*Row, len(picked))
+		for i, p := range picked {
+			rows[i] = res.Rows[p]
+		}
+		res.Rows = rows
+	}
 	for i, row := range res.Rows {
 		if ctx.Err() != nil {
 			break
@@ -175,6 +194,14 @@ func Run(ctx context.Context, f *File, opt Options) (*Result, error) {
 
 // settle counts the rows.
 func (res *Result) settle(ctx context.Context) {
+	res.count()
+	res.Interrupted = res.Interrupted || ctx.Err() != nil
+	res.Passed = res.Failed == 0 && !res.Interrupted
+}
+
+// count counts the rows: failed, not run, by construction, interrupted.
+func (res *Result) count() {
+	res.Failed, res.NotRun, res.ByConstruction, res.Interrupted = 0, 0, 0, false
 	for _, row := range res.Rows {
 		switch row.Status {
 		case StatusFail, StatusUndecided:
@@ -190,7 +217,7 @@ func (res *Result) settle(ctx context.Context) {
 			}
 		}
 	}
-	res.Interrupted = res.Interrupted || res.NotRun > 0 || ctx.Err() != nil
+	res.Interrupted = res.Interrupted || res.NotRun > 0
 	res.Passed = res.Failed == 0 && !res.Interrupted
 }
 

@@ -104,6 +104,7 @@ func newRoot(e *env, code *exitCode) *cobra.Command {
 		root.AddCommand(newCommand(e, s, code))
 	}
 	root.AddCommand(importCommand(e, code))
+	root.AddCommand(mergeCommand(e, code))
 	root.SetHelpCommand(helpCommand(root))
 	return root
 }

@@ -16,8 +16,11 @@ import (
 func gateFlags(fs *pflag.FlagSet) runFunc {
 	out := fs.String("out", "gate-out", "directory for gate.json, junit.xml and traces/ (empty: write nothing); its parent must exist")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	shardHelp, timingsHelp := gate.ShardUsage()
+	shardText := fs.String("shard", "", shardHelp)
+	timings := fs.String("timings", "", timingsHelp)
 	return func(ctx context.Context, e *env, args []string) (int, error) {
-		gargs := []string{"--out=" + *out, fmt.Sprintf("--quiet=%v", *quiet), "--", args[0]}
+		gargs := []string{"--out=" + *out, fmt.Sprintf("--quiet=%v", *quiet), "--shard=" + *shardText, "--timings=" + *timings, "--", args[0]}
 		return gate.Main(ctx, e.stdout, e.stderr, gargs, model.BuiltinRegistry()), nil
 	}
 }

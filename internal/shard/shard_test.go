@@ -83,7 +83,7 @@ func TestAssign(t *testing.T) {
 	}{
 		{[]float64{1, 1, 1, 1}, 2, []int{0, 1, 0, 1}},
 		{[]float64{100, 1, 1, 1, 1}, 2, []int{0, 1, 1, 1, 1}},
-		{[]float64{5, 4, 3, 3, 3}, 2, []int{0, 1, 1, 0, 1}}, // 5, 4, then 3 to the lighter: 7 | 5+3, then 3 to 8 vs 7
+		{[]float64{5, 4, 3, 3, 3}, 2, []int{0, 1, 1, 0, 1}}, // 5 to 0, 4 to 1, 3 to 1 (7), 3 to 0 (8), 3 to 1 (10)
 		{[]float64{1, 2}, 5, []int{1, 0}},
 		{[]float64{}, 3, []int{}},
 		{[]float64{3, 3}, 1, []int{0, 0}},
