@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -18,13 +19,17 @@ const (
 	EnvSeed = "RCUCHECK_SEED"
 	// EnvRuns sets Check's number of runs (default 300).
 	EnvRuns = "RCUCHECK_RUNS"
+	// EnvRun runs only the run of this index (the rerun line of a
+	// failure sets it), as Config.Start with one run.
+	EnvRun = "RCUCHECK_RUN"
 )
 
 // Check fuzzes design d at parameters p and fails t for every property of
 // props (default: NoStuck and GracePeriod) that some schedule violates,
-// printing the seed, the run and the shrunk witness step by step. The seed
-// and the number of runs come from $RCUCHECK_SEED and $RCUCHECK_RUNS
-// (defaults 1 and 300).
+// printing the seed, the run, gopter's shrinks, a line that reruns the same
+// case, and the shrunk witness step by step. The seed and the number of
+// runs come from $RCUCHECK_SEED and $RCUCHECK_RUNS (defaults 1 and 300);
+// $RCUCHECK_RUN=I runs run I alone.
 func Check(t testing.TB, d model.Design, p model.Params, props ...Property) {
 	t.Helper()
 	cfg := Config{Design: d, Params: p, Props: props, Seed: 1, Runs: 300}
@@ -41,6 +46,13 @@ func Check(t testing.TB, d model.Design, p model.Params, props ...Property) {
 			t.Fatalf("$%s=%q: want a positive integer", EnvRuns, v)
 		}
 		cfg.Runs = runs
+	}
+	if v := os.Getenv(EnvRun); v != "" {
+		run, err := strconv.Atoi(v)
+		if err != nil || run < 0 {
+			t.Fatalf("$%s=%q: want a run index >= 0", EnvRun, v)
+		}
+		cfg.Start, cfg.Runs = run, 1
 	}
 	CheckConfig(t, cfg)
 }
@@ -62,24 +74,24 @@ func CheckConfig(t testing.TB, cfg Config) {
 		if pr.Holds {
 			continue
 		}
-		t.Errorf("%s", FormatWitness(pr.Witness))
+		w := pr.Witness
+		t.Errorf("%s\nrerun this case: %s=%d %s=%d go test -run '^%s$'", FormatWitness(w), EnvSeed, w.Seed, EnvRun, w.Run, t.Name())
 	}
 }
 
 // FormatWitness describes a witness for a test log: the property, the
-// seed and run that found it, how to reproduce it, and its steps with the
-// metrics after each.
+// seed and run (gopter's test) that found it, gopter's shrinks, a rerun
+// line for rcucheck fuzz when the design is a built-in one, and its steps
+// with the metrics after each.
 func FormatWitness(w *Witness) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s violated by design %s at %s: seed %d, run %d (profile %s); shrunk from %d to %d steps",
-		w.Property, w.Design.Name(), w.Params, w.Seed, w.Run, w.Profile, w.UnshrunkLength, len(w.Actions))
+	fmt.Fprintf(&b, "%s violated by design %s at %s: gopter seed %d, test (run) %d (profile %s); shrunk from %d to %d steps in %d shrinks (%d replays)",
+		w.Property, w.Design.Name(), w.Params, w.Seed, w.Run, w.Profile, w.UnshrunkLength, len(w.Actions), w.Shrinks, w.ShrinkReplays)
 	if w.Shortest >= 0 {
 		fmt.Fprintf(&b, " (exhaustive shortest: %d)", w.Shortest)
 	}
-	fmt.Fprintf(&b, "\nreproduce: %s=%d go test -run '<this test>'", EnvSeed, w.Seed)
-	if _, err := model.LookupDesign(w.Design.Name()); err == nil {
-		fmt.Fprintf(&b, "   or: rcucheck fuzz --design %s --cpus %d --bulk %d --cache %d --reserve %d --calls %d --limit %d --seed %d",
-			w.Design.Name(), w.Params.CPUs, w.Params.Bulk, w.Params.Cache, w.Params.Reserve, w.Params.Calls, w.Params.Limit, w.Seed)
+	if line := RerunLine(w); line != "" {
+		fmt.Fprintf(&b, "\nrerun: %s", line)
 	}
 	steps, err := w.Steps(false)
 	if err != nil {
@@ -89,5 +101,27 @@ func FormatWitness(w *Witness) string {
 	for i, s := range steps {
 		fmt.Fprintf(&b, "\n  %3d  %-28s pages=%d pending=%d reserve_used=%d", i+1, s.Action, s.Pages, s.Pending, s.ReserveUsed)
 	}
+	return b.String()
+}
+
+// RerunLine is the rcucheck fuzz command that runs the witness's run
+// alone with the campaign's settings (so gopter draws and shrinks the same
+// schedule), or "" when its design is not a built-in one.
+func RerunLine(w *Witness) string {
+	if _, err := model.LookupDesign(w.Design.Name()); err != nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "rcucheck fuzz --design %s", w.Design.Name())
+	if w.GenParams {
+		b.WriteString(" --gen-params")
+	} else {
+		p := w.Params
+		fmt.Fprintf(&b, " --cpus %d --bulk %d --cache %d --reserve %d --calls %d --limit %d", p.CPUs, p.Bulk, p.Cache, p.Reserve, p.Calls, p.Limit)
+	}
+	if w.MaxSteps > 0 {
+		fmt.Fprintf(&b, " --steps %d", w.MaxSteps)
+	}
+	fmt.Fprintf(&b, " --profile %s --seed %d --run %d", cmp.Or(w.CampaignProfile, "mixed"), w.Seed, w.Run)
 	return b.String()
 }

@@ -94,10 +94,12 @@ func Drive(impl Impl, a model.Action) error {
 	return fmt.Errorf("unknown action %s", a)
 }
 
-// diffState is the model's side of the differential test.
+// diffState is the model's side of the differential test; enabled says
+// whether the model enabled the command that led to it.
 type diffState struct {
-	m *model.Model
-	s *model.State
+	m       *model.Model
+	s       *model.State
+	enabled bool
 }
 
 func (d *diffState) String() string { return d.s.String() }
@@ -110,7 +112,11 @@ type observation struct {
 	hazard  bool
 }
 
-// actionCommand is one model transition as a gopter command.
+// actionCommand is one operation as a gopter command: a transition of
+// the model, or an operation the model disables in the state it is run in
+// (the implementation must then refuse it and change nothing). For a
+// free, the branch is decided by the state and the allocator's answer
+// (see match); the command carries the answer.
 type actionCommand struct{ a model.Action }
 
 func (c actionCommand) Run(sut commands.SystemUnderTest) commands.Result {
@@ -127,31 +133,40 @@ func (c actionCommand) NextState(st commands.State) commands.State {
 	if c.a.Kind == 0 {
 		return d
 	}
-	n := &diffState{m: d.m, s: d.s.Clone()}
-	n.m.Apply(n.s, c.a)
+	n := &diffState{m: d.m, s: d.s}
+	e, ok := match(d.m.Enabled(d.s, nil), c.a)
+	if ok {
+		n.s, n.enabled = d.s.Clone(), true
+		n.m.Apply(n.s, e)
+	}
 	return n
 }
 
+// PreCondition admits every operation but "idle", which is generated only
+// where the model enables nothing, and a free on a CPU that has made its K
+// frees: K bounds the model's workload, not the implementation, which
+// rightly accepts more.
 func (c actionCommand) PreCondition(st commands.State) bool {
 	d := st.(*diffState)
-	en := d.m.Enabled(d.s, nil)
-	if c.a.Kind == 0 {
-		return len(en) == 0 // "idle": only when nothing is enabled
+	switch c.a.Kind {
+	case 0:
+		return len(d.m.Enabled(d.s, nil)) == 0
+	case model.KindFree:
+		return int(d.s.CPUs[c.a.CPU].Calls) < d.m.Params().Calls
 	}
-	for _, e := range en {
-		if e == c.a {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 func (c actionCommand) PostCondition(st commands.State, res commands.Result) *gopter.PropResult {
 	d := st.(*diffState)
 	o := res.(observation)
 	var bad []string
-	if o.err != nil && !(d.s.Stuck && c.a.Free == model.FreeStuck) {
-		bad = append(bad, fmt.Sprintf("implementation refused %s: %v", c.a, o.err))
+	switch {
+	case c.a.Kind == 0:
+	case !d.enabled && o.err == nil:
+		bad = append(bad, fmt.Sprintf("the model disables %s, the implementation accepted it", c.a))
+	case d.enabled && o.err != nil && !(d.s.Stuck && c.a.Kind == model.KindFree):
+		bad = append(bad, fmt.Sprintf("implementation refused %s, which the model enables: %v", c.a, o.err))
 	}
 	if want := d.m.Metrics(d.s); o.metrics != want {
 		bad = append(bad, fmt.Sprintf("after %s: implementation has %+v, model %+v", c.a, o.metrics, want))
@@ -175,13 +190,38 @@ func (c actionCommand) String() string {
 	return c.a.String()
 }
 
+// alphabet lists every operation of a model with n CPUs: a free with the
+// allocator succeeding and failing per CPU, and every other action per
+// CPU (and slot).
+func alphabet(n int) []model.Action {
+	var out []model.Action
+	for c := uint8(0); c < uint8(n); c++ {
+		out = append(out, model.Action{Kind: model.KindFree, CPU: c, Free: model.FreeAllocOK}, model.Action{Kind: model.KindFree, CPU: c, Free: model.FreeHead})
+		for _, k := range []model.Kind{model.KindReadLock, model.KindReadUnlock, model.KindMonitor, model.KindWake, model.KindRefill, model.KindShrink} {
+			out = append(out, model.Action{Kind: k, CPU: c})
+		}
+		out = append(out, model.Action{Kind: model.KindReclaim, CPU: c}, model.Action{Kind: model.KindReclaim, CPU: c, Slot: 1})
+	}
+	return append(out, model.Action{Kind: model.KindGPStart}, model.Action{Kind: model.KindGPEnd})
+}
+
 // DiffCommands is the stateful differential test of an implementation
-// against the model, as gopter commands: each command is a transition of
-// the model enabled in the model's state, run on both; after each, the
-// implementation's metrics, stuck flag and grace-period hazard must equal
-// the model's metrics, stuck and the negation of GracePeriod, and it must
-// accept the operation. newImpl nil means NewReclaimImpl.
+// against the model, as gopter commands: three commands in four are a
+// transition the model enables, run on both; the fourth is any operation
+// of the model's alphabet, often one the model disables, which the
+// implementation must refuse. After each, the implementation's metrics,
+// stuck flag and grace-period hazard must equal the model's metrics, stuck
+// and the negation of GracePeriod, and it must accept exactly the
+// operations the model enables: a wrongly disabled action is caught as
+// well as a wrongly enabled one. newImpl nil means NewReclaimImpl.
 func DiffCommands(d model.Design, p model.Params, newImpl NewImplFunc) (commands.Commands, error) {
+	return diffCommands(d, p, newImpl, true)
+}
+
+// diffCommands is DiffCommands; without disabled, only transitions the
+// model enables are generated (the test before disabled operations were
+// added, kept to show what they catch).
+func diffCommands(d model.Design, p model.Params, newImpl NewImplFunc, disabled bool) (commands.Commands, error) {
 	m, err := model.New(d, p)
 	if err != nil {
 		return nil, fmt.Errorf("design %s: %w", d.Name(), err)
@@ -192,6 +232,11 @@ func DiffCommands(d model.Design, p model.Params, newImpl NewImplFunc) (commands
 	if _, err := newImpl(d, m.Params()); err != nil {
 		return nil, err
 	}
+	all := make([]interface{}, 0, 10*m.Params().CPUs+2)
+	for _, a := range alphabet(m.Params().CPUs) {
+		all = append(all, actionCommand{a})
+	}
+	anyOp := gen.OneConstOf(all...)
 	idle := actionCommand{} // generated only when nothing is enabled
 	return &commands.ProtoCommands{
 		NewSystemUnderTestFunc: func(commands.State) commands.SystemUnderTest {
@@ -214,12 +259,15 @@ func DiffCommands(d model.Design, p model.Params, newImpl NewImplFunc) (commands
 			for i, a := range en {
 				cs[i] = actionCommand{a}
 			}
-			return gen.OneConstOf(cs...)
+			if !disabled {
+				return gen.OneConstOf(cs...)
+			}
+			return gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.OneConstOf(cs...)}, {Weight: 1, Gen: anyOp}})
 		},
 	}, nil
 }
 
-// DiffResult is the outcome of CheckDiffRun.
+// DiffResult is the outcome of DiffRun.
 type DiffResult struct {
 	Passed  bool
 	Tests   int    // sequences that passed
@@ -229,7 +277,11 @@ type DiffResult struct {
 // DiffRun runs the differential test: runs command sequences of up to
 // maxLen commands (gopter's size), from seed. A failure is shrunk by gopter.
 func DiffRun(d model.Design, p model.Params, newImpl NewImplFunc, seed int64, runs, maxLen int) (*DiffResult, error) {
-	cmds, err := DiffCommands(d, p, newImpl)
+	return diffRun(d, p, newImpl, seed, runs, maxLen, true)
+}
+
+func diffRun(d model.Design, p model.Params, newImpl NewImplFunc, seed int64, runs, maxLen int, disabled bool) (*DiffResult, error) {
+	cmds, err := diffCommands(d, p, newImpl, disabled)
 	if err != nil {
 		return nil, err
 	}

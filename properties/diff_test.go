@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -74,5 +75,62 @@ func TestDiffErrors(t *testing.T) {
 			t.Errorf("design %s has no implementation, yet DiffCommands accepted it", d.Name())
 		}
 		break
+	}
+}
+
+// fullRefill accepts refill on a full cache (and does nothing): an
+// operation the model disables that the implementation wrongly allows.
+type fullRefill struct{ reclaimImpl }
+
+func (f fullRefill) Refill(c int) error {
+	if err := f.reclaimImpl.Refill(c); err != nil && !errors.Is(err, reclaim.ErrNotAllowed) {
+		return err
+	}
+	return nil
+}
+
+// Mutants the differential test catches only because it also runs
+// operations the model disables: a model that wrongly disables a free (the
+// limit design with L one lower than the implementation's: every
+// operation the model enables gives the same figures on both) and an
+// implementation that wrongly accepts a refill on a full cache. The test
+// of enabled transitions alone passes both.
+func TestDiffCatchesWronglyDisabled(t *testing.T) {
+	p := model.Params{CPUs: 2, Bulk: 2, Cache: 1, Reserve: 2, Calls: 6, Limit: 1}
+	mutants := []struct {
+		name, design string
+		impl         NewImplFunc
+		want         string
+	}{
+		{"model limit L=1, implementation L=2", "limit", func(d model.Design, p model.Params) (Impl, error) {
+			r, err := reclaim.New(reclaim.Designs()["limit"], reclaim.Config{CPUs: p.CPUs, Bulk: p.Bulk, Cache: p.Cache, Reserve: p.Reserve, Limit: p.Limit + 1})
+			return reclaimImpl{r}, err
+		}, "the model disables free("},
+		{"refill accepted on a full cache", "head", func(d model.Design, p model.Params) (Impl, error) {
+			i, err := NewReclaimImpl(d, p)
+			if err != nil {
+				return nil, err
+			}
+			return fullRefill{i.(reclaimImpl)}, nil
+		}, "the model disables refill("},
+	}
+	for _, mu := range mutants {
+		d := design(t, mu.design)
+		old, err := diffRun(d, p, mu.impl, 1, 300, 40, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !old.Passed {
+			t.Errorf("%s: the test of enabled transitions alone caught it (%s); the mutant shows nothing", mu.name, old.Failure)
+		}
+		res, err := DiffRun(d, p, mu.impl, 1, 300, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Passed || !strings.Contains(res.Failure, mu.want) || !strings.Contains(res.Failure, "shrunk") {
+			t.Errorf("%s: not caught as %q: passed %v, %s", mu.name, mu.want, res.Passed, res.Failure)
+			continue
+		}
+		t.Logf("%s: %s", mu.name, res.Failure)
 	}
 }

@@ -1,9 +1,18 @@
 package properties_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
 
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
@@ -84,8 +93,69 @@ func ExampleRun() {
 	}
 	// Output:
 	// NoStuck violated: 4 steps
-	//   shrink(1)
-	//   free(1) reserve
 	//   shrink(0)
-	//   free(0) stuck
+	//   free(0) reserve
+	//   shrink(1)
+	//   free(1) stuck
+}
+
+// A user's gopter suite: its own property beside rcucheck's NoStuck and
+// GracePeriod, in one gopter.Properties run. The schedules of rcucheck's
+// properties are drawn and shrunk by gopter, so a violation reaches the
+// suite's reporter as gopter reports any counterexample: the shrunk
+// argument, the original, and the number of shrinks.
+func TestUserGopterSuite(t *testing.T) {
+	tests := []struct {
+		design   string
+		failing  string // the rcucheck property the suite must report, "" none
+		shortest int    // the exhaustive shortest counterexample
+	}{
+		{"head", "", 0},
+		{"reserve", "NoStuck", 4},
+		{"early", "GracePeriod", 7},
+	}
+	for _, tc := range tests {
+		d, err := model.LookupDesign(tc.design)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.New(d, model.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := gopter.DefaultTestParametersWithSeed(7)
+		params.MinSuccessfulTests = 400
+		suite := gopter.NewProperties(params)
+		suite.Property("user: reversing twice is the identity", prop.ForAll(func(xs []int) bool {
+			ys := slices.Clone(xs)
+			slices.Reverse(ys)
+			slices.Reverse(ys)
+			return slices.Equal(xs, ys)
+		}, gen.SliceOf(gen.Int())))
+		suite.Property("rcucheck: NoStuck", properties.Prop(m, nil, 0, properties.NoStuck()))
+		suite.Property("rcucheck: GracePeriod", properties.Prop(m, nil, 0, properties.GracePeriod()))
+		var out bytes.Buffer
+		ok := suite.Run(gopter.NewFormatedReporter(false, 160, &out))
+		report := out.String()
+		if ok != (tc.failing == "") || !strings.Contains(report, "+ user: reversing twice is the identity: OK") {
+			t.Fatalf("%s: suite passed %v:\n%s", tc.design, ok, report)
+		}
+		if tc.failing == "" {
+			continue
+		}
+		// gopter's report: "! rcucheck: NoStuck: Falsified after 36 passed
+		// tests.", the label, then ARG_0 (the shrunk schedule) and
+		// ARG_0_ORIGINAL (N shrinks): the compact value gopter drew.
+		re := regexp.MustCompile(`! rcucheck: ` + tc.failing + `: Falsified after \d+ passed tests\.\n` +
+			`> Labels of failing property: ` + tc.failing + ` violated after step (\d+)\nARG_0: (\d+) steps:[^\n]*\nARG_0_ORIGINAL \((\d+) shrinks\): walk of seed`)
+		g := re.FindStringSubmatch(report)
+		if g == nil {
+			t.Fatalf("%s: no shrunk %s counterexample in the report:\n%s", tc.design, tc.failing, report)
+		}
+		n, _ := strconv.Atoi(g[2])
+		if g[1] != g[2] || g[3] == "0" || n < tc.shortest || 2*n > 3*tc.shortest {
+			t.Errorf("%s: shrunk to %s steps (label: step %s) in %s shrinks; exhaustive shortest %d:\n%s", tc.design, g[2], g[1], g[3], tc.shortest, report)
+		}
+		t.Logf("what the user's suite reports:\n%s", report)
+	}
 }

@@ -36,6 +36,8 @@ type PropertyReport struct {
 	UnshrunkLength int               `json:"unshrunk_length,omitempty"`
 	Shortest       *int              `json:"shortest,omitempty"` // the exhaustive shortest, when computed
 	ShrinkReplays  int               `json:"shrink_replays,omitempty"`
+	Shrinks        int               `json:"shrinks,omitempty"` // gopter's accepted shrinks
+	Rerun          string            `json:"rerun,omitempty"`   // the command that runs the witness's run alone
 	Trace          []model.TraceStep `json:"trace,omitempty"`
 }
 
@@ -71,6 +73,7 @@ func (r *Result) Report(alloc *AllocStats, withStates bool) (*Report, error) {
 			out.FirstRun, out.Run, out.RunSeed, out.Params = &first, &run, &seed, &params
 			out.RunProfile = w.Profile
 			out.Length, out.UnshrunkLength, out.ShrinkReplays = len(w.Actions), w.UnshrunkLength, w.ShrinkReplays
+			out.Shrinks, out.Rerun = w.Shrinks, RerunLine(w)
 			if w.Shortest >= 0 {
 				n := w.Shortest
 				out.Shortest = &n

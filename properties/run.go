@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
 	"github.com/rcucheck/rcucheck/model"
 )
 
@@ -33,6 +34,12 @@ type Config struct {
 	Seed int64
 	// Runs is the number of schedules (0: until Time is up).
 	Runs int
+	// Start is the index of the first run: the campaign runs Start,
+	// Start+1, ... Each run is a function of Seed and its index alone
+	// (runSeed), so Start 17 with Runs 1 replays run 17 of any campaign of
+	// the same Seed, and campaigns over disjoint ranges of indices together
+	// run exactly the runs of one campaign over their union.
+	Start int
 	// Time bounds the campaign's duration (0: none). With a time bound the
 	// number of runs done depends on the machine; Result.Runs reports it,
 	// and Runs set to that number reproduces the campaign exactly.
@@ -122,8 +129,8 @@ type Witness struct {
 	Design   model.Design
 	Params   model.Params
 	Property string
-	Seed     int64  // the campaign's seed
-	Run      int    // the run that found it (0-based)
+	Seed     int64  // the campaign's seed (gopter's parameters of the run derive from it and Run)
+	Run      int    // the run (gopter's test) that found it, 0-based
 	RunSeed  uint64 // that run's own seed
 	Profile  string // that run's profile
 	// Actions is the shrunk schedule: a path of the model from its initial
@@ -134,8 +141,15 @@ type Witness struct {
 	// Shortest is the exhaustive checker's shortest length, or -1 when it
 	// was not computed or the checker's budget was too small.
 	Shortest int
-	// ShrinkReplays is the number of replays the shrink took.
+	// ShrinkReplays is the number of candidates the shrink replayed;
+	// Shrinks the number gopter accepted (its PropArg.Shrinks).
 	ShrinkReplays int
+	Shrinks       int
+	// CampaignProfile, GenParams and MaxSteps are the campaign's settings
+	// that decide what gopter draws (RerunLine repeats them).
+	CampaignProfile string
+	GenParams       bool
+	MaxSteps        int
 }
 
 // Model returns the witness's model.
@@ -181,47 +195,28 @@ func runSeed(seed int64, i int) uint64 {
 	return z ^ z>>31
 }
 
-func genParamsFor(rs uint64) *gopter.GenParameters {
-	return gopter.DefaultGenParameters().CloneWithSeed(int64(rs >> 1))
-}
-
-// runProfile returns run i's profile: the named one, or for "mixed" the
-// adversarial preset, the uniform one, or (every other run) a profile drawn
-// by GenProfile.
-func runProfile(name string, p model.Params, i int, rs uint64) (Profile, error) {
-	if name != "mixed" {
-		return LookupProfile(name, p)
-	}
-	switch i % 4 {
-	case 0:
-		return AdversarialProfile(), nil
-	case 1:
-		return UniformProfile(), nil
-	}
-	v, ok := GenProfile()(genParamsFor(rs ^ 0x5bd1e995)).Retrieve()
-	if !ok {
-		return Profile{}, errors.New("profile generator gave no value")
-	}
-	return v.(Profile), nil
-}
-
-// Run fuzzes cfg.Design: it draws schedules with the walker, checks the
-// properties after every step, and shrinks the first violation of each
-// property. It stops after cfg.Runs runs, after cfg.Time, once every
-// property has a witness (unless KeepGoing), or when ctx ends (the result
-// then holds what was found so far and Complete is false).
+// Run fuzzes cfg.Design with gopter: run i evaluates the gopter property
+// "every schedule satisfies the properties" (prop.ForAll over
+// GenSchedule, or over GenParams then GenSchedule with cfg.GenParams) on
+// gopter parameters seeded by cfg.Seed and i alone, sized by the longest
+// schedule. A violating schedule is shrunk by gopter with
+// ScheduleShrinker, for the first Candidates violating runs of each
+// property; the shortest is the property's witness. Run stops after
+// cfg.Runs runs, after cfg.Time, once every property has its candidates
+// (unless KeepGoing), or when ctx ends (the result then holds what was
+// found so far and Complete is false).
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	props, fixed, err := cfg.prepare()
 	if err != nil {
 		return nil, err
 	}
-	c := newCampaign(cfg, props, fixed)
+	c := newCampaign(ctx, cfg, props, fixed)
 	if err := c.search(ctx); err != nil {
 		return nil, err
 	}
-	c.res.Search = time.Since(c.start)
+	c.res.Search = time.Since(c.start) - c.shrinking
 	for j := range props {
-		c.res.Props[j].Witness = c.shrinkAll(ctx, j)
+		c.res.Props[j].Witness = c.best(ctx, j)
 	}
 	c.res.Elapsed = time.Since(c.start)
 	return c.res, nil
@@ -235,6 +230,8 @@ func (cfg *Config) prepare() ([]Property, *model.Model, error) {
 		return nil, nil, errors.New("no design given")
 	case cfg.Runs < 0:
 		return nil, nil, fmt.Errorf("runs must be >= 0, got %d", cfg.Runs)
+	case cfg.Start < 0:
+		return nil, nil, fmt.Errorf("the first run must be >= 0, got %d", cfg.Start)
 	case cfg.Runs == 0 && cfg.Time <= 0:
 		return nil, nil, errors.New("give a number of runs or a time limit")
 	case cfg.MaxSteps < 0:
@@ -264,50 +261,83 @@ func (cfg *Config) prepare() ([]Property, *model.Model, error) {
 	return props, m, validateProps(props, m.Params())
 }
 
-// found is a violating run kept for shrinking.
-type found struct {
-	m       *model.Model
-	actions []model.Action
-	w       Witness
-}
-
 // campaign is the state of a Run.
 type campaign struct {
-	cfg    Config
-	props  []Property
-	fixed  *model.Model // nil with GenParams
-	res    *Result
-	raw    [][]found // per property, the violating runs kept (at most cands)
-	cands  int
-	nFound int // properties with cands witnesses
-	start  time.Time
-	tick   ticker
-	trace  []model.Action
+	cfg         Config
+	props       []Property
+	fixed       *model.Model // nil with GenParams
+	res         *Result
+	found       [][]*Witness // per property, the shrunk witnesses of its first violating runs (at most cands)
+	cands       int
+	nFound      int // properties with cands witnesses
+	start       time.Time
+	tick        ticker
+	eng         *engine
+	prop        gopter.Prop
+	size        int           // gopter's size: the longest schedule (0 with GenParams: AutoSteps of each run's parameters)
+	run         int           // the run being checked
+	viol        []int         // the run's first violation of each property (-1 none)
+	shrinking   time.Duration // spent in gopter's shrinks
+	shrinkStart time.Time
+	err         error // a generated parameter set the properties cannot evaluate
 }
 
-func newCampaign(cfg Config, props []Property, fixed *model.Model) *campaign {
-	c := &campaign{cfg: cfg, props: props, fixed: fixed, raw: make([][]found, len(props)), cands: cmp.Or(max(cfg.Candidates, 0), 8), start: time.Now()}
+func newCampaign(ctx context.Context, cfg Config, props []Property, fixed *model.Model) *campaign {
+	c := &campaign{cfg: cfg, props: props, fixed: fixed, found: make([][]*Witness, len(props)), cands: cmp.Or(max(cfg.Candidates, 0), 8), start: time.Now()}
 	c.tick = ticker{every: cmp.Or(max(cfg.ProgressEvery, 0), time.Second), last: c.start}
 	c.res = &Result{Design: cfg.Design.Name(), GenParams: cfg.GenParams, Profile: cfg.Profile, Seed: cfg.Seed, Complete: true}
-	if fixed != nil {
-		c.res.Params = fixed.Params()
-	}
 	c.res.Props = make([]PropResult, len(props))
 	for i, p := range props {
 		c.res.Props[i] = PropResult{Name: p.Name, Holds: true, FirstRun: -1}
 	}
+	c.eng = newEngine(props)
+	c.eng.want = func(j int) bool { return c.cfg.KeepGoing || len(c.found[j]) < c.cands }
+	c.eng.shrink = func(j int) bool { return len(c.found[j]) < c.cands }
+	c.eng.seen = c.seen
+	c.eng.newShrink = func() *shrinkRun {
+		return &shrinkRun{ctx: ctx, budget: cmp.Or(max(c.cfg.ShrinkBudget, 0), 20000), tick: c.shrinkTick}
+	}
+	var g gopter.Gen
+	if fixed != nil {
+		c.res.Params = fixed.Params()
+		c.size = cmp.Or(cfg.MaxSteps, AutoSteps(fixed.Params()))
+		c.res.MaxSteps = c.size
+		g = GenScheduleWith(fixed, GenProfiles(cfg.Profile, fixed.Params()), c.size)
+	} else {
+		g = c.genDrawn()
+	}
+	c.prop = c.eng.prop(g)
 	return c
 }
 
+// genDrawn generates a schedule at parameters GenParams draws, with the
+// campaign's profile and step bound (or AutoSteps of the parameters).
+func (c *campaign) genDrawn() gopter.Gen {
+	return GenParams(c.cfg.Design, c.cfg.Ranges).FlatMap(func(v interface{}) gopter.Gen {
+		p := v.(model.Params)
+		m, err := model.New(c.cfg.Design, p)
+		if err == nil {
+			err = validateProps(c.props, m.Params())
+		}
+		if err != nil {
+			c.err = fmt.Errorf("generated parameters %s: %w", p, err)
+			return gen.Fail(scheduleType)
+		}
+		steps := cmp.Or(c.cfg.MaxSteps, AutoSteps(m.Params()))
+		if c.res.MaxSteps == 0 {
+			c.res.MaxSteps = steps
+		}
+		return GenScheduleWith(m, GenProfiles(c.cfg.Profile, m.Params()), steps)
+	}, scheduleType)
+}
+
 // progress reports the campaign when a report is due; phase says what it
-// does after the runs ("" during them).
+// does besides running schedules ("" while it runs them).
 func (c *campaign) progress(phase string) {
 	if c.cfg.Progress != nil && c.tick.due() {
 		p := c.res.progress(c.start)
 		p.Phase = phase
-		if phase != "" {
-			p.Search = c.res.Search
-		}
+		p.Search = p.Elapsed - c.shrinking
 		c.cfg.Progress(p)
 	}
 }
@@ -315,7 +345,7 @@ func (c *campaign) progress(phase string) {
 // search runs schedules until a stop condition holds.
 func (c *campaign) search(ctx context.Context) error {
 	cfg, res := &c.cfg, c.res
-	for i := 0; cfg.Runs == 0 || i < cfg.Runs; i++ {
+	for i := cfg.Start; cfg.Runs == 0 || i < cfg.Start+cfg.Runs; i++ {
 		switch {
 		case ctx.Err() != nil:
 			res.Complete, res.StopReason = false, "interrupted"
@@ -327,7 +357,7 @@ func (c *campaign) search(ctx context.Context) error {
 		if res.StopReason != "" {
 			return nil
 		}
-		if err := c.runOne(ctx, i); err != nil {
+		if err := c.runOne(i); err != nil {
 			return err
 		}
 		res.Runs++
@@ -337,128 +367,124 @@ func (c *campaign) search(ctx context.Context) error {
 	return nil
 }
 
-// runModel returns run i's model: the fixed one, or one with parameters
-// drawn from the run's seed rs.
-func (c *campaign) runModel(rs uint64) (*model.Model, error) {
-	if c.fixed != nil {
-		return c.fixed, nil
-	}
-	v, ok := GenParams(c.cfg.Design, c.cfg.Ranges)(genParamsFor(rs)).Retrieve()
-	if !ok {
-		return nil, errors.New("parameter generator gave no value")
-	}
-	m, err := model.New(c.cfg.Design, v.(model.Params))
-	if err != nil {
-		return nil, fmt.Errorf("generated parameters %s: %w", v.(model.Params), err)
-	}
-	return m, validateProps(c.props, m.Params())
-}
-
-// runOne draws and walks schedule i, checking the properties after every
-// step.
-func (c *campaign) runOne(ctx context.Context, i int) error {
-	rs := runSeed(c.cfg.Seed, i)
-	m, err := c.runModel(rs)
-	if err != nil {
+// runOne evaluates the gopter property on run i's parameters, and once
+// more for every other property the run violated that still wants a
+// witness (the first evaluation shrinks the one violated first).
+func (c *campaign) runOne(i int) error {
+	c.run, c.viol = i, nil
+	r := c.prop(runGenParams(runSeed(c.cfg.Seed, i), c.size))
+	if err := c.record(r, -1); err != nil {
 		return err
 	}
-	prof, err := runProfile(c.cfg.Profile, m.Params(), i, rs)
-	if err != nil {
-		return err
-	}
-	maxSteps := cmp.Or(c.cfg.MaxSteps, AutoSteps(m.Params()))
-	if i == 0 {
-		c.res.MaxSteps = maxSteps
-	}
-	w := newWalker(m, prof, rs)
-	s := m.Initial()
-	c.trace = c.trace[:0]
-	r := &runCheck{c: c, i: i, rs: rs, m: m, prof: prof.Name, violated: make([]bool, len(c.props))}
-	more := r.check(s)
-	for step := 0; more && step < maxSteps; step++ {
-		a, ok := w.next(s)
-		if !ok {
-			break
+	viol := c.viol
+	for j, n := range viol {
+		if n < 0 || len(c.found[j]) >= c.cands || c.hasRun(j, i) {
+			continue
 		}
-		m.Apply(s, a)
-		c.trace = append(c.trace, a)
-		c.res.Steps++
-		more = r.check(s)
-		if step&1023 == 1023 {
-			if ctx.Err() != nil {
-				break
-			}
-			c.progress("")
+		c.eng.want = func(k int) bool { return k == j }
+		c.shrinkStart = time.Now()
+		r := c.prop(runGenParams(runSeed(c.cfg.Seed, i), c.size))
+		c.eng.want = func(k int) bool { return c.cfg.KeepGoing || len(c.found[k]) < c.cands }
+		if err := c.record(r, j); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// runCheck checks the properties along one run.
-type runCheck struct {
-	c        *campaign
-	i        int
-	rs       uint64
-	m        *model.Model
-	prof     string
-	violated []bool // per property, violated in this run
+// hasRun reports whether property j has a witness from run i.
+func (c *campaign) hasRun(j, i int) bool {
+	f := c.found[j]
+	return len(f) > 0 && f[len(f)-1].Run == i
 }
 
-// check checks the properties in state s, keeps the run as a witness
-// candidate of each property it violates first, and reports whether a
-// property is left to look for in this run.
-func (r *runCheck) check(s *model.State) bool {
-	c := r.c
-	mt := r.m.Metrics(s)
-	left := false
-	for j, prop := range c.props {
-		if r.violated[j] || len(c.raw[j]) >= c.cands && !c.cfg.KeepGoing {
+// seen counts a run's schedule: its steps and, on its first evaluation,
+// the properties it violates.
+func (c *campaign) seen(sc *Schedule, steps int, first []int) {
+	if c.viol != nil {
+		return // a second evaluation of the same run
+	}
+	c.res.Steps += uint64(steps)
+	c.viol = append([]int(nil), first...)
+	for j, n := range first {
+		if n < 0 {
 			continue
 		}
-		if prop.Holds(r.m, s, mt) {
-			left = true
-			continue
-		}
-		r.violated[j] = true
 		pr := &c.res.Props[j]
+		if pr.Holds {
+			pr.FirstRun = c.run
+		}
 		pr.Holds = false
 		pr.ViolatingRuns++
-		if len(c.raw[j]) == 0 {
-			pr.FirstRun = r.i
-		}
-		if len(c.raw[j]) < c.cands {
-			c.raw[j] = append(c.raw[j], found{m: r.m, actions: append([]model.Action(nil), c.trace...), w: Witness{
-				Design: c.cfg.Design, Params: r.m.Params(), Property: prop.Name,
-				Seed: c.cfg.Seed, Run: r.i, RunSeed: r.rs, Profile: r.prof,
-				UnshrunkLength: len(c.trace), Shortest: -1,
-			}})
-			if len(c.raw[j]) == c.cands {
-				c.nFound++
-			}
-		}
 	}
-	return left
+	c.shrinkStart = time.Now()
 }
 
-// shrinkAll shrinks every witness candidate of property j and returns the
-// shortest (nil when none), with its exhaustive shortest length when
-// ShortestStates asks for it. Progress lines name the candidate, the
-// replays made and the shortest length so far.
-func (c *campaign) shrinkAll(ctx context.Context, j int) *Witness {
+// record keeps the witness gopter's result r carries when its property
+// still wants one (forced: the property the evaluation was restricted to,
+// or -1).
+func (c *campaign) record(r *gopter.PropResult, forced int) error {
+	switch r.Status {
+	case gopter.PropTrue:
+		return nil
+	case gopter.PropUndecided:
+		if c.err != nil {
+			return c.err
+		}
+		return fmt.Errorf("run %d: the generator gave no schedule", c.run)
+	case gopter.PropError:
+		return fmt.Errorf("run %d: %w", c.run, r.Error)
+	}
+	c.shrinking += time.Since(c.shrinkStart)
+	arg := r.Args[0]
+	orig, shrunk := arg.OrigArg.(*Schedule), arg.Arg.(*Schedule)
+	j := orig.target
+	if j < 0 || (forced >= 0 && j != forced) || len(c.found[j]) >= c.cands {
+		return nil
+	}
+	rs := runSeed(c.cfg.Seed, c.run)
+	w := &Witness{
+		Design: c.cfg.Design, Params: orig.Model.Params(), Property: c.props[j].Name,
+		Seed: c.cfg.Seed, Run: c.run, RunSeed: rs, Profile: orig.Profile.Name,
+		Actions: shrunk.Steps(), UnshrunkLength: orig.cut, Shortest: -1,
+		ShrinkReplays: orig.sh.replays, Shrinks: arg.Shrinks,
+		CampaignProfile: c.cfg.Profile, GenParams: c.cfg.GenParams, MaxSteps: c.cfg.MaxSteps,
+	}
+	c.found[j] = append(c.found[j], w)
+	if len(c.found[j]) == c.cands {
+		c.nFound++
+	}
+	return nil
+}
+
+// shrinkTick reports a shrink's progress: the candidate, the replays made
+// and the length of the schedule being shrunk.
+func (c *campaign) shrinkTick(replays, length int) {
+	if c.cfg.Progress == nil {
+		return
+	}
+	j := -1
+	for k, n := range c.viol {
+		if n >= 0 && len(c.found[k]) < c.cands && (j < 0 || n < c.viol[j]) {
+			j = k
+		}
+	}
+	if j < 0 {
+		return
+	}
+	c.progress(fmt.Sprintf("shrinking %s %d/%d: %d replays, %d steps", c.props[j].Name, len(c.found[j])+1, c.cands, replays, length))
+}
+
+// best returns the shortest witness of property j (nil when none; on a
+// tie, the one of the smaller model), with the exhaustive checker's
+// shortest length when ShortestStates asks for it.
+func (c *campaign) best(ctx context.Context, j int) *Witness {
 	prop := c.props[j]
 	var best *Witness
-	for k := range c.raw[j] {
-		phase := fmt.Sprintf("shrinking %s %d/%d", prop.Name, k+1, len(c.raw[j]))
-		c.progress(phase)
-		f := &c.raw[j][k]
-		w := f.w
-		shrunk, st := shrink(ctx, f.m, f.actions, prop, c.cfg.ShrinkBudget, func(replays, length int) {
-			c.progress(fmt.Sprintf("%s: %d replays, %d steps (from %d)", phase, replays, length, len(f.actions)))
-		})
-		w.Actions, w.ShrinkReplays = shrunk, st.Replays
+	for _, w := range c.found[j] {
 		if best == nil || len(w.Actions) < len(best.Actions) ||
 			len(w.Actions) == len(best.Actions) && w.Params.CPUs*w.Params.Bulk < best.Params.CPUs*best.Params.Bulk {
-			best = &w
+			best = w
 		}
 	}
 	if best != nil && c.cfg.ShortestStates > 0 && ctx.Err() == nil {

@@ -1,24 +1,81 @@
 package properties
 
 import (
-	"context"
 	"fmt"
-	"reflect"
 	"strings"
 
-	"github.com/leanovate/gopter"
-	"github.com/leanovate/gopter/prop"
 	"github.com/rcucheck/rcucheck/model"
 )
 
-// Schedule is a sequence of transitions of a model from its initial state.
+// Schedule is a sequence of transitions of a model from its initial state,
+// the value gopter generates, checks and shrinks. A generated schedule
+// starts compact: the seed, step bound and profile of the walker that
+// expands it (Steps), so that gopter handles a few words per test and the
+// check walks the model without recording anything; the shrinker expands
+// it to its steps up to the violation, and every shrunk candidate is
+// explicit (Actions).
 type Schedule struct {
-	Model   *model.Model
+	Model *model.Model
+	// Actions are the steps of an explicit schedule; nil while the
+	// schedule is compact.
 	Actions []model.Action
+	// Seed, Length and Profile are the walker's, for a compact schedule.
+	Seed    uint64
+	Length  int
+	Profile *Profile
+	compact bool
+
+	// target is the index of the property this schedule is checked (and
+	// shrunk) for, -1 until a check finds a violation of one, and prop that
+	// property; cut is the number of steps up to that violation (-1 none or
+	// unknown); replayed marks a shrink candidate, whose cut the shrinker
+	// set (-1 unless it violates prop sooner than its parent); dd is where
+	// its shrinker resumes; sh is the budget shared by one shrink.
+	target   int
+	prop     *Property
+	cut      int
+	replayed bool
+	dd       ddState
+	sh       *shrinkRun
 }
 
-// String lists the schedule's first actions (gopter prints it in reports).
+// NewSchedule returns the explicit schedule of actions on m.
+func NewSchedule(m *model.Model, actions []model.Action) *Schedule {
+	return &Schedule{Model: m, Actions: actions, target: -1, cut: -1}
+}
+
+// Steps returns the schedule's steps: an explicit schedule's actions, or
+// the walker's expansion of a compact one, up to its first violation when
+// a check found one.
+func (s *Schedule) Steps() []model.Action {
+	if !s.compact {
+		return s.Actions
+	}
+	n := s.Length
+	if s.cut >= 0 {
+		n = min(n, s.cut)
+	}
+	m := s.Model
+	w := newWalker(m, *s.Profile, s.Seed)
+	st := m.Initial()
+	acts := make([]model.Action, 0, n)
+	for len(acts) < n {
+		a, ok := w.next(st)
+		if !ok {
+			break
+		}
+		m.Apply(st, a)
+		acts = append(acts, a)
+	}
+	return acts
+}
+
+// String lists the schedule's first actions, or a compact schedule's
+// walker (gopter prints it in reports).
 func (s *Schedule) String() string {
+	if s.compact {
+		return fmt.Sprintf("walk of seed %#x, profile %s, up to %d steps", s.Seed, s.Profile.Name, s.Length)
+	}
 	const show = 40
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d steps:", len(s.Actions))
@@ -91,153 +148,4 @@ func without(actions []model.Action, i, n int) []model.Action {
 	out := make([]model.Action, 0, len(actions)-n)
 	out = append(out, actions[:i]...)
 	return append(out, actions[i+n:]...)
-}
-
-// shrinkStats says how a shrink went.
-type shrinkStats struct {
-	Replays   int
-	Exhausted bool // the replay budget ran out before a fixed point
-}
-
-// Shrink returns a shorter schedule of m that still violates prop, starting
-// from actions (which must violate it when replayed). It removes chunks of
-// halving size (delta debugging) until no single step can be removed, then
-// tries removing pairs of steps when the witness is short. Every candidate
-// is replayed leniently (see Replay) and cut at the violation, so the result
-// is a real path of the model that ends in the first violating state.
-// budget bounds the number of replays (0: 20000); ctx stops it early with
-// the best witness so far.
-func Shrink(ctx context.Context, m *model.Model, actions []model.Action, prop Property, budget int) []model.Action {
-	w, _ := shrink(ctx, m, actions, prop, budget, nil)
-	return w
-}
-
-// shrink is Shrink; tick, when set, is told after every replay how many
-// replays were made and the length of the shortest witness so far.
-func shrink(ctx context.Context, m *model.Model, actions []model.Action, prop Property, budget int, tick func(replays, length int)) ([]model.Action, shrinkStats) {
-	if budget <= 0 {
-		budget = 20000
-	}
-	var st shrinkStats
-	cur, ok := Replay(m, actions, &prop)
-	st.Replays++
-	if !ok {
-		return actions, st
-	}
-	try := func(cand []model.Action) bool {
-		if st.Replays >= budget || ctx.Err() != nil {
-			st.Exhausted = true
-			return false
-		}
-		st.Replays++
-		r, ok := Replay(m, cand, &prop)
-		better := ok && len(r) < len(cur)
-		if better {
-			cur = r
-		}
-		if tick != nil {
-			tick(st.Replays, len(cur))
-		}
-		return better
-	}
-	for changed := true; changed && !st.Exhausted; {
-		changed = false
-		for chunk := max(len(cur)/2, 1); chunk >= 1 && !st.Exhausted; chunk /= 2 {
-			for i := 0; i+chunk <= len(cur) && !st.Exhausted; {
-				if try(without(cur, i, chunk)) {
-					changed = true
-					continue
-				}
-				i += chunk
-			}
-		}
-		if changed || len(cur) > 48 {
-			continue
-		}
-		// 1-minimal: try removing two steps at once.
-		for i := 0; i < len(cur) && !changed && !st.Exhausted; i++ {
-			for j := i + 1; j < len(cur) && !changed && !st.Exhausted; j++ {
-				cand := without(without(cur, j, 1), i, 1)
-				changed = try(cand)
-			}
-		}
-	}
-	return cur, st
-}
-
-// ScheduleShrinker is a gopter.Shrinker of *Schedule values: it proposes the
-// schedule with chunks of halving size removed, each replayed leniently
-// (see Replay) so that every candidate is a real path of the model.
-func ScheduleShrinker(v interface{}) gopter.Shrink {
-	s := v.(*Schedule)
-	chunk := max(len(s.Actions)/2, 1)
-	i := 0
-	return func() (interface{}, bool) {
-		for chunk >= 1 && len(s.Actions) > 0 {
-			if i+chunk > len(s.Actions) {
-				chunk /= 2
-				i = 0
-				continue
-			}
-			cand := without(s.Actions, i, chunk)
-			i += chunk
-			applied, _ := Replay(s.Model, cand, nil)
-			return &Schedule{Model: s.Model, Actions: applied}, true
-		}
-		return nil, false
-	}
-}
-
-var scheduleType = reflect.TypeOf((*Schedule)(nil))
-
-// GenSchedule generates schedules of m of up to maxSteps transitions (0:
-// the generator's size), drawn by the walker under profile prof; with prof
-// nil each schedule draws its own profile from GenProfile. A schedule ends
-// early when no transition is enabled (e.g. stuck). Its shrinker is
-// ScheduleShrinker.
-func GenSchedule(m *model.Model, prof *Profile, maxSteps int) gopter.Gen {
-	return func(gp *gopter.GenParameters) *gopter.GenResult {
-		n := maxSteps
-		if n <= 0 {
-			n = gp.MaxSize
-		}
-		var pr Profile
-		if prof != nil {
-			pr = *prof
-		} else {
-			v, _ := GenProfile()(gp).Retrieve()
-			pr = v.(Profile)
-		}
-		w := newWalker(m, pr, gp.NextUint64())
-		s := m.Initial()
-		acts := make([]model.Action, 0, min(n, 1<<16))
-		for len(acts) < n {
-			a, ok := w.next(s)
-			if !ok {
-				break
-			}
-			m.Apply(s, a)
-			acts = append(acts, a)
-		}
-		r := gopter.NewGenResult(&Schedule{Model: m, Actions: acts}, ScheduleShrinker)
-		r.ResultType = scheduleType
-		return r
-	}
-}
-
-// Prop is a gopter property: every state of every generated schedule (see
-// GenSchedule) satisfies every one of props. A failure is labelled with the
-// property and the step; gopter shrinks it with ScheduleShrinker.
-func Prop(m *model.Model, prof *Profile, maxSteps int, props ...Property) gopter.Prop {
-	if len(props) == 0 {
-		props = DefaultProperties()
-	}
-	return prop.ForAll(func(sc *Schedule) string {
-		for i := range props {
-			if applied, bad := Replay(m, sc.Actions, &props[i]); bad {
-				return fmt.Sprintf("%s violated after step %d", props[i].Name, len(applied))
-			}
-		}
-		return ""
-	}, GenSchedule(m, prof, maxSteps))
 }

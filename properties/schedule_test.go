@@ -66,7 +66,7 @@ func TestShrinkIsMinimal(t *testing.T) {
 		found := 0
 		for i := 0; i < 400 && found < 5; i++ {
 			sc, _ := GenSchedule(m, nil, 200)(genParamsFor(runSeed(7, i))).Retrieve()
-			acts := sc.(*Schedule).Actions
+			acts := sc.(*Schedule).Steps()
 			if _, bad := Replay(m, acts, &tc.prop); !bad {
 				continue
 			}
@@ -108,8 +108,8 @@ func TestGopterProp(t *testing.T) {
 		if !tc.pass {
 			sc := res.Args[0].Arg.(*Schedule)
 			orig := res.Args[0].OrigArg.(*Schedule)
-			if len(sc.Actions) >= len(orig.Actions) || res.Args[0].Shrinks == 0 {
-				t.Errorf("gopter did not shrink: %d -> %d steps", len(orig.Actions), len(sc.Actions))
+			if len(sc.Steps()) >= len(orig.Steps()) || res.Args[0].Shrinks == 0 {
+				t.Errorf("gopter did not shrink: %d -> %d steps", len(orig.Steps()), len(sc.Steps()))
 			}
 			prop := GracePeriod()
 			if _, bad := Replay(m, sc.Actions, &prop); !bad {
@@ -130,7 +130,7 @@ func TestGeneratedSchedulesAreEnabled(t *testing.T) {
 		for i := 0; i < 50; i++ {
 			v, _ := GenSchedule(m, nil, 300)(genParamsFor(runSeed(2, i))).Retrieve()
 			s := m.Initial()
-			for k, a := range v.(*Schedule).Actions {
+			for k, a := range v.(*Schedule).Steps() {
 				if err := m.Step(s, a); err != nil {
 					t.Fatalf("%s schedule %d step %d: %v", d.Name(), i, k+1, err)
 				}
