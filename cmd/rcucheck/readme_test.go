@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
-	"mvdan.cc/sh/v3/syntax"
 )
 
 // rcucheckRun is how the documentation runs rcucheck.
@@ -129,39 +126,13 @@ func runDocLine(t *testing.T, repo, line string) (code, ran int, out string) {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
-	prog, err := syntax.NewParser().Parse(strings.NewReader(line), "")
-	if err != nil {
-		t.Fatalf("%q: %v", line, err)
-	}
 	var buf strings.Builder
-	exec := func(next interp.ExecHandlerFunc) interp.ExecHandlerFunc {
-		return func(ctx context.Context, args []string) error {
-			if strings.Join(args[:min(3, len(args))], " ") != rcucheckRun {
-				return fmt.Errorf("%q: the test runs rcucheck only", strings.Join(args, " "))
-			}
-			hc := interp.HandlerCtx(ctx)
-			ran++
-			if code := run(ctx, &env{stdout: hc.Stdout, stderr: hc.Stderr}, args[3:]); code != exitOK {
-				return interp.ExitStatus(uint8(code))
-			}
-			return nil
+	code = shellRun(t, line, dir, []string{"TMPDIR=" + root, "HOME=" + root}, &buf, func(ctx context.Context, hc interp.HandlerContext, args []string) error {
+		ran++
+		if code := run(ctx, &env{stdout: hc.Stdout, stderr: hc.Stderr}, args); code != exitOK {
+			return interp.ExitStatus(uint8(code))
 		}
-	}
-	r, err := interp.New(interp.StdIO(nil, &buf, &buf), interp.Dir(dir), interp.ExecHandlers(exec),
-		interp.Env(expand.ListEnviron("TMPDIR="+root, "HOME="+root)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	err = r.Run(ctx, prog)
-	var status interp.ExitStatus
-	switch {
-	case err == nil:
-	case errors.As(err, &status):
-		code = int(status)
-	default:
-		t.Fatalf("%q: %v", line, err)
-	}
+		return nil
+	}, 5*time.Minute)
 	return code, ran, buf.String()
 }
