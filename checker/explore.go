@@ -101,6 +101,7 @@ type explorer struct {
 	goalBits  [][]uint64 // goalBits[g]: bit i set when state i is a goal state of goal g
 	deadlocks uint64
 	deadAt    int64
+	rank      ranking
 
 	// Transition graph, kept when goals are decided: the successors of
 	// state i are succ[succStart[i]:succStart[i+1]].
@@ -136,6 +137,7 @@ type explorer struct {
 type worker struct {
 	e       *explorer
 	exp     Expander
+	ranker  Ranker // exp, when it ranks and the goals are decided by ranks
 	canon   Canonicalizer
 	scratch []uint64
 	state   []uint64 // the frontier state being expanded
@@ -185,6 +187,10 @@ type chunk struct {
 	fullStates uint64
 	bigLinks   [][3]uint64 // state, parent position, ordinal
 
+	// The rank check of its states (see ranking): frontier positions.
+	rankFirst []int64
+	rankOpen  []bool
+
 	done bool  // phase 1 expanded it
 	held int64 // bytes of its buffers, as counted in e.heldBytes
 }
@@ -197,7 +203,7 @@ const candMark = 1 << 63
 // violations are real, properties not found violated are Unknown and metric
 // maxima are lower bounds.
 func Explore(ctx context.Context, m Model, opt Options) (*Result, error) {
-	return explore(ctx, m, opt, tuning{batch: batchStates, chunkBytes: chunkBytes})
+	return exploreGoals(ctx, m, opt, tuning{batch: batchStates, chunkBytes: chunkBytes})
 }
 
 // checkOptions refuses options that make no sense.
@@ -234,7 +240,6 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 		metricAt:  make([]uint64, len(m.Metrics())),
 		goalBits:  make([][]uint64, len(m.Goals())),
 		deadAt:    -1,
-		keepEdges: len(m.Goals()) > 0 && !opt.SkipGoals,
 		symmetric: opt.Symmetry && symOK,
 		linkBig:   map[uint64][2]uint64{},
 		batchSize: max(tune.batch, 1),
@@ -242,6 +247,12 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 		tune:      tune,
 		chunkSize: chunkStates,
 	}
+	if e.opt.ProgressEvery == 0 {
+		e.opt.ProgressEvery = time.Second
+	}
+	e.newWorkers(nw, sym)
+	e.startRanks()
+	e.keepEdges = len(m.Goals()) > 0 && !opt.SkipGoals && !e.rank.on
 	e.st = newStore(words, opt.Fingerprint, e.keepEdges)
 	bits := 64 * words
 	if c, ok := m.(Compact); ok && c.StateBits() > 0 && c.StateBits() < bits {
@@ -251,10 +262,6 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 	for i := range e.invBad {
 		e.invBad[i] = -1
 	}
-	if e.opt.ProgressEvery == 0 {
-		e.opt.ProgressEvery = time.Second
-	}
-	e.newWorkers(nw, sym)
 	stopMonitor := e.startMonitor()
 	complete, reason := e.run()
 	e.releaseSearch()
@@ -387,6 +394,7 @@ func (e *explorer) level() string {
 	size := e.frontier.n
 	base := e.levels[len(e.levels)-1]
 	levelStart := e.n
+	e.rank.base = base
 	e.nextOrbit = e.nextOrbit[:0]
 	var stop string
 	for lo := uint64(0); lo < size && stop == ""; {
@@ -733,6 +741,7 @@ func (e *explorer) merge(base uint64, chunks []*chunk) {
 			e.deadAt = int64(base + uint64(c.firstDead))
 		}
 		e.mergeObs(c)
+		e.mergeRanks(c)
 		for _, b := range c.bigLinks {
 			e.linkBig[b[0]] = [2]uint64{b[1], b[2]}
 		}
@@ -748,11 +757,16 @@ func (w *worker) expand(c *chunk) {
 	c.deg, c.edge = c.deg[:0], c.edge[:0]
 	c.transitions, c.fullTrans, c.deadlocks, c.firstDead = 0, 0, 0, -1
 	w.c = c
+	e.resetRanks(c)
 	for pos := c.lo; pos < c.hi; pos++ {
 		w.pos = pos
 		w.ordinal = 0
 		e.frontier.get(pos, w.state)
+		k0 := len(c.ch)
 		w.exp.Successors(w.state, w.emit)
+		if w.ranker != nil {
+			w.certify(c, pos, k0)
+		}
 		d := uint64(w.ordinal)
 		c.transitions += d
 		if e.symmetric {

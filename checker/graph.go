@@ -85,9 +85,13 @@ func (e *explorer) decideGoals() ([]int64, string) {
 }
 
 // goalStop is the stop reason of a run whose goals could not be decided.
-func (e *explorer) goalStop(why string) string {
+func (e *explorer) goalStop(why string) string { return goalStopText(e.m, why) }
+
+// goalStopText is the stop reason of a run of m whose goals could not be
+// decided, for why.
+func goalStopText(m Model, why string) string {
 	return fmt.Sprintf("%s deciding %s: every state was explored, the other verdicts and the maxima are exact",
-		why, strings.Join(e.m.Goals(), ", "))
+		why, strings.Join(m.Goals(), ", "))
 }
 
 // reverseGraph builds the predecessors of every state in compressed form:

@@ -48,6 +48,21 @@ type Expander interface {
 	Evaluate(s []uint64, inv, goal []bool, metric []int64)
 }
 
+// Ranker is implemented by expanders that can spare the checker the
+// transition graph when it decides the goals. Rank returns a rank of s for
+// goal g, or math.MaxUint64 for "unranked". The checker verifies, on every
+// state it expands, that the state is a goal state of g or has a successor
+// of lower rank; when that holds of every state of finite rank, every such
+// state reaches a goal state (by induction on the rank, each step a real
+// transition), and a state that fails it while being unranked and without
+// successors is one from which no goal state is reachable. Any other
+// failure leaves the goal to the transition graph: the run is done again
+// keeping it. A wrong rank therefore costs time, never a wrong verdict.
+// Ranks must have the same value on every state of an orbit (Symmetric).
+type Ranker interface {
+	Rank(s []uint64, g int) uint64
+}
+
 // Compact is implemented by models whose packed states use fewer bits than
 // their words hold. The checker then keeps the states of a level, which it
 // holds whole even with Options.Fingerprint, in (StateBits()+7)/8 bytes

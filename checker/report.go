@@ -14,10 +14,18 @@ import (
 func (e *explorer) result(explored bool, reason string) *Result {
 	var stranded []int64
 	complete := explored
-	if explored && e.keepEdges && len(e.goalBits) > 0 {
+	goalsBy := ""
+	switch {
+	case !explored || len(e.goalBits) == 0:
+	case e.keepEdges:
 		var why string
 		if stranded, why = e.decideGoals(); why != "" {
 			complete, reason = false, why
+		}
+		goalsBy = GoalsByGraph
+	case e.rank.on:
+		if stranded = e.rankStranded(); stranded != nil {
+			goalsBy = GoalsByRank
 		}
 	}
 	e.mon.setPhase("rebuilding the traces", 0)
@@ -34,6 +42,8 @@ func (e *explorer) result(explored bool, reason string) *Result {
 		Workers:     len(e.workers),
 		Symmetry:    e.symmetric,
 		Fingerprint: e.opt.Fingerprint,
+		GoalsBy:     goalsBy,
+		rankOpen:    explored && e.rank.on && stranded == nil,
 	}
 	switch {
 	case !e.symmetric:

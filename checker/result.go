@@ -67,6 +67,10 @@ type Options struct {
 	// SkipGoals leaves goals undecided (Unknown) and saves the memory of the
 	// transition graph that deciding them needs.
 	SkipGoals bool
+	// GoalsOnGraph decides the goals on the transition graph even when the
+	// model's expanders rank its states (Ranker): a cross-check of the
+	// ranks, at the cost of the graph's memory and time.
+	GoalsOnGraph bool
 	// Progress, when set, is called about every ProgressEvery (default 1 s)
 	// for as long as the run lasts, whatever it is doing, from a goroutine
 	// of its own (never twice at once).
@@ -183,7 +187,22 @@ type Result struct {
 	// when unknown; without Symmetry they equal States and Transitions.
 	FullStates      uint64
 	FullTransitions uint64
+	// GoalsBy tells how the goals were decided: GoalsByRank, GoalsByGraph,
+	// or "" when they were not.
+	GoalsBy string
+
+	rankOpen bool // the ranks left a goal undecided: Explore runs again on the graph
 }
+
+// The ways goals are decided (Result.GoalsBy).
+const (
+	// GoalsByRank: every state was checked to be a goal state or to have a
+	// successor of lower rank (see Ranker); no transition graph was kept.
+	GoalsByRank = "rank"
+	// GoalsByGraph: a backward search from the goal states on the
+	// transition graph.
+	GoalsByGraph = "graph"
+)
 
 // Store names the visited set of the run: "exact" or "fingerprint".
 func (r *Result) Store() string {

@@ -26,6 +26,7 @@ type Model struct {
 	// genApply is the generated apply for the structure of rules, or nil:
 	// it performs branch bi of rule ri.
 	genApply func(m *Model, s *State, a Action, ri, bi int)
+	drain    drainFields // what Drainable's rank reads (drain.go)
 }
 
 // New returns the model of design d with parameters p. The parameters are
@@ -43,6 +44,7 @@ func New(d Design, p Params) (*Model, error) {
 	}
 	m := &Model{design: d, params: p, layout: newLayout(p), rules: rules(d)}
 	m.layout.resolve(m.rules, &p)
+	m.drain = newDrainFields(&m.layout)
 	for k := range m.byKind {
 		m.byKind[k] = -1
 	}
