@@ -253,11 +253,11 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 	e.newWorkers(nw, sym)
 	e.startRanks()
 	e.keepEdges = len(m.Goals()) > 0 && !opt.SkipGoals && !e.rank.on
-	e.st = newStore(words, opt.Fingerprint, e.keepEdges)
 	bits := 64 * words
 	if c, ok := m.(Compact); ok && c.StateBits() > 0 && c.StateBits() < bits {
 		bits = c.StateBits()
 	}
+	e.st = newStore(words, bits, opt.Fingerprint, e.keepEdges)
 	e.frontier, e.next = newLevel(&e.pool, words, bits), newLevel(&e.pool, words, bits)
 	for i := range e.invBad {
 		e.invBad[i] = -1

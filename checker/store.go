@@ -61,13 +61,13 @@ func isZero(a []uint64) bool {
 
 // shard is an open-addressing table with linear probing. In fingerprint
 // mode a slot holds fpBytes of the state's hash (a zero fingerprint, the
-// mark of an empty slot, is stored as 1); in exact mode it holds the kw
-// words of the state (the all-zero state, which would look like an empty
-// slot, is kept aside). With values, each slot also carries a 32-bit value
-// (the state's number).
+// mark of an empty slot, is stored as 1); in exact mode it holds the state
+// in kb bytes, as many as its bits need (the all-zero state, which would
+// look like an empty slot, is kept aside). With values, each slot also
+// carries a 32-bit value (the state's number).
 type shard struct {
-	fp      []byte   // fingerprint mode: size*fpBytes bytes and one of padding
-	keys    []uint64 // exact mode: size*kw words
+	fp      []byte // fingerprint mode: size*fpBytes bytes and one of padding
+	keys    []byte // exact mode: size*kb bytes and 8 of padding
 	val     []uint32
 	maps    [3][]byte // the mappings of fp, keys and val (makeTable)
 	size    uint64    // slots
@@ -78,15 +78,20 @@ type shard struct {
 
 // store is the visited set.
 type store struct {
-	words   int  // words of a state
-	kw      int  // words of an exact key
-	fp      bool // keys are fingerprints
-	indexed bool // slots carry values
+	words   int    // words of a state
+	kb      uint64 // bytes of an exact key: (bits+7)/8 for states of bits bits
+	last    uint64 // the bits of a state's last word that an exact key keeps
+	fp      bool   // keys are fingerprints
+	indexed bool   // slots carry values
 	shards  [numShards]shard
 }
 
-func newStore(words int, fingerprint, indexed bool) *store {
-	s := &store{words: words, kw: words, fp: fingerprint, indexed: indexed}
+// newStore returns an empty visited set of states of words words, whose
+// bits from bits on are 0.
+func newStore(words, bits int, fingerprint, indexed bool) *store {
+	s := &store{words: words, fp: fingerprint, indexed: indexed}
+	s.kb = uint64(bits+7) / 8
+	s.last = lowBits64(8 * (s.kb - 8*uint64(words-1)))
 	for i := range s.shards {
 		// Shards start at sizes spread over one growth step (64 to 94
 		// slots), so that they grow at different times: the load of the
@@ -105,7 +110,7 @@ func (s *store) alloc(sh *shard, size uint64) {
 	if s.fp {
 		sh.fp, sh.maps[0] = makeTable[byte](size*fpBytes + 1)
 	} else {
-		sh.keys, sh.maps[1] = makeTable[uint64](size * uint64(s.kw))
+		sh.keys, sh.maps[1] = makeTable[byte](size*s.kb + 8)
 	}
 	if s.indexed {
 		sh.val, sh.maps[2] = makeTable[uint32](size)
@@ -176,18 +181,43 @@ func (sh *shard) findFP(k uint64) (slot uint64, found bool) {
 	}
 }
 
+// lowBits64 returns a mask of the n low bits, 0 < n <= 64.
+func lowBits64(n uint64) uint64 { return ^uint64(0) >> (64 - n) }
+
+// keyWord returns word w of the exact key at byte p of keys.
+func (s *store) keyWord(keys []byte, p uint64, w int) uint64 {
+	x := binary.LittleEndian.Uint64(keys[p+8*uint64(w):])
+	if w == s.words-1 {
+		x &= s.last
+	}
+	return x
+}
+
+// setKey writes the state k as the exact key at byte p of keys, leaving
+// the bytes after it as they are.
+func (s *store) setKey(keys []byte, p uint64, k []uint64) {
+	last := len(k) - 1
+	for w, x := range k[:last] {
+		binary.LittleEndian.PutUint64(keys[p+8*uint64(w):], x)
+	}
+	q := keys[p+8*uint64(last):]
+	binary.LittleEndian.PutUint64(q, binary.LittleEndian.Uint64(q)&^s.last|k[last])
+}
+
 // findExact returns the slot of the nonzero state k (hash h) in sh, or the
 // empty slot where it would go.
-func (sh *shard) findExact(k []uint64, h uint64) (slot uint64, found bool) {
-	kw := uint64(len(k))
+func (s *store) findExact(sh *shard, k []uint64, h uint64) (slot uint64, found bool) {
 	i := home(h, sh.size)
-	k0 := k[0]
 	for {
-		e := sh.keys[i*kw : i*kw+kw]
-		if e[0] == k0 && equalWords(e[1:], k[1:]) {
+		same, empty := true, true
+		for w, x := range k {
+			y := s.keyWord(sh.keys, i*s.kb, w)
+			same, empty = same && x == y, empty && y == 0
+		}
+		if same {
 			return i, true
 		}
-		if e[0] == 0 && isZero(e) {
+		if empty {
 			return i, false
 		}
 		if i++; i == sh.size {
@@ -208,7 +238,7 @@ func (s *store) find(w []uint64, h uint64) (sh *shard, slot uint64, found, zero 
 	if isZero(w) {
 		return sh, 0, sh.zero, true
 	}
-	slot, found = sh.findExact(w, h)
+	slot, found = s.findExact(sh, w, h)
 	return sh, slot, found, false
 }
 
@@ -248,7 +278,7 @@ func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
 	case s.fp:
 		sh.setFP(slot, fingerprint(h))
 	default:
-		copy(sh.keys[slot*uint64(s.kw):], w)
+		s.setKey(sh.keys, slot*s.kb, w)
 	}
 	if s.indexed {
 		sh.val[slot] = v
@@ -299,7 +329,7 @@ func (s *store) grow(sh *shard) {
 func (s *store) rebuilt(sh *shard) shard {
 	nsh := shard{n: sh.n, zero: sh.zero, zeroVal: sh.zeroVal}
 	s.alloc(&nsh, sh.size+sh.size/2)
-	kw := uint64(s.kw)
+	k := make([]uint64, s.words)
 	for i := uint64(0); i < sh.size; i++ {
 		var slot uint64
 		if s.fp {
@@ -310,12 +340,14 @@ func (s *store) rebuilt(sh *shard) shard {
 			slot, _ = nsh.findFP(k)
 			nsh.setFP(slot, k)
 		} else {
-			k := sh.keys[i*kw : i*kw+kw]
+			for w := range k {
+				k[w] = s.keyWord(sh.keys, i*s.kb, w)
+			}
 			if isZero(k) {
 				continue
 			}
-			slot, _ = nsh.findExact(k, hashState(k))
-			copy(nsh.keys[slot*kw:], k)
+			slot, _ = s.findExact(&nsh, k, hashState(k))
+			s.setKey(nsh.keys, slot*s.kb, k)
 		}
 		if s.indexed {
 			nsh.val[slot] = sh.val[i]
@@ -329,7 +361,7 @@ func (s *store) bytes() uint64 {
 	var b uint64
 	for i := range s.shards {
 		sh := &s.shards[i]
-		b += uint64(cap(sh.fp)) + uint64(cap(sh.keys))*8 + uint64(cap(sh.val))*4
+		b += uint64(cap(sh.fp)) + uint64(cap(sh.keys)) + uint64(cap(sh.val))*4
 	}
 	return b
 }
@@ -377,12 +409,12 @@ func (s *store) fpSlot(h uint64) uint64 {
 // mode.
 func (s *store) keySlot(h uint64) uint64 {
 	sh := &s.shards[shardOf(h)]
-	return sh.keys[home(h, sh.size)*uint64(s.kw)]
+	return binary.LittleEndian.Uint64(sh.keys[home(h, sh.size)*s.kb:])
 }
 
 // sizeBytes is the memory of a shard of size slots.
 func (s *store) sizeBytes(size uint64) uint64 {
-	b := size * uint64(s.kw) * 8
+	b := size*s.kb + 8
 	if s.fp {
 		b = size*fpBytes + 1
 	}
