@@ -361,3 +361,10 @@ func runGenParams(rs uint64, size int) *gopter.GenParameters {
 // genParamsFor returns gopter parameters of seed rs with gopter's default
 // size.
 func genParamsFor(rs uint64) *gopter.GenParameters { return runGenParams(rs, 100) }
+
+// RunParams returns the gopter parameters of run i of a campaign of seed
+// seed, with gopter's size: what Run evaluates its property on, for other
+// searches that draw schedules the same way (rcucheck fuzz --hunt).
+func RunParams(seed int64, i, size int) *gopter.GenParameters {
+	return runGenParams(runSeed(seed, i), size)
+}

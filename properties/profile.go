@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -40,8 +41,10 @@ type Profile struct {
 	// gp_end, reclaim, wake and refill weighted down 50 times).
 	Delay Burst
 	// FreeBurst: a burst of frees on one CPU chosen at its start (its frees
-	// weighted up 20 times, other CPUs' frees down 10 times).
+	// weighted up 20 times, other CPUs' frees by BurstOthers).
 	FreeBurst Burst
+	// BurstOthers scales the other CPUs' frees during a FreeBurst (0: 0.1).
+	BurstOthers float64
 }
 
 // ProfileNames lists the built-in profiles, as --profile takes them.
@@ -119,7 +122,7 @@ func (pr *Profile) Validate() error {
 	}
 	for _, v := range []float64{pr.FailProb, pr.PressureFailProb, pr.Pressure.On, pr.Pressure.Off,
 		pr.Stall.On, pr.Stall.Off, pr.Shrinker.On, pr.Shrinker.Off, pr.Delay.On, pr.Delay.Off,
-		pr.FreeBurst.On, pr.FreeBurst.Off} {
+		pr.FreeBurst.On, pr.FreeBurst.Off, pr.BurstOthers} {
 		if bad(v) || v > 1 {
 			return fmt.Errorf("profile %s: probability %v out of [0,1]", pr.Name, v)
 		}
@@ -230,7 +233,7 @@ func (w *walker) next(s *model.State) (a model.Action, ok bool) {
 				if int(e.CPU) == w.hot {
 					x *= 20
 				} else {
-					x *= 0.1
+					x *= cmp.Or(pr.BurstOthers, 0.1)
 				}
 			}
 			// The branches of one free(c) are adjacent: the allocator

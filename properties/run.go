@@ -372,7 +372,7 @@ func (c *campaign) search(ctx context.Context) error {
 // witness (the first evaluation shrinks the one violated first).
 func (c *campaign) runOne(i int) error {
 	c.run, c.viol = i, nil
-	r := c.prop(runGenParams(runSeed(c.cfg.Seed, i), c.size))
+	r := c.prop(RunParams(c.cfg.Seed, i, c.size))
 	if err := c.record(r, -1); err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func (c *campaign) runOne(i int) error {
 		}
 		c.eng.want = func(k int) bool { return k == j }
 		c.shrinkStart = time.Now()
-		r := c.prop(runGenParams(runSeed(c.cfg.Seed, i), c.size))
+		r := c.prop(RunParams(c.cfg.Seed, i, c.size))
 		c.eng.want = func(k int) bool { return c.cfg.KeepGoing || len(c.found[k]) < c.cands }
 		if err := c.record(r, j); err != nil {
 			return err

@@ -21,10 +21,12 @@ type fuzzOpts struct {
 	seed                                        int64
 	seedSet                                     func() bool
 	runs, steps, cands, allocRuns, allocFrees   int
+	run                                         int
 	limit                                       time.Duration
 	profile, traceOut                           string
 	genParams, keepGoing, asJSON, states, quiet bool
 	shortest                                    uint64
+	hunt                                        huntOpts
 }
 
 // fuzzFlags defines fuzz's flags on fs and returns fuzz's run.
@@ -33,6 +35,7 @@ func fuzzFlags(fs *pflag.FlagSet) runFunc {
 	o.mf.register(fs, "all")
 	fs.Int64Var(&o.seed, "seed", 0, "seed of the campaign (default: from the clock, printed)")
 	fs.IntVar(&o.runs, "runs", 1000, "number of schedules (0: until --time is up)")
+	fs.IntVar(&o.run, "run", -1, "run only the run of this index (0-based) of the seed's campaign, as a failure's rerun line does")
 	fs.DurationVar(&o.limit, "time", 0, "stop after this long, e.g. 30s (0: no limit); the runs done are printed")
 	fs.IntVar(&o.steps, "steps", 0, "longest schedule (0: from the parameters)")
 	fs.StringVar(&o.profile, "profile", "mixed", "schedule profile: "+strings.Join(properties.ProfileNames(), ", "))
@@ -46,6 +49,7 @@ func fuzzFlags(fs *pflag.FlagSet) runFunc {
 	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON (a list with several designs)")
 	fs.BoolVar(&o.states, "states", false, "print the full state after every witness step")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	o.hunt.register(fs)
 	fs.StringVar(&o.traceOut, "trace", "", "write every shrunk witness (completed with the reclaims it enables) and one random run per design, from the seed, as histories to this trace file, for rcucheck lin")
 	return func(ctx context.Context, e *env, _ []string) (int, error) { return runFuzz(ctx, e, o) }
 }
@@ -65,6 +69,8 @@ func (o *fuzzOpts) validate() ([]properties.Property, []*model.Model, error) {
 		return nil, nil, usagef("--time must be >= 0, got %s", o.limit)
 	case o.steps < 0:
 		return nil, nil, usagef("--steps must be >= 0, got %d", o.steps)
+	case o.run < -1:
+		return nil, nil, usagef("--run must be a run index >= 0, got %d", o.run)
 	case o.cands < 1:
 		return nil, nil, usagef("--candidates must be >= 1, got %d", o.cands)
 	case o.allocRuns < 0 || o.allocFrees < 1:
@@ -108,6 +114,9 @@ func (o *fuzzOpts) models() ([]*model.Model, error) {
 
 // runFuzz runs the campaign on every design, then prints it.
 func runFuzz(ctx context.Context, e *env, o *fuzzOpts) (int, error) {
+	if o.hunt.kind != "" {
+		return runHunt(ctx, e, o)
+	}
 	props, ms, err := o.validate()
 	if err != nil {
 		return exitUsage, err
@@ -171,6 +180,9 @@ func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props 
 		Seed: o.seed, Runs: o.runs, Time: o.limit, MaxSteps: o.steps, KeepGoing: o.keepGoing,
 		Candidates: o.cands, ShortestStates: o.shortest,
 	}
+	if o.run >= 0 {
+		cfg.Start, cfg.Runs, cfg.Time = o.run, 1, 0
+	}
 	label := "fuzz " + d.Name()
 	if !o.quiet {
 		fmt.Fprintf(e.stderr, "%s: seed %d\n", label, o.seed)
@@ -190,7 +202,7 @@ func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props 
 	}
 	if !o.quiet {
 		sec := max(res.Search.Seconds(), 1e-9)
-		fmt.Fprintf(e.stderr, "%s: %d runs, %d steps in %s (%.0f schedules/s, %.0f steps/s); shrinking and the checker: %s\n",
+		fmt.Fprintf(e.stderr, "%s: %d runs (gopter tests), %d steps in %s (%.0f schedules/s, %.0f steps/s); gopter's shrinks and the checker: %s\n",
 			label, res.Runs, res.Steps, res.Search.Round(time.Millisecond), float64(res.Runs)/sec, float64(res.Steps)/sec,
 			(res.Elapsed - res.Search).Round(time.Millisecond))
 	}
@@ -270,6 +282,10 @@ func printFuzz(w io.Writer, reports []*properties.Report, results []*properties.
 			}
 			fmt.Fprintf(w, "\n%s: %s VIOLATED, shrunk witness (%d steps; run %d, run seed %d, profile %s, %s):\n",
 				rep.Design, name, p.Length, *p.Run, *p.RunSeed, p.RunProfile, p.Params)
+			fmt.Fprintf(w, "  gopter: seed %d, test %d, %d shrinks (%d candidates replayed), from %d steps\n", rep.Seed, *p.Run, p.Shrinks, p.ShrinkReplays, p.UnshrunkLength)
+			if p.Rerun != "" {
+				fmt.Fprintf(w, "  rerun: %s\n", p.Rerun)
+			}
 			printTrace(w, p.Trace, p.Trace != nil && p.Trace[0].State != "")
 		}
 		if a := rep.Allocations; a != nil {

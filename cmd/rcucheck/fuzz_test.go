@@ -104,3 +104,47 @@ func TestFuzzSeedPrinted(t *testing.T) {
 		t.Errorf("no seed on stderr: %q", stderr)
 	}
 }
+
+// fuzz --hunt growth at a small size: the JSON carries hunt {metric,
+// verdict, slope, points, witness}; reserve's reserve_used is unbounded
+// (exit 1) with a pumped witness, the same seed gives the same bytes, and
+// bad hunts are refused.
+func TestFuzzHunt(t *testing.T) {
+	args := []string{"fuzz", "--hunt", "growth", "--design", "reserve", "--cpus", "4", "--bulk", "16", "--cache", "2", "--seed", "1", "--json", "--quiet"}
+	code, out, stderr := rcucheck(args...)
+	if code != exitViolated {
+		t.Fatalf("exit %d, want %d: %s", code, exitViolated, stderr)
+	}
+	if _, again, _ := rcucheck(args...); again != out {
+		t.Error("same seed, different bytes")
+	}
+	var rep struct {
+		Hunt struct {
+			Metric  string  `json:"metric"`
+			Verdict string  `json:"verdict"`
+			Slope   float64 `json:"slope"`
+			Points  []struct {
+				Calls int   `json:"calls"`
+				Worst int64 `json:"worst"`
+			} `json:"points"`
+			Witness *struct {
+				Replay []int64 `json:"replay"`
+				Linear bool    `json:"linear"`
+			} `json:"witness"`
+		} `json:"hunt"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	h := rep.Hunt
+	if h.Metric != "reserve_used" || !strings.HasPrefix(h.Verdict, "unbounded") || h.Slope <= 0 || len(h.Points) != 5 || h.Points[0].Calls != 16 ||
+		h.Witness == nil || !h.Witness.Linear || len(h.Witness.Replay) != 9 {
+		t.Errorf("unexpected hunt: %s", out)
+	}
+	for _, bad := range [][]string{{"--hunt", "shrink"}, {"--hunt", "growth", "--metric", "heat"}, {"--hunt", "growth", "--hunt-max-calls", "3"}} {
+		code, _, stderr := rcucheck(append(append([]string{"fuzz"}, bad...), "--quiet")...)
+		if code != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, stderr)
+		}
+	}
+}
