@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/leanovate/gopter/gen"
 	"github.com/rcucheck/rcucheck/model"
 )
 
@@ -66,7 +67,8 @@ func spread(xs []float64) Spread {
 }
 
 // MeasureAllocations measures page allocations per free under heavy use
-// without memory pressure (HeavyProfile): runs schedules of frees frees
+// without memory pressure (HeavyProfile): runs schedules gopter draws
+// (GenScheduleWith, on the parameters of run i, RunParams) of frees frees
 // each (at most N*K) and counts, per run, the bulk pages the frees took and
 // the pages the allocator handed out. Counting reads only the transitions'
 // labels and the states before and after each: the number of pages a free
@@ -112,7 +114,7 @@ func Allocations(ctx context.Context, cfg AllocConfig) (*AllocStats, error) {
 	start := time.Now()
 	tick := ticker{every: cmp.Or(max(cfg.ProgressEvery, 0), time.Second), last: start}
 	var done int64 // frees of the runs done
-	prof := HeavyProfile(p)
+	g := GenScheduleWith(m, gen.Const(HeavyProfile(p)), 1)
 	var pagesPer, allocsPer []float64
 	for i := 0; i < runs && ctx.Err() == nil; i++ {
 		report := func(nFree int64) {
@@ -120,7 +122,14 @@ func Allocations(ctx context.Context, cfg AllocConfig) (*AllocStats, error) {
 				cfg.Progress(AllocProgress{Runs: i, Target: runs, Frees: done + nFree, Elapsed: time.Since(start)})
 			}
 		}
-		nFree, nPages, nAlloc, err := allocRun(ctx, m, newWalker(m, prof, runSeed(cfg.Seed, i)), int64(frees), report)
+		// gopter draws the run's walker (its seed); the run goes on until
+		// the frees are made.
+		v, ok := g(RunParams(cfg.Seed, i, 1)).Retrieve()
+		if !ok {
+			return nil, errors.New("the schedule generator gave no value")
+		}
+		sc := v.(*Schedule)
+		nFree, nPages, nAlloc, err := allocRun(ctx, m, newWalker(m, *sc.Profile, sc.Seed), int64(frees), report)
 		if err != nil {
 			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
