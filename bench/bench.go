@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,10 +22,14 @@ type Config struct {
 	Model *model.Model
 	// Self is the rcucheck binary: every rcucheck sample is a child
 	// process "Self bench --engine-only ..." (see EngineArgs).
-	Self      string
-	Runs      int  // timed runs of every setting (at least 1)
-	Workers   int  // rcucheck's workers for its main settings (0: one per core)
-	Exact     bool // also time rcucheck's exact store
+	Self    string
+	Runs    int  // timed runs of every setting (at least 1)
+	Workers int  // rcucheck's workers for its main settings (0: one per core)
+	Exact   bool // also time rcucheck's exact store
+	// Check times what a user runs instead of the engine alone: "rcucheck
+	// check" at its defaults (exact store, every property, Drainable
+	// included, shortest traces) with Workers and with 1 worker.
+	Check     bool
 	SpinModes []spin.Mode
 	// Install installs SPIN with apt-get when it is missing.
 	Install bool
@@ -139,18 +144,34 @@ func rounds(cfg Config, rep *Report) error {
 // EngineArgs is the command line of one rcucheck sample, after the binary:
 // "bench --engine-only" with the store, the workers and the instance.
 func EngineArgs(design string, p model.Params, workers int, fingerprint, quiet bool) []string {
-	return []string{"bench", "--engine-only", "--workers", fmt.Sprint(workers), fmt.Sprintf("--fingerprint=%v", fingerprint),
-		fmt.Sprintf("--quiet=%v", quiet), "--design", design, "--cpus", fmt.Sprint(p.CPUs), "--bulk", fmt.Sprint(p.Bulk),
+	return append([]string{"bench", "--engine-only", "--workers", fmt.Sprint(workers), fmt.Sprintf("--fingerprint=%v", fingerprint),
+		fmt.Sprintf("--quiet=%v", quiet)}, instanceArgs(design, p)...)
+}
+
+// CheckArgs is the command line of one sample of the user-facing check,
+// after the binary: "check --json" at its defaults with the workers and the
+// instance.
+func CheckArgs(design string, p model.Params, workers int, quiet bool) []string {
+	return append([]string{"check", "--json", "--workers", fmt.Sprint(workers), fmt.Sprintf("--quiet=%v", quiet)},
+		instanceArgs(design, p)...)
+}
+
+// instanceArgs are the flags of an instance: the design and its parameters.
+func instanceArgs(design string, p model.Params) []string {
+	return []string{"--design", design, "--cpus", fmt.Sprint(p.CPUs), "--bulk", fmt.Sprint(p.Bulk),
 		"--cache", fmt.Sprint(p.Cache), "--reserve", fmt.Sprint(p.Reserve), "--calls", fmt.Sprint(p.Calls), "--limit", fmt.Sprint(p.Limit)}
 }
 
 // engineSettings are rcucheck's settings: the fingerprint store and (with
 // cfg.Exact) the exact one with cfg.Workers, and the fingerprint store
-// with 1 worker.
+// with 1 worker; with cfg.Check, the user-facing check instead.
 func engineSettings(ctx context.Context, cfg Config) []*Setting {
 	wname := fmt.Sprintf("%d workers", cfg.Workers)
 	if cfg.Workers == 0 {
 		wname = "all cores"
+	}
+	if cfg.Check {
+		return checkSettings(ctx, cfg, wname)
 	}
 	var ss []*Setting
 	add := func(fp bool, w int, label string) {
@@ -205,24 +226,36 @@ func spinSetting(ctx context.Context, cfg Config, md spin.Mode, promela, dir str
 // child runs rcucheck's exploration in a child process: self with args
 // (EngineArgs), its stderr passed through.
 func child(ctx context.Context, self string, args []string) (Sample, error) {
+	var r EngineRun
+	wall, rss, err := runChild(ctx, self, args, &r, false)
+	if err != nil {
+		return Sample{}, err
+	}
+	if !r.Complete {
+		return Sample{}, fmt.Errorf("rcucheck %s did not finish", strings.Join(args, " "))
+	}
+	// The wall time of the whole process, as for SPIN's pan.
+	return NewSample(r.States, r.Transitions, r.Depth, wall.Seconds(), rss, r.OmissionBound), nil
+}
+
+// runChild runs self with args, its stderr passed through, and reads the
+// JSON it prints into v; it returns the wall time of the whole process and
+// its peak resident size. With violationOK, exit status 1 (a property
+// violated) is a finished run.
+func runChild(ctx context.Context, self string, args []string, v any, violationOK bool) (time.Duration, uint64, error) {
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	out, err := cmd.Output()
 	wall := time.Since(start)
-	if err != nil {
-		return Sample{}, fmt.Errorf("rcucheck %s: %w", strings.Join(args, " "), err)
+	var exit *exec.ExitError
+	if err != nil && !(violationOK && errors.As(err, &exit) && exit.ExitCode() == 1) {
+		return 0, 0, fmt.Errorf("rcucheck %s: %w", strings.Join(args, " "), err)
 	}
-	var r EngineRun
-	if err := json.Unmarshal(out, &r); err != nil {
-		return Sample{}, fmt.Errorf("reading rcucheck's figures: %w", err)
+	if err := json.Unmarshal(out, v); err != nil {
+		return 0, 0, fmt.Errorf("reading the figures of rcucheck %s: %w", args[0], err)
 	}
-	if !r.Complete {
-		return Sample{}, fmt.Errorf("rcucheck %s did not finish", strings.Join(args, " "))
-	}
-	rss := spin.PeakRSS(cmd.ProcessState)
-	// The wall time of the whole process, as for SPIN's pan.
-	return NewSample(r.States, r.Transitions, r.Depth, wall.Seconds(), rss, r.OmissionBound), nil
+	return wall, spin.PeakRSS(cmd.ProcessState), nil
 }
 
 // EngineRun is what one rcucheck exploration reports to the bench: the

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -56,6 +57,25 @@ func TestSameCountsRounded(t *testing.T) {
 	for _, tc := range tests {
 		if got := sameCounts(exact, tc.other); got != tc.want {
 			t.Errorf("sameCounts(%+v, %+v) = %v, want %v", exact, tc.other, got, tc.want)
+		}
+	}
+}
+
+// TestPrintTotals: the totals of several designs' reports are the sums of
+// the settings' medians, and the ratio is SPIN's total over rcucheck's.
+func TestPrintTotals(t *testing.T) {
+	rep := func(check, spinSec float64) *Report {
+		return &Report{Settings: []*Setting{
+			{Tool: "rcucheck", Setting: "check, all cores", Median: Sample{Seconds: check}},
+			{Tool: "spin", Setting: "plain", Median: Sample{Seconds: spinSec}},
+		}}
+	}
+	var b strings.Builder
+	PrintTotals(&b, []*Report{rep(1, 4), rep(2, 5)})
+	for _, want := range []string{"totals over 2 designs", "rcucheck check, all cores                3.00 s", "spin plain                               9.00 s",
+		"rcucheck check, all cores vs spin plain: x3.00 the speed"} {
+		if !strings.Contains(b.String(), want) {
+			t.Fatalf("missing %q in\n%s", want, b.String())
 		}
 	}
 }

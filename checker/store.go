@@ -205,25 +205,44 @@ func (s *store) setKey(keys []byte, p uint64, k []uint64) {
 }
 
 // findExact returns the slot of the nonzero state k (hash h) in sh, or the
-// empty slot where it would go.
+// empty slot where it would go. Probes compare the first word alone, which
+// tells most slots apart.
 func (s *store) findExact(sh *shard, k []uint64, h uint64) (slot uint64, found bool) {
 	i := home(h, sh.size)
 	for {
-		same, empty := true, true
-		for w, x := range k {
-			y := s.keyWord(sh.keys, i*s.kb, w)
-			same, empty = same && x == y, empty && y == 0
-		}
-		if same {
+		p := i * s.kb
+		switch x := s.keyWord(sh.keys, p, 0); {
+		case x == k[0] && s.sameRest(sh.keys, p, k):
 			return i, true
-		}
-		if empty {
+		case x == 0 && s.zeroRest(sh.keys, p):
 			return i, false
 		}
 		if i++; i == sh.size {
 			i = 0
 		}
 	}
+}
+
+// sameRest reports whether the words after the first of the key at byte p
+// are those of k.
+func (s *store) sameRest(keys []byte, p uint64, k []uint64) bool {
+	for w := 1; w < len(k); w++ {
+		if s.keyWord(keys, p, w) != k[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// zeroRest reports whether the words after the first of the key at byte p
+// are 0.
+func (s *store) zeroRest(keys []byte, p uint64) bool {
+	for w := 1; w < s.words; w++ {
+		if s.keyWord(keys, p, w) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // find returns the shard of state w (hash h) and its slot there, or the

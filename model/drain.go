@@ -33,19 +33,30 @@ var stepsOwed = [4]uint64{PhaseNext: 2, PhaseCur: 1}
 type drainFields struct {
 	n             int
 	hb, cb        uint
-	gp, stuck     variable
-	objs, heads   variable
-	pages, rd     variable
-	blk           variable
-	phase         [2]variable
-	bobjs, bheads [2]variable
+	gp, stuck     bitField
+	objs, heads   bitField
+	pages, rd     bitField
+	blk           bitField
+	phase         [2]bitField
+	bobjs, bheads [2]bitField
 }
 
+// bitField is a variable's place: its offset from the first bit of its
+// CPU (of the state, for a header variable) and its width.
+type bitField struct{ off, width uint }
+
+// in returns the variable's value in s, its CPU's bits starting at base.
+func (b bitField) in(s []uint64, base uint) uint64 { return getBits(s, base+b.off, b.width) }
+
 func newDrainFields(l *layout) drainFields {
-	cpu := func(name string, slot int) variable { return l.cpu[lookup(l.cpu, name, slot)] }
+	place := func(vs []variable, name string, slot int) bitField {
+		v := vs[lookup(vs, name, slot)]
+		return bitField{v.off, v.width}
+	}
+	cpu := func(name string, slot int) bitField { return place(l.cpu, name, slot) }
 	f := drainFields{
 		n: l.n, hb: l.hb, cb: l.cb,
-		gp: l.header[lookup(l.header, "gp", -1)], stuck: l.header[lookup(l.header, "stuck", -1)],
+		gp: place(l.header, "gp", -1), stuck: place(l.header, "stuck", -1),
 		objs: cpu("objs", -1), heads: cpu("heads", -1), pages: cpu("pages", -1), rd: cpu("rd", -1), blk: cpu("blk", -1),
 	}
 	for j := range f.phase {
@@ -54,32 +65,25 @@ func newDrainFields(l *layout) drainFields {
 	return f
 }
 
-// get reads v in s, its offset counted from bit base (0 for the header's
-// variables, a CPU's first bit for a CPU's).
-func (f *drainFields) get(s []uint64, v *variable, base uint) uint64 {
-	return getBits(s, base+v.off, v.width)
-}
-
 // rank returns the Drainable rank of the packed state s.
 func (f *drainFields) rank(s []uint64) uint64 {
-	if f.get(s, &f.stuck, 0) != 0 {
+	if f.stuck.in(s, 0) != 0 {
 		return math.MaxUint64
 	}
-	steps := f.get(s, &f.gp, 0)
+	steps := f.gp.in(s, 0)
 	var pending, readers uint64
 	for c := 0; c < f.n; c++ {
 		base := f.hb + uint(c)*f.cb
-		heads := f.get(s, &f.heads, base)
-		blk := f.get(s, &f.blk, base)
-		pending += f.get(s, &f.objs, base) + heads + b2u(blk != uint64(PhaseNone))
-		readers += f.get(s, &f.rd, base)
+		heads, blk := f.heads.in(s, base), f.blk.in(s, base)
+		pending += f.objs.in(s, base) + heads + b2u(blk != uint64(PhaseNone))
+		readers += f.rd.in(s, base)
 		owed := stepsOwed[blk&3]
-		if f.get(s, &f.pages, base)+heads > 0 {
+		if f.pages.in(s, base)+heads > 0 {
 			owed += 3
 		}
 		for j := range f.phase {
-			pending += f.get(s, &f.bobjs[j], base) + f.get(s, &f.bheads[j], base)
-			owed += stepsOwed[f.get(s, &f.phase[j], base)&3]
+			pending += f.bobjs[j].in(s, base) + f.bheads[j].in(s, base)
+			owed += stepsOwed[f.phase[j].in(s, base)&3]
 		}
 		steps += 2 * owed
 	}

@@ -57,3 +57,34 @@ func TestDrainRankAgainstGraph(t *testing.T) {
 		t.Fatal("no instance violates Drainable: the violations are not compared")
 	}
 }
+
+// BenchmarkDrainRank ranks the successors of the states of head at K=2
+// (the work the checker's rank check does per successor).
+func BenchmarkDrainRank(b *testing.B) {
+	m, err := New(Designs()[0], DefaultParams())
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := m.Checkable().NewExpander()
+	var states [][]uint64
+	s := make([]uint64, m.layout.words)
+	m.Checkable().Initial(s)
+	frontier := [][]uint64{s}
+	for len(states) < 4096 && len(frontier) > 0 {
+		var next [][]uint64
+		for _, u := range frontier {
+			x.Successors(u, func(_ checker.Action, n []uint64) { next = append(next, append([]uint64(nil), n...)) })
+		}
+		states, frontier = append(states, next...), next
+	}
+	states = states[:min(len(states), 4096)]
+	r := x.(checker.Ranker)
+	b.ResetTimer()
+	var sink uint64
+	for i := 0; i < b.N; i++ {
+		sink += r.Rank(states[i%len(states)], 0)
+	}
+	if sink == 1 {
+		b.Log(sink)
+	}
+}

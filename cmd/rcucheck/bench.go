@@ -24,7 +24,7 @@ type benchOpts struct {
 	runs                               int
 	modes, plotPath                    string
 	install, asJSON, exact, engineOnly bool
-	scaling                            bool
+	scaling, check                     bool
 	scalingMax                         float64
 }
 
@@ -41,6 +41,7 @@ func benchFlags(fs *pflag.FlagSet) runFunc {
 	fs.BoolVar(&o.install, "install", true, "install SPIN from Debian's packages (apt-get) when it is missing")
 	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.exact, "exact", true, "also time rcucheck's exact store")
+	fs.BoolVar(&o.check, "check", false, "time what users run, rcucheck check at its defaults (exact, NoStuck, GracePeriod and Drainable, shortest traces), with --workers and with 1 worker, against SPIN's safety search; with several designs (--design all) also their totals")
 	fs.BoolVar(&o.engineOnly, "engine-only", false, "internal: run rcucheck's exploration once (with --workers, --fingerprint, --symmetry) and print its figures as JSON (the bench runs itself this way to measure peak memory)")
 	fs.BoolVar(&o.scaling, "scaling", false, "instead: time rcucheck alone on instances of 10^5 to 10^7 states with 1 worker and every core")
 	fs.Float64Var(&o.scalingMax, "scaling-max-states", 4e7, "with --scaling: skip instances larger than this")
@@ -58,8 +59,8 @@ func runBench(ctx context.Context, e *env, o *benchOpts) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	if len(ms) != 1 {
-		return exitUsage, usagef("--design: the bench takes one design, got %d", len(ms))
+	if len(ms) != 1 && (!o.check || o.engineOnly || o.scaling) {
+		return exitUsage, usagef("--design: the bench takes one design (several only with --check), got %d", len(ms))
 	}
 	if o.engineOnly {
 		return benchEngine(ctx, e, o, ms[0])
@@ -78,7 +79,7 @@ func runBench(ctx context.Context, e *env, o *benchOpts) (int, error) {
 	if o.scaling {
 		return benchScaling(ctx, e, o, self)
 	}
-	cfg := bench.Config{Model: ms[0], Self: self, Runs: o.runs, Workers: o.lf.workers, Exact: o.exact,
+	cfg := bench.Config{Self: self, Runs: o.runs, Workers: o.lf.workers, Exact: o.exact, Check: o.check,
 		Install: o.install, Quiet: o.lf.quiet, Log: e.stderr,
 		Heartbeat: func(line func(el time.Duration) string) func() { return e.heartbeat(o.lf.quiet, line) }}
 	for _, name := range strings.Split(o.modes, ",") {
@@ -88,24 +89,46 @@ func runBench(ctx context.Context, e *env, o *benchOpts) (int, error) {
 		}
 		cfg.SpinModes = append(cfg.SpinModes, md)
 	}
-	rep, err := bench.Run(ctx, cfg)
-	var setup *bench.SetupError
-	if errors.As(err, &setup) {
-		return exitUsage, setup.Err
+	var reps []*bench.Report
+	for _, m := range ms {
+		cfg.Model = m
+		var rep *bench.Report
+		rep, err = bench.Run(ctx, cfg)
+		var setup *bench.SetupError
+		if errors.As(err, &setup) {
+			return exitUsage, setup.Err
+		}
+		reps = append(reps, rep)
+		if err != nil || ctx.Err() != nil {
+			break
+		}
 	}
-	return benchExit(ctx, e, rep, o.asJSON, err)
+	return benchExit(ctx, e, reps, o.asJSON, err)
 }
 
 // benchExit prints what was measured, even after an error or an
 // interruption, and returns the exit code: 1 when exact settings disagree
 // on the counts, 3 when the bench did not finish.
-func benchExit(ctx context.Context, e *env, rep *bench.Report, asJSON bool, err error) (int, error) {
+func benchExit(ctx context.Context, e *env, reps []*bench.Report, asJSON bool, err error) (int, error) {
 	if asJSON {
-		if werr := writeJSON(e.stdout, []*bench.Report{rep}, false); werr != nil {
+		if werr := writeJSON(e.stdout, reps, false); werr != nil {
 			return exitUsage, werr
 		}
 	} else {
-		rep.Print(e.stdout)
+		for i, rep := range reps {
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			rep.Print(e.stdout)
+		}
+		if len(reps) > 1 {
+			fmt.Fprintln(e.stdout)
+			bench.PrintTotals(e.stdout, reps)
+		}
+	}
+	agree := true
+	for _, rep := range reps {
+		agree = agree && rep.CountsAgree
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -113,7 +136,7 @@ func benchExit(ctx context.Context, e *env, rep *bench.Report, asJSON bool, err 
 		return exitIncomplete, nil
 	case err != nil:
 		return exitUsage, err
-	case !rep.CountsAgree:
+	case !agree:
 		return exitViolated, nil
 	}
 	return exitOK, nil

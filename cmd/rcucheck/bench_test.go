@@ -17,6 +17,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "--workers", "-2"}, "--workers"},
 		{[]string{"bench", "--spin-modes", "plain,zip"}, "unknown SPIN mode"},
 		{[]string{"bench", "--design", "head,sync"}, "one design"},
+		{[]string{"bench", "--check", "--engine-only", "--design", "all"}, "one design"},
 		{[]string{"bench", "--design", "nope"}, "unknown design"},
 		{[]string{"bench", "--scaling", "--plot", "x.gif"}, "--plot"},
 		{[]string{"bench", "--cpus", "40"}, "at most 31 CPUs"},
