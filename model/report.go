@@ -21,6 +21,11 @@ type PropertyReport struct {
 	Holds   bool            `json:"holds"`
 	Verdict checker.Verdict `json:"verdict"` // "holds", "violated" or "unknown" in JSON
 	Trace   []TraceStep     `json:"trace,omitempty"`
+	// DecidedBy, for Drainable, tells how it was decided: "rank" (every
+	// state was checked to be drained or to have a successor of lower
+	// drain rank, see drain.go) or "graph" (a backward search on the
+	// transition graph); empty for the invariants and undecided goals.
+	DecidedBy string `json:"decided_by,omitempty"`
 }
 
 // Report is the outcome of checking one design at one set of parameters,
@@ -136,10 +141,13 @@ func (m *Model) Report(res *checker.Result) *Report {
 	if r.Symmetry {
 		r.FullStates, r.FullTransitions = res.FullStates, res.FullTransitions
 	}
-	for _, p := range append(append([]checker.PropertyResult(nil), res.Invariants...), res.Goals...) {
+	for i, p := range append(append([]checker.PropertyResult(nil), res.Invariants...), res.Goals...) {
 		pr := PropertyReport{Holds: p.Verdict == checker.Holds, Verdict: p.Verdict}
 		if p.Verdict == checker.Violated {
 			pr.Trace = m.Steps(p.Trace)
+		}
+		if i >= len(res.Invariants) && p.Verdict != checker.Unknown {
+			pr.DecidedBy = res.GoalsBy
 		}
 		r.Properties[p.Name] = pr
 	}
