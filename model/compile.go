@@ -107,6 +107,7 @@ func (g *wordGuard) add(r maskRange, hdr bool) {
 type wordEffect struct {
 	add, clr, set    uint64
 	hadd, hclr, hset uint64
+	has              masks // the masks the effects write, at any parameters
 	rd, hrd          []uint
 	unpin            bool       // remove the CPU from every set of every CPU and of the header
 	advance          bool       // every phase at from becomes to, on every CPU
@@ -118,6 +119,21 @@ type wordEffect struct {
 	pages, cache     field // effReclaim's, in the CPU's word
 	pool             field // effReclaim's, in the header
 }
+
+// masks records which of a wordEffect's masks its effects write, whatever
+// the parameters (a set to C writes 0 at C = 0): the others are 0, and a
+// generated walk leaves them out.
+type masks uint8
+
+// The masks, of the CPU's word and of the header (mHAdd...).
+const (
+	mAdd masks = 1 << iota
+	mClr
+	mSet
+	mHAdd
+	mHClr
+	mHSet
+)
 
 // wordBranch is a compiled branch: its action codes, its guard and its
 // effects.
@@ -363,18 +379,26 @@ func (k *compiler) effects(es []effect, j int) wordEffect {
 		e := &es[i]
 		f := k.field(e.v, j)
 		add, clr, set, rd := &w.add, &w.clr, &w.set, &w.rd
+		has := masks(0) // mAdd, mClr, mSet for the header, shifted
 		if e.v.hdr {
 			add, clr, set, rd = &w.hadd, &w.hclr, &w.hset, &w.hrd
+			has = 3
 		}
 		switch e.op {
 		case effAdd:
 			*add += uint64(e.k) * f.one()
+			w.has |= mAdd << has
 		case effSet:
 			*clr |= f.bits()
 			*set |= uint64(e.val) << f.o
+			w.has |= mClr << has
+			if e.k != 0 { // val is k × a parameter's value, or k
+				w.has |= mSet << has
+			}
 		case effSetRD:
 			*clr |= f.bits()
 			*rd = append(*rd, f.o)
+			w.has |= mClr << has
 		case effOrRD:
 			*rd = append(*rd, f.o)
 		case effUnpin:
@@ -392,6 +416,7 @@ func (k *compiler) effects(es []effect, j int) wordEffect {
 					w.clr |= k.cpu[i].bits()
 				}
 			}
+			w.has |= mClr
 		}
 	}
 	return w
@@ -405,6 +430,7 @@ func (k *compiler) merge(a, b wordEffect) wordEffect {
 	b.hadd += a.hadd
 	b.hclr |= a.hclr
 	b.hset |= a.hset
+	b.has |= a.has
 	b.rd = append(append([]uint(nil), a.rd...), b.rd...)
 	b.hrd = append(append([]uint(nil), a.hrd...), b.hrd...)
 	if a.unpin || a.advance || a.handOver || a.reclaim {
@@ -428,6 +454,13 @@ func (g *wordGuard) sig() string {
 		len(g.cpus), len(g.any), lin, g.hasSome, g.admit, g.handOver)
 }
 
+// sig describes the structure of e as far as a generated walk depends on
+// it: which masks it writes (the code leaves out the others), and at how
+// many offsets RD is or'ed in.
+func (e *wordEffect) sig() string {
+	return fmt.Sprintf("%06b/%d/%d", e.has, len(e.rd), len(e.hrd))
+}
+
 // sig describes the structure of w: its kind, scope and shape, and its
 // guards, branches and choices as far as a generated walk depends on them
 // (the constants they compile to are read at run time).
@@ -438,7 +471,7 @@ func (w *wordRule) sig() string {
 		fmt.Fprintf(&b, "[%s", w.guard[j].sig())
 		for i := range w.branches[j] {
 			br := &w.branches[j][i]
-			fmt.Fprintf(&b, " b%s,%t", br.guard.sig(), br.simple)
+			fmt.Fprintf(&b, " b%s,%t,%s", br.guard.sig(), br.simple, br.effect.sig())
 		}
 		for _, ch := range w.choose[j] {
 			fmt.Fprintf(&b, " c%s,%d,%t", ch.guard.sig(), ch.branch, ch.miss)

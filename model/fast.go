@@ -1,6 +1,10 @@
 package model
 
-import "github.com/rcucheck/rcucheck/checker"
+import (
+	"math/bits"
+
+	"github.com/rcucheck/rcucheck/checker"
+)
 
 // fastExpander is the expander the checker uses when one CPU's variables
 // fit in a register (cpuBits() <= 63, see packCPU) and the global ones in
@@ -45,11 +49,32 @@ type fastExpander struct {
 }
 
 // slotW is a slot in a CPU's word: its phase, its bits with the channel's
-// fields that move to it, and the moves (slot field, channel field).
+// fields that move to it, and the moves.
 type slotW struct {
 	phase field
 	clr   uint64
-	moves [][2]field
+	moves []move
+}
+
+// move is a run of a hand-over: the bits m of the channel's fields at
+// offset from go to offset to. Consecutive fields that go to consecutive
+// fields move in one run (addMove).
+type move struct {
+	from, to uint
+	m        uint64
+}
+
+// addMove adds the move of channel field src to slot field dst to ms.
+func addMove(ms []move, dst, src field) []move {
+	if n := len(ms); n > 0 {
+		last := &ms[n-1]
+		w := uint(bits.Len64(last.m))
+		if last.from+w == src.o && last.to+w == dst.o && w+uint(bits.Len64(src.m)) < 64 {
+			last.m |= src.m << w
+			return ms
+		}
+	}
+	return append(ms, move{from: src.o, to: dst.o, m: src.m})
 }
 
 func newFastExpander(m *Model) *fastExpander {
@@ -76,7 +101,7 @@ func newFastExpander(m *Model) *fastExpander {
 			x.slots[v.slot].clr |= f.bits()
 		case v.from != "":
 			src := k.cpu[lookup(l.cpu, v.from, -1)]
-			x.slots[v.slot].moves = append(x.slots[v.slot].moves, [2]field{f, src})
+			x.slots[v.slot].moves = addMove(x.slots[v.slot].moves, f, src)
 			x.slots[v.slot].clr |= f.bits() | src.bits()
 		default:
 			x.slots[v.slot].clr |= f.bits()
@@ -468,7 +493,7 @@ func (x *fastExpander) handOver(v, h uint64, join JoinPolicy) uint64 {
 	}
 	nv := v&^sl.clr | uint64(ph)<<sl.phase.o
 	for _, mv := range sl.moves {
-		nv |= mv[1].get(v) << mv[0].o
+		nv |= v >> (mv.from & 63) & mv.m << (mv.to & 63)
 	}
 	return nv
 }

@@ -242,7 +242,11 @@ func partition(blocks []string) [][]string {
 	return parts
 }
 
-// walkRule writes the block of rule number ri of a walk.
+// walkRule writes the block of rule number ri of a walk. The structural
+// moves (unpin, hand-over, advance) are written out in the block, and each
+// branch's effects with only the masks it has (wordEffect.sig): on the
+// hot path, a call or an operation on a mask of 0 per successor shows in
+// BenchmarkSuccessors/fast.
 func (g *gen) walkRule(ri int, r *wordRule) {
 	g.p("\t{ // %v\n\t\tr := &x.rules[%d]\n", r.kind, ri)
 	switch r.shape {
@@ -253,13 +257,11 @@ func (g *gen) walkRule(ri int, r *wordRule) {
 	case shapeChoose:
 		g.shapeChoose(r)
 	case shapeUnpin:
-		g.perCPU(&r.guard[0], "b := &r.branches[0][0]\n", "x.unpin(s, h, b, c)")
+		g.shapeUnpin(r)
 	case shapeHandOver:
-		g.perCPU(&r.guard[0], "b := &r.branches[0][0]\ne := &b.effect\nnh := (h+e.hadd)&^e.hclr | e.hset\n",
-			"x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])")
+		g.shapeHandOver(r)
 	case shapeAdvance:
-		decl, expr := guardCode(&r.guard[0], "g", "&r.guard[0]", "0", "0")
-		g.p("%sif %s {\nx.advance(s, h, &r.branches[0][0])\n}\n", decl, expr)
+		g.shapeAdvance(r)
 	case shapeReclaim:
 		g.shapeReclaim(r)
 	default:
@@ -275,12 +277,59 @@ func (g *gen) perCPU(gd *wordGuard, decl, stmt string) {
 	g.p("%s%sfor c, v := range w {\nif %s {\n%s\n}\n}\n", gdecl, decl, expr, stmt)
 }
 
-// step is the statement emitting simple branch b for CPU c.
-const step = "nv, nh := b.step(v, h, rd)\nx.one(s, nh, c, nv, b.codes[2*c])"
+// cpuEffect returns the expression of CPU word v after the counts and
+// flags of effect e (named e in the code), with RD or'ed in at b.rdO if
+// rd.
+func cpuEffect(e *wordEffect, v string, rd bool) string {
+	v = masked(v, "e.", e.has&mAdd != 0, e.has&mClr != 0, e.has&mSet != 0)
+	if rd {
+		v += " | rd<<(b.rdO&63)"
+	}
+	return v
+}
+
+// hdrEffect is cpuEffect for the header h, with RD or'ed in at e.hrd.
+func hdrEffect(e *wordEffect, h string) string {
+	h = masked(h, "e.h", e.has&mHAdd != 0, e.has&mHClr != 0, e.has&mHSet != 0)
+	for k := range e.hrd {
+		h += fmt.Sprintf(" | rd<<(e.hrd[%d]&63)", k)
+	}
+	return h
+}
+
+// masked returns the expression (x + add) &^ clr | set, the masks being
+// named prefix+"add" and so on, with only those the effects write.
+func masked(x, prefix string, add, clr, set bool) string {
+	if add {
+		x = fmt.Sprintf("(%s + %sadd)", x, prefix)
+	}
+	if clr {
+		x += " &^ " + prefix + "clr"
+	}
+	if set {
+		x += " | " + prefix + "set"
+	}
+	return x
+}
+
+// effDecl returns the declaration of e, b's effects, if code reads them.
+func effDecl(code string) string {
+	if strings.Contains(code, "e.") {
+		return "e := &b.effect\n"
+	}
+	return ""
+}
+
+// emitStep is the statement emitting simple branch b (named b, its effects
+// e) for CPU c of word v.
+func emitStep(b *wordBranch) string {
+	return fmt.Sprintf("x.one(s, %s, c, %s, b.codes[2*c])", hdrEffect(&b.effect, "h"), cpuEffect(&b.effect, "v", len(b.effect.rd) == 1))
+}
 
 // shapeOne writes a rule of shapeOne.
 func (g *gen) shapeOne(r *wordRule) {
-	g.perCPU(&r.guard[0], "b := &r.branches[0][0]\n", step)
+	stmt := emitStep(&r.branches[0][0])
+	g.perCPU(&r.guard[0], "b := &r.branches[0][0]\n"+effDecl(stmt), stmt)
 }
 
 // shapeCPU writes a rule of shapeCPU: each branch where its guard holds.
@@ -289,7 +338,8 @@ func (g *gen) shapeCPU(r *wordRule) {
 	for k := range r.branches[0] {
 		d, e := guardCode(&r.branches[0][k].guard, fmt.Sprintf("gb%d", k), fmt.Sprintf("&r.branches[0][%d].guard", k), "c", "v")
 		fmt.Fprintf(&decls, "%sb%d := &r.branches[0][%d]\n", d, k, k)
-		fmt.Fprintf(&body, "if %s {\nb := b%d\n%s\n}\n", e, k, step)
+		stmt := emitStep(&r.branches[0][k])
+		fmt.Fprintf(&body, "if %s {\nb := b%d\n%s%s\n}\n", e, k, effDecl(stmt), stmt)
 	}
 	g.perCPU(&r.guard[0], decls.String(), body.String())
 }
@@ -308,14 +358,49 @@ func (g *gen) shapeChoose(r *wordRule) {
 			fmt.Fprintf(&body, "case %s:\n", e)
 		}
 		if ch.miss {
-			fmt.Fprintf(&body, "br := x.miss(c, x.reserve.get(h) > 0)\nfor _, fc := range br.list() {\nb := &r.branches[0][fc]\n%s\n}\n", step)
+			body.WriteString("br := x.miss(c, x.reserve.get(h) > 0)\nfor _, fc := range br.list() {\nb := &r.branches[0][fc]\n" +
+				"nv, nh := b.step(v, h, rd)\nx.one(s, nh, c, nv, b.codes[2*c])\n}\n")
 			continue
 		}
 		fmt.Fprintf(&decls, "bc%d := &r.branches[0][r.choose[0][%d].branch]\n", k, k)
-		fmt.Fprintf(&body, "b := bc%d\n%s\n", k, step)
+		stmt := emitStep(&r.branches[0][ch.branch])
+		fmt.Fprintf(&body, "b := bc%d\n%s%s\n", k, effDecl(stmt), stmt)
 	}
 	body.WriteString("}")
 	g.perCPU(&r.guard[0], decls.String(), body.String())
+}
+
+// shapeUnpin writes a rule of shapeUnpin (fastExpander.unpin): CPU c
+// leaves every set of every CPU and of the header.
+func (g *gen) shapeUnpin(r *wordRule) {
+	e := &r.branches[0][0].effect
+	nh := hdrEffect(e, "h")
+	if nh != "h" {
+		nh = "(" + nh + ")"
+	}
+	stmt := fmt.Sprintf("for i, u := range w {\nnw[i] = u &^ (pins << (uint(c) & 63))\n}\nnw[c] = %s\nx.all(s, %s &^ (hpins << (uint(c) & 63)), b.codes[2*c])",
+		cpuEffect(e, "nw[c]", false), nh)
+	g.perCPU(&r.guard[0], "b := &r.branches[0][0]\n"+effDecl(stmt)+"nw, pins, hpins := x.nw[:len(w)], x.pins, x.hpins\n", stmt)
+}
+
+// shapeHandOver writes a rule of shapeHandOver (fastExpander.handOver): the
+// channel goes to the lowest FREE slot, at the phase the join policy gives.
+func (g *gen) shapeHandOver(r *wordRule) {
+	e := &r.branches[0][0].effect
+	decl := fmt.Sprintf("b := &r.branches[0][0]\ne := &b.effect\nnh := %s\nph := uint64(PhaseNext)\n"+
+		"if e.join == JoinRunning && x.gp.get(h) != 0 {\nph = uint64(PhaseCur)\n}\nsl0, sl1 := &x.slots[0], &x.slots[1]\n", hdrEffect(e, "h"))
+	g.perCPU(&r.guard[0], decl, "sl := sl0\nif sl0.phase.get(v) != uint64(PhaseFree) {\nsl = sl1\n}\n"+
+		"nv := v&^sl.clr | ph<<(sl.phase.o&63)\nfor _, mv := range sl.moves {\nnv |= v >> (mv.from & 63) & mv.m << (mv.to & 63)\n}\n"+
+		fmt.Sprintf("x.one(s, nh, c, %s, b.codes[2*c])", cpuEffect(e, "nv", false)))
+}
+
+// shapeAdvance writes a rule of shapeAdvance (fastExpander.advance): on
+// every CPU, the phases at e.from become e.to.
+func (g *gen) shapeAdvance(r *wordRule) {
+	decl, expr := guardCode(&r.guard[0], "g", "&r.guard[0]", "0", "0")
+	g.p("%sif %s {\nb := &r.branches[0][0]\ne := &b.effect\nnw, pl := x.nw[:len(w)], x.phaseLow\nfrom, to := uint64(e.from), uint64(e.to)\n", decl, expr)
+	g.p("for i, u := range w {\nd := u ^ pl*from\nat := pl &^ (d | d>>1)\nnw[i] = u + at*to - at*from\n}\n")
+	g.p("x.all(s, %s, b.codes[0])\n}\n", hdrEffect(&r.branches[0][0].effect, "h"))
 }
 
 // shapeReclaim writes a rule of shapeReclaim: each slot where its guard

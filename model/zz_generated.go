@@ -106,12 +106,12 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 				switch {
 				case gc0l0t0.k*int64(gc0l0t0.f.get(v))+gc0l0t1.k*int64(gc0l0t1.f.get(v)) < gc0.lin[0].bound:
 					b := bc0
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v+e.add)|rd<<(b.rdO&63), b.codes[2*c])
 				case v&gc10m-gc10lo <= gc10sp:
 					b := bc1
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v+e.add)|rd<<(b.rdO&63), b.codes[2*c])
 				default:
 					br := x.miss(c, x.reserve.get(h) > 0)
 					for _, fc := range br.list() {
@@ -128,10 +128,10 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr|e.set, b.codes[2*c])
 			}
 		}
 	}
@@ -140,9 +140,15 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
+		nw, pins, hpins := x.nw[:len(w)], x.pins, x.hpins
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				x.unpin(s, h, b, c)
+				for i, u := range w {
+					nw[i] = u &^ (pins << (uint(c) & 63))
+				}
+				nw[c] = nw[c] &^ e.clr
+				x.all(s, h&^(hpins<<(uint(c)&63)), b.codes[2*c])
 			}
 		}
 	}
@@ -152,10 +158,23 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
 		e := &b.effect
-		nh := (h+e.hadd)&^e.hclr | e.hset
+		nh := h
+		ph := uint64(PhaseNext)
+		if e.join == JoinRunning && x.gp.get(h) != 0 {
+			ph = uint64(PhaseCur)
+		}
+		sl0, sl1 := &x.slots[0], &x.slots[1]
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp && anyEq(g.any[0], v) {
-				x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])
+				sl := sl0
+				if sl0.phase.get(v) != uint64(PhaseFree) {
+					sl = sl1
+				}
+				nv := v&^sl.clr | ph<<(sl.phase.o&63)
+				for _, mv := range sl.moves {
+					nv |= v >> (mv.from & 63) & mv.m << (mv.to & 63)
+				}
+				x.one(s, nh, c, nv, b.codes[2*c])
 			}
 		}
 	}
@@ -163,14 +182,32 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		r := &x.rules[4]
 		g := &r.guard[0]
 		if h&g.hdr.m-g.hdr.lo <= g.hdr.span && x.somePhase(g.some) {
-			x.advance(s, h, &r.branches[0][0])
+			b := &r.branches[0][0]
+			e := &b.effect
+			nw, pl := x.nw[:len(w)], x.phaseLow
+			from, to := uint64(e.from), uint64(e.to)
+			for i, u := range w {
+				d := u ^ pl*from
+				at := pl &^ (d | d>>1)
+				nw[i] = u + at*to - at*from
+			}
+			x.all(s, h&^e.hclr|e.hset|rd<<(e.hrd[0]&63), b.codes[0])
 		}
 	}
 	{ // gp_end
 		r := &x.rules[5]
 		g := &r.guard[0]
 		if h&g.hdr.m-g.hdr.lo <= g.hdr.span {
-			x.advance(s, h, &r.branches[0][0])
+			b := &r.branches[0][0]
+			e := &b.effect
+			nw, pl := x.nw[:len(w)], x.phaseLow
+			from, to := uint64(e.from), uint64(e.to)
+			for i, u := range w {
+				d := u ^ pl*from
+				at := pl &^ (d | d>>1)
+				nw[i] = u + at*to - at*from
+			}
+			x.all(s, h&^e.hclr, b.codes[0])
 		}
 	}
 	{ // reclaim
@@ -193,10 +230,10 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr, b.codes[2*c])
 			}
 		}
 	}
@@ -205,10 +242,10 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr|e.set, b.codes[2*c])
 			}
 		}
 	}
@@ -217,10 +254,10 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr, b.codes[2*c])
 			}
 		}
 	}
@@ -254,12 +291,12 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 				switch {
 				case gc0l0t0.k*int64(gc0l0t0.f.get(v))+gc0l0t1.k*int64(gc0l0t1.f.get(v)) < gc0.lin[0].bound:
 					b := bc0
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v+e.add)|rd<<(b.rdO&63), b.codes[2*c])
 				case v&gc10m-gc10lo <= gc10sp:
 					b := bc1
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v+e.add)|rd<<(b.rdO&63), b.codes[2*c])
 				default:
 					br := x.miss(c, x.reserve.get(h) > 0)
 					for _, fc := range br.list() {
@@ -276,10 +313,10 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr|e.set, b.codes[2*c])
 			}
 		}
 	}
@@ -288,9 +325,15 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
+		nw, pins, hpins := x.nw[:len(w)], x.pins, x.hpins
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				x.unpin(s, h, b, c)
+				for i, u := range w {
+					nw[i] = u &^ (pins << (uint(c) & 63))
+				}
+				nw[c] = nw[c] &^ e.clr
+				x.all(s, h&^(hpins<<(uint(c)&63)), b.codes[2*c])
 			}
 		}
 	}
@@ -300,10 +343,23 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
 		e := &b.effect
-		nh := (h+e.hadd)&^e.hclr | e.hset
+		nh := h
+		ph := uint64(PhaseNext)
+		if e.join == JoinRunning && x.gp.get(h) != 0 {
+			ph = uint64(PhaseCur)
+		}
+		sl0, sl1 := &x.slots[0], &x.slots[1]
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp && anyEq(g.any[0], v) {
-				x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])
+				sl := sl0
+				if sl0.phase.get(v) != uint64(PhaseFree) {
+					sl = sl1
+				}
+				nv := v&^sl.clr | ph<<(sl.phase.o&63)
+				for _, mv := range sl.moves {
+					nv |= v >> (mv.from & 63) & mv.m << (mv.to & 63)
+				}
+				x.one(s, nh, c, nv, b.codes[2*c])
 			}
 		}
 	}
@@ -311,14 +367,32 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		r := &x.rules[4]
 		g := &r.guard[0]
 		if h&g.hdr.m-g.hdr.lo <= g.hdr.span && x.somePhase(g.some) {
-			x.advance(s, h, &r.branches[0][0])
+			b := &r.branches[0][0]
+			e := &b.effect
+			nw, pl := x.nw[:len(w)], x.phaseLow
+			from, to := uint64(e.from), uint64(e.to)
+			for i, u := range w {
+				d := u ^ pl*from
+				at := pl &^ (d | d>>1)
+				nw[i] = u + at*to - at*from
+			}
+			x.all(s, h&^e.hclr|e.hset|rd<<(e.hrd[0]&63), b.codes[0])
 		}
 	}
 	{ // gp_end
 		r := &x.rules[5]
 		g := &r.guard[0]
 		if h&g.hdr.m-g.hdr.lo <= g.hdr.span {
-			x.advance(s, h, &r.branches[0][0])
+			b := &r.branches[0][0]
+			e := &b.effect
+			nw, pl := x.nw[:len(w)], x.phaseLow
+			from, to := uint64(e.from), uint64(e.to)
+			for i, u := range w {
+				d := u ^ pl*from
+				at := pl &^ (d | d>>1)
+				nw[i] = u + at*to - at*from
+			}
+			x.all(s, h&^e.hclr, b.codes[0])
 		}
 	}
 	{ // reclaim
@@ -341,10 +415,10 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr, b.codes[2*c])
 			}
 		}
 	}
@@ -353,10 +427,10 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr|e.set, b.codes[2*c])
 			}
 		}
 	}
@@ -365,10 +439,10 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr, b.codes[2*c])
 			}
 		}
 	}
@@ -396,12 +470,12 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 				switch {
 				case gc0l0t0.k*int64(gc0l0t0.f.get(v))+gc0l0t1.k*int64(gc0l0t1.f.get(v)) < gc0.lin[0].bound:
 					b := bc0
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v+e.add)|rd<<(b.rdO&63), b.codes[2*c])
 				case v&gc10m-gc10lo <= gc10sp:
 					b := bc1
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v+e.add)|rd<<(b.rdO&63), b.codes[2*c])
 				default:
 					br := x.miss(c, x.reserve.get(h) > 0)
 					for _, fc := range br.list() {
@@ -418,10 +492,10 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr|e.set, b.codes[2*c])
 			}
 		}
 	}
@@ -430,9 +504,15 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
+		nw, pins, hpins := x.nw[:len(w)], x.pins, x.hpins
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				x.unpin(s, h, b, c)
+				for i, u := range w {
+					nw[i] = u &^ (pins << (uint(c) & 63))
+				}
+				nw[c] = nw[c] &^ e.clr
+				x.all(s, h&^(hpins<<(uint(c)&63)), b.codes[2*c])
 			}
 		}
 	}
@@ -442,10 +522,23 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
 		e := &b.effect
-		nh := (h+e.hadd)&^e.hclr | e.hset
+		nh := h
+		ph := uint64(PhaseNext)
+		if e.join == JoinRunning && x.gp.get(h) != 0 {
+			ph = uint64(PhaseCur)
+		}
+		sl0, sl1 := &x.slots[0], &x.slots[1]
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp && anyEq(g.any[0], v) {
-				x.one(s, nh, c, (x.handOver(v, h, e.join)+e.add)&^e.clr|e.set, b.codes[2*c])
+				sl := sl0
+				if sl0.phase.get(v) != uint64(PhaseFree) {
+					sl = sl1
+				}
+				nv := v&^sl.clr | ph<<(sl.phase.o&63)
+				for _, mv := range sl.moves {
+					nv |= v >> (mv.from & 63) & mv.m << (mv.to & 63)
+				}
+				x.one(s, nh, c, nv, b.codes[2*c])
 			}
 		}
 	}
@@ -453,14 +546,32 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 		r := &x.rules[4]
 		g := &r.guard[0]
 		if h&g.hdr.m-g.hdr.lo <= g.hdr.span && x.somePhase(g.some) {
-			x.advance(s, h, &r.branches[0][0])
+			b := &r.branches[0][0]
+			e := &b.effect
+			nw, pl := x.nw[:len(w)], x.phaseLow
+			from, to := uint64(e.from), uint64(e.to)
+			for i, u := range w {
+				d := u ^ pl*from
+				at := pl &^ (d | d>>1)
+				nw[i] = u + at*to - at*from
+			}
+			x.all(s, h&^e.hclr|e.hset|rd<<(e.hrd[0]&63), b.codes[0])
 		}
 	}
 	{ // gp_end
 		r := &x.rules[5]
 		g := &r.guard[0]
 		if h&g.hdr.m-g.hdr.lo <= g.hdr.span {
-			x.advance(s, h, &r.branches[0][0])
+			b := &r.branches[0][0]
+			e := &b.effect
+			nw, pl := x.nw[:len(w)], x.phaseLow
+			from, to := uint64(e.from), uint64(e.to)
+			for i, u := range w {
+				d := u ^ pl*from
+				at := pl &^ (d | d>>1)
+				nw[i] = u + at*to - at*from
+			}
+			x.all(s, h&^e.hclr, b.codes[0])
 		}
 	}
 	{ // reclaim
@@ -483,10 +594,10 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr, b.codes[2*c])
 			}
 		}
 	}
@@ -502,13 +613,13 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 			if v&g0m-g0lo <= g0sp {
 				if true {
 					b := b0
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, v&^e.clr|e.set, b.codes[2*c])
 				}
 				if v&gb10m-gb10lo <= gb10sp {
 					b := b1
-					nv, nh := b.step(v, h, rd)
-					x.one(s, nh, c, nv, b.codes[2*c])
+					e := &b.effect
+					x.one(s, h, c, (v + e.add), b.codes[2*c])
 				}
 
 			}
@@ -519,10 +630,10 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 		g := &r.guard[0]
 		g0m, g0lo, g0sp := g.cpu[0].m, g.cpu[0].lo, g.cpu[0].span
 		b := &r.branches[0][0]
+		e := &b.effect
 		for c, v := range w {
 			if v&g0m-g0lo <= g0sp {
-				nv, nh := b.step(v, h, rd)
-				x.one(s, nh, c, nv, b.codes[2*c])
+				x.one(s, h, c, v&^e.clr, b.codes[2*c])
 			}
 		}
 	}
@@ -530,9 +641,9 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 
 // generatedWalks maps the structures of tables (tableSig) to their walks.
 var generatedWalks = map[string]func(x *fastExpander, s []uint64, h uint64){
-	"free:1:3[truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true][truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];wake:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];refill:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];":                                                                                     (*fastExpander).walk0,
-	"free:1:3[truetruefalse/0/0/(falsefalsefalsefalsefalsefalse)/falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true][truetruefalse/0/0/(falsefalsefalsefalsefalsefalse)/falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];wake:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];refill:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];":                     (*fastExpander).walk1,
-	"free:1:3[truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true][truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true bfalsefalsefalse/0/0//falsefalsefalse,true cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];read_unlock:1:4[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];monitor:1:6[truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];gp_start:0:5[falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];gp_end:0:5[falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];reclaim:2:7[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false];wake:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];refill:1:2[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true btruefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true btruefalsefalse/0/0//falsefalsefalse,true];shrink:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true];": (*fastExpander).walk2,
+	"free:1:3[truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000111/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,110001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true][truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000111/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,110001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0];read_unlock:1:4[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0];monitor:1:6[truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000000/0/0][truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000000/0/0];gp_start:0:5[falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,110000/0/1][falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,110000/0/1];gp_end:0:5[falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,010000/0/0][falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,010000/0/0];reclaim:2:7[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0];wake:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0];refill:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0];shrink:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0];":                                                                                                           (*fastExpander).walk0,
+	"free:1:3[truetruefalse/0/0/(falsefalsefalsefalsefalsefalse)/falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000111/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,110001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true][truetruefalse/0/0/(falsefalsefalsefalsefalsefalse)/falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000111/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,110001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0];read_unlock:1:4[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0];monitor:1:6[truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000000/0/0][truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000000/0/0];gp_start:0:5[falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,110000/0/1][falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,110000/0/1];gp_end:0:5[falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,010000/0/0][falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,010000/0/0];reclaim:2:7[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0];wake:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0];refill:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0];shrink:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0];":                                           (*fastExpander).walk1,
+	"free:1:3[truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000111/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,110001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true][truetruefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,000111/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 bfalsefalsefalse/0/0//falsefalsefalse,true,110001/0/0 bfalsefalsefalse/0/0//falsefalsefalse,true,001001/1/0 cfalsefalsefalse/0/0/(falsefalse)/falsefalsefalse,1,false ctruefalsefalse/0/0//falsefalsefalse,2,false cfalsefalsefalse/0/0//falsefalsefalse,0,true];read_lock:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0];read_unlock:1:4[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0];monitor:1:6[truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000000/0/0][truefalsefalse/0/1//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000000/0/0];gp_start:0:5[falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,110000/0/1][falsefalsetrue/0/0//truefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,110000/0/1];gp_end:0:5[falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,010000/0/0][falsefalsetrue/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,010000/0/0];reclaim:2:7[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,false,000010/0/0];wake:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0];refill:1:2[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0 btruefalsefalse/0/0//falsefalsefalse,true,000001/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000110/0/0 btruefalsefalse/0/0//falsefalsefalse,true,000001/0/0];shrink:1:1[truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0][truefalsefalse/0/0//falsefalsefalse bfalsefalsefalse/0/0//falsefalsefalse,true,000010/0/0];": (*fastExpander).walk2,
 }
 
 // enabled0 is Enabled for a table of one structure (that of head, sync, reserve, early, lockless, lockless-atomic
