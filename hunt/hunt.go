@@ -35,7 +35,7 @@ type Config struct {
 	// Seeds is the number of independent campaigns (seeds Seed,
 	// Seed+1, ...) the slope's spread is taken over (default 3).
 	Seeds int
-	// Schedules is the number of schedules per K and seed (default 4).
+	// Schedules is the number of schedules per K and seed (default 2).
 	Schedules int
 	// MinCalls and MaxCalls bound K, which doubles from MinCalls (default
 	// B and 16*B).
@@ -88,7 +88,7 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("hunt: %w", err)
 	}
 	c.Seeds = cmp.Or(c.Seeds, 3)
-	c.Schedules = cmp.Or(c.Schedules, 4)
+	c.Schedules = cmp.Or(c.Schedules, 2)
 	c.Pump = cmp.Or(c.Pump, 8)
 	c.MinCalls = cmp.Or(c.MinCalls, max(c.Params.Bulk, 1))
 	c.MaxCalls = cmp.Or(c.MaxCalls, 16*c.MinCalls)

@@ -23,7 +23,7 @@ func (h *huntOpts) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.kind, "hunt", "", "hunt instead of checking properties: 'growth' draws schedules at K doubling and looks for unbounded growth of --metric, with a replayed pumped witness")
 	fs.StringVar(&h.metric, "metric", model.MetricReserve, "the metric --hunt growth follows: pages, pending or reserve_used")
 	fs.IntVar(&h.seeds, "hunt-seeds", 3, "--hunt: independent seeds (the seed, seed+1, ...) the slope's spread is taken over")
-	fs.IntVar(&h.runs, "hunt-runs", 4, "--hunt: schedules per K and seed")
+	fs.IntVar(&h.runs, "hunt-runs", 2, "--hunt: schedules per K and seed")
 	fs.IntVar(&h.minCalls, "hunt-min-calls", 0, "--hunt: the smallest K (0: B)")
 	fs.IntVar(&h.maxCalls, "hunt-max-calls", 0, "--hunt: the largest K (0: 16 times the smallest)")
 	fs.IntVar(&h.pump, "hunt-pump", 8, "--hunt: repetitions of the witness's cycle replayed on the real model")
