@@ -98,10 +98,62 @@ type Result struct {
 // Analyze sweeps design d from base along s, classifies the figure, fits a
 // formula, and decides the figure for every K at the last point of the
 // sweep: a proof on the counter abstraction, else a pumpable witness, else
-// "bounded up to" the largest K explored.
+// "bounded up to" the largest K explored. It is RunSweep then Conclude;
+// a sweep split over shards (SweepPoint) is concluded the same way.
 func Analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, opt Options) (*Result, error) {
 	opt.defaults()
-	r, err := analyze(ctx, d, base, s, opt)
+	if _, err := figureMetric(opt.Figure); err != nil {
+		return nil, err
+	}
+	pts, err := runSweep(ctx, d, base, s, opt.Check, opt.pointProgress(d, s), opt.RunProgress)
+	return Conclude(ctx, d, base, s, pts, err, opt)
+}
+
+// SweepPoint computes the point of the i-th value of s (0-based), as
+// Analyze's sweep does, for a shard of the sweep (rcucheck bound --shard):
+// the points of all values, in order, concluded by Conclude give Analyze's
+// result.
+func SweepPoint(ctx context.Context, d model.Design, base model.Params, s Sweep, i int, opt Options) (Point, error) {
+	opt.defaults()
+	if i < 0 || i >= len(s.Values) {
+		return Point{}, fmt.Errorf("sweep %s: no point %d", s, i+1)
+	}
+	pt, err := leastReserve(ctx, d, s.Set(base, s.Values[i]), opt.Check, opt.RunProgress)
+	pt.Value = s.Values[i]
+	if err == nil {
+		opt.pointProgress(d, s)(pt)
+	}
+	return pt, err
+}
+
+// pointProgress is what Analyze says about each finished point.
+func (o *Options) pointProgress(d model.Design, s Sweep) func(Point) {
+	return func(pt Point) {
+		if o.Progress != nil {
+			o.Progress(fmt.Sprintf("%s %s=%d: least reserve %d, max pages %d pending %d reserve_used %d (%d states, %d runs)",
+				d.Name(), s.Param, pt.Value, pt.LeastReserve, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs))
+		}
+	}
+}
+
+// Conclude finishes Analyze from the points of every value of s, in order
+// (RunSweep's, or SweepPoint's from the shards of a sweep): the trend, the
+// formula, and the verdict for every K with its proof or witness, which it
+// explores. When the sweep stopped early with sweepErr (a limit hit or an
+// interruption at the point after pts), the result is the points so far,
+// with their loss and no verdict, and sweepErr is returned, as Analyze
+// does.
+func Conclude(ctx context.Context, d model.Design, base model.Params, s Sweep, pts []Point, sweepErr error, opt Options) (*Result, error) {
+	opt.defaults()
+	if sweepErr != nil {
+		r := &Result{Design: d.Name(), Base: model.Normalize(d, base), Sweep: s, Figure: opt.Figure, Points: pts}
+		r.account(opt)
+		return r, sweepErr
+	}
+	if len(pts) != len(s.Values) || len(pts) == 0 {
+		return nil, fmt.Errorf("sweep %s of %s: %d points for %d values", s, d.Name(), len(pts), len(s.Values))
+	}
+	r, err := conclude(ctx, d, base, s, pts, opt)
 	if r != nil {
 		r.account(opt)
 	}
@@ -135,8 +187,8 @@ func (r *Result) account(opt Options) {
 	}
 }
 
-// analyze is Analyze with opt's defaults set.
-func analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, opt Options) (*Result, error) {
+// conclude is Conclude with opt's defaults set.
+func conclude(ctx context.Context, d model.Design, base model.Params, s Sweep, pts []Point, opt Options) (*Result, error) {
 	if _, err := figureMetric(opt.Figure); err != nil {
 		return nil, err
 	}
@@ -145,15 +197,7 @@ func analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 			opt.Progress(fmt.Sprintf(format, args...))
 		}
 	}
-	r := &Result{Design: d.Name(), Base: model.Normalize(d, base), Sweep: s, Figure: opt.Figure}
-	pts, err := runSweep(ctx, d, base, s, opt.Check, func(pt Point) {
-		say("%s %s=%d: least reserve %d, max pages %d pending %d reserve_used %d (%d states, %d runs)",
-			d.Name(), s.Param, pt.Value, pt.LeastReserve, pt.Max.Pages, pt.Max.Pending, pt.Max.ReserveUsed, pt.States, pt.Runs)
-	}, opt.RunProgress)
-	r.Points = pts
-	if err != nil {
-		return r, err
-	}
+	r := &Result{Design: d.Name(), Base: model.Normalize(d, base), Sweep: s, Figure: opt.Figure, Points: pts}
 	xs := make([]int, len(pts))
 	ys := make([]int64, len(pts))
 	samples := make([]Sample, len(pts))
@@ -162,6 +206,7 @@ func analyze(ctx context.Context, d model.Design, base model.Params, s Sweep, op
 		samples[i] = Sample{Params: pt.Params, Y: ys[i]}
 	}
 	if len(pts) >= 2 {
+		var err error
 		if r.Trend, err = Classify(xs, ys, opt.Window); err != nil {
 			return r, err
 		}

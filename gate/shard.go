@@ -30,17 +30,15 @@ func SelectRows(rows []*Row, s shard.Shard, timings map[string]float64) []int {
 	return s.Select(shard.Costs(keys, est, timings))
 }
 
-// EstimateStates is a rough estimate of the states a row explores, enough
-// to tell a row of 50 states from one of 10^6: exp(N*(1.8*K + 3.25)),
-// fitted on head at N <= 2, K <= 3 (56, 512, 7200, 891464, 31395028
-// states, within a factor of 3), at most the row's max_states. An every-K
-// row is costed as K = 3 (its counter abstraction and witness search).
+// EstimateStates is a rough estimate of the states a row explores
+// (shard.EstimateStates), at most the row's max_states. An every-K row is
+// costed as K = 3 (its counter abstraction and witness search).
 func EstimateStates(r *Row) float64 {
 	k := r.Params.Calls
 	if r.everyK || k == 0 {
 		k = 3
 	}
-	est := math.Exp(float64(r.Params.CPUs) * (1.8*float64(k) + 3.25))
+	est := shard.EstimateStates(r.Params.CPUs, k)
 	if r.spec != nil && r.spec.MaxStates > 0 {
 		est = math.Min(est, float64(r.spec.MaxStates))
 	}

@@ -27,6 +27,7 @@ type boundRun struct {
 	noProof, asJSON            bool
 	plotPath, witnessOut       string
 	sweepText                  string
+	sf                         shardFlags
 }
 
 // boundFlags defines bound's flags on fs and returns bound's run.
@@ -34,6 +35,9 @@ func boundFlags(fs *pflag.FlagSet) runFunc {
 	b := registerBound(fs)
 	return func(ctx context.Context, e *env, _ []string) (int, error) {
 		if err := b.validate(); err != nil {
+			return exitUsage, err
+		}
+		if err := b.sf.resolve("plot", "witness-out"); err != nil {
 			return exitUsage, err
 		}
 		return runBound(ctx, e, b)
@@ -68,6 +72,7 @@ func registerBound(fs *pflag.FlagSet) *boundRun {
 	fs.BoolVar(&b.asJSON, "json", false, "print the results as JSON (a list with several designs)")
 	fs.StringVar(&b.plotPath, "plot", "", "draw the figure against the swept parameter into this file (.svg, .png or .pdf)")
 	fs.StringVar(&b.witnessOut, "witness-out", "", "save the pumpable witness(es) as JSON into this file")
+	b.sf.register(fs, "bound.json", "sweep points (of every design)")
 	return b
 }
 
@@ -111,37 +116,85 @@ func (b *boundRun) validate() error {
 	return nil
 }
 
-// runBound analyses every design of b.
+// runBound analyses every design of b, or, with --shard, its shard's
+// points (runBoundShard).
 func runBound(ctx context.Context, e *env, b *boundRun) (int, error) {
+	if !b.sf.sh.Whole() {
+		return runBoundShard(ctx, e, b)
+	}
+	results, incomplete, err := b.analyze(ctx, e, nil)
+	if err != nil {
+		return exitUsage, err
+	}
+	return b.report(e, results, incomplete)
+}
+
+// options are the bound.Options of b's analysis of design d, with progress
+// on e.stderr.
+func (b *boundRun) options(e *env, d model.Design) bound.Options {
+	opt := bound.Options{
+		Figure: b.figure, Window: b.window, Pump: b.pump, WitnessLimit: b.witnessLimit, NoProof: b.noProof,
+		Check: b.lf.options(e.stderr, "bound "+d.Name()), RunProgress: runProgress(e.stderr, "bound", &b.lf),
+	}
+	opt.Check.Progress = nil // RunProgress says which run it is
+	if !b.lf.quiet {
+		opt.Progress = func(s string) { fmt.Fprintf(e.stderr, "bound: %s\n", s) }
+	}
+	return opt
+}
+
+// sweptPoints returns the points of the sweep of the i-th design of b
+// computed elsewhere (by the shards of the run), and the error that
+// stopped the sweep early (nil when every point is there).
+type sweptPoints func(i int) ([]bound.Point, error)
+
+// analyze analyses every design of b in order (bound.Analyze; with
+// points, bound.Conclude on the points given), until one is stopped by a
+// limit or an interruption: the results so far, whether one was stopped,
+// and an error for bad input.
+func (b *boundRun) analyze(ctx context.Context, e *env, points sweptPoints) ([]*bound.Result, bool, error) {
 	var results []*bound.Result
-	incomplete := false
-	for _, d := range b.ds {
-		opt := bound.Options{
-			Figure: b.figure, Window: b.window, Pump: b.pump, WitnessLimit: b.witnessLimit, NoProof: b.noProof,
-			Check: b.lf.options(e.stderr, "bound "+d.Name()), RunProgress: runProgress(e.stderr, "bound", &b.lf),
+	for i, d := range b.ds {
+		opt := b.options(e, d)
+		var r *bound.Result
+		var err error
+		if points == nil {
+			r, err = bound.Analyze(ctx, d, b.mf.params, b.sw, opt)
+		} else {
+			pts, perr := points(i)
+			r, err = bound.Conclude(ctx, d, b.mf.params, b.sw, pts, perr, opt)
 		}
-		opt.Check.Progress = nil // RunProgress says which run it is
-		if !b.lf.quiet {
-			opt.Progress = func(s string) { fmt.Fprintf(e.stderr, "bound: %s\n", s) }
-		}
-		r, err := bound.Analyze(ctx, d, b.mf.params, b.sw, opt)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, bound.ErrIncomplete) {
-				return exitUsage, err
+				return nil, false, err
 			}
 			// Interrupted or a limit hit: report what was found so far.
 			fmt.Fprintf(e.stderr, "rcucheck bound: %s: %v\n", d.Name(), err)
-			incomplete = true
 			if r != nil && len(r.Points) > 0 {
 				r.Verdict = "incomplete"
 				results = append(results, r)
 			}
-			break
+			return results, true, nil
 		}
 		results = append(results, r)
 	}
+	return results, false, nil
+}
+
+// boundJSON is what bound --json prints of results: a list with several,
+// else the one result (an empty list with none).
+func boundJSON(results []*bound.Result) any {
+	if len(results) == 1 {
+		return results[0]
+	}
+	return append([]*bound.Result{}, results...)
+}
+
+// report prints results (JSON with --json, else the text), writes --out,
+// --plot and --witness-out, and returns the exit code.
+func (b *boundRun) report(e *env, results []*bound.Result, incomplete bool) (int, error) {
 	if b.asJSON {
-		if err := writeJSON(e.stdout, results, len(results) > 1); err != nil {
+		if err := writeJSON(e.stdout, []any{boundJSON(results)}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {
@@ -151,6 +204,9 @@ func runBound(ctx context.Context, e *env, b *boundRun) (int, error) {
 			}
 			printBound(e.stdout, r)
 		}
+	}
+	if err := b.sf.write(boundJSON(results)); err != nil {
+		return exitUsage, err
 	}
 	if b.plotPath != "" && len(results) > 0 {
 		if err := bound.WritePlot(results, b.plotPath); err != nil {

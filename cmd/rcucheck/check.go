@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -20,6 +21,7 @@ type checkOpts struct {
 	lf                     limitFlags
 	asJSON, states, verify *bool
 	traceOut               *string
+	sf                     shardFlags
 }
 
 // checkFlags defines check's flags on fs and returns check's run.
@@ -31,6 +33,7 @@ func checkFlags(fs *pflag.FlagSet) runFunc {
 	o.states = fs.Bool("states", false, "print the full state after every step of a trace")
 	o.traceOut = fs.String("trace", "", "write every counterexample (completed with the reclaims it enables) and every path to a maximum as histories to this trace file, for rcucheck lin")
 	o.verify = fs.Bool("verify", false, "also run the reference expander (Enabled, Apply) on every state and stop with an error (exit 2) at the first state where the fast expander disagrees with it (each state is expanded twice: about 2x slower)")
+	o.sf.register(fs, "check.json", "designs")
 	return func(ctx context.Context, e *env, _ []string) (int, error) { return runCheck(ctx, e, o) }
 }
 
@@ -40,7 +43,15 @@ func runCheck(ctx context.Context, e *env, o *checkOpts) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if err := o.sf.resolve("trace"); err != nil {
+		return exitUsage, err
+	}
 	lf.every = e.every()
+	wholeList := mf.design == "all" || len(ms) > 1
+	list := wholeList || !o.sf.sh.Whole()    // a shard prints a list, of any length
+	picked := o.sf.pick(equalCosts(len(ms))) // a round robin
+	whole := len(ms)
+	ms = pickModels(ms, picked)
 	var reports []*model.Report
 	for _, m := range ms {
 		res, err := exploreModel(ctx, m, lf.options(e.stderr, "check "+m.Design().Name()), *verify)
@@ -59,16 +70,20 @@ func runCheck(ctx context.Context, e *env, o *checkOpts) (int, error) {
 		}
 		fmt.Fprintf(e.stderr, "rcucheck check: histories written to %s\n", *traceOut)
 	}
+	all := slices.Clone(reports)
+	for _, m := range notRun {
+		all = append(all, notRunReport(m))
+	}
 	if *asJSON {
-		for _, m := range notRun {
-			reports = append(reports, notRunReport(m))
-		}
-		if err := writeJSON(e.stdout, reports, mf.design == "all" || len(ms) > 1); err != nil {
+		if err := writeJSON(e.stdout, all, list); err != nil {
 			return exitUsage, err
 		}
 	} else {
 		printReports(e.stdout, reports, *states)
-		printNotRun(e.stdout, notRun)
+		printNotRun(e.stdout, designNames(notRun))
+	}
+	if err := o.writeOut(all, picked, whole, wholeList, ctx.Err() != nil); err != nil {
+		return exitUsage, err
 	}
 	if ctx.Err() != nil {
 		return exitIncomplete, nil // interrupted: whatever was found so far
@@ -91,15 +106,20 @@ func notRunReport(m *model.Model) *model.Report {
 }
 
 // printNotRun names the designs an interruption kept from running.
-func printNotRun(w io.Writer, ms []*model.Model) {
-	if len(ms) == 0 {
+func printNotRun(w io.Writer, names []string) {
+	if len(names) == 0 {
 		return
 	}
+	fmt.Fprintf(w, "\nnot run: %s (interrupted)\n", strings.Join(names, ", "))
+}
+
+// designNames are the names of the designs of ms.
+func designNames(ms []*model.Model) []string {
 	names := make([]string, len(ms))
 	for i, m := range ms {
 		names[i] = m.Design().Name()
 	}
-	fmt.Fprintf(w, "\nnot run: %s (interrupted)\n", strings.Join(names, ", "))
+	return names
 }
 
 // writeTraces writes the traces of every report as histories.

@@ -31,8 +31,8 @@ func mergeCommand(e *env, code *exitCode) *cobra.Command {
 // writes them apart from timings. It refuses (exit 2, one line) shards of
 // different runs and names a shard missing or given twice.
 func mergeFlags(fs *pflag.FlagSet) runFunc {
-	quiet := fs.Bool("quiet", false, "print nothing but errors (the gate's table is printed otherwise)")
-	return func(_ context.Context, e *env, args []string) (int, error) {
+	quiet := fs.Bool("quiet", false, "print nothing but errors (the gate's, check's or bound's table is printed otherwise, and bound's progress)")
+	return func(ctx context.Context, e *env, args []string) (int, error) {
 		out, dirs := args[0], args[1:]
 		kind, err := shardKind(dirs)
 		if err != nil {
@@ -48,6 +48,10 @@ func mergeFlags(fs *pflag.FlagSet) runFunc {
 				gate.WriteTable(e.stdout, res)
 			}
 			return gate.ExitCode(res), nil
+		case "check.json":
+			return mergeCheck(e, out, dirs, *quiet)
+		case "bound.json":
+			return mergeBound(ctx, e, out, dirs, *quiet)
 		}
 		return exitUsage, usagef("%s: nothing to merge", dirs[0])
 	}
@@ -55,7 +59,7 @@ func mergeFlags(fs *pflag.FlagSet) runFunc {
 
 // mergeKinds are the outputs merge knows, by file name in a shard's
 // directory.
-var mergeKinds = []string{"gate.json"}
+var mergeKinds = []string{"gate.json", "check.json", "bound.json"}
 
 // shardKind returns the kind of output every directory of dirs holds (the
 // name of its file), refusing directories of different kinds or none.
