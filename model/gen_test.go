@@ -403,14 +403,20 @@ func (g *gen) shapeAdvance(r *wordRule) {
 	g.p("x.all(s, %s, b.codes[0])\n}\n", hdrEffect(&r.branches[0][0].effect, "h"))
 }
 
-// shapeReclaim writes a rule of shapeReclaim: each slot where its guard
-// holds.
+// shapeReclaim writes a rule of shapeReclaim (fastExpander.reclaim): in
+// each slot where its guard holds, the slot's pages go to the pool and the
+// cache by policy (reclaimSplit).
 func (g *gen) shapeReclaim(r *wordRule) {
 	var decls, body strings.Builder
+	decls.WriteString("maxPool, maxCache := int32(x.m.params.Reserve), int32(x.m.params.Cache)\n")
 	for j := 0; j < 2; j++ {
-		d, e := guardCode(&r.guard[j], fmt.Sprintf("g%d", j), fmt.Sprintf("&r.guard[%d]", j), "c", "v")
-		decls.WriteString(d)
-		fmt.Fprintf(&body, "if %s {\nx.reclaim(s, h, &r.branches[%d][0], c, %d, v)\n}\n", e, j, j)
+		d, cond := guardCode(&r.guard[j], fmt.Sprintf("g%d", j), fmt.Sprintf("&r.guard[%d]", j), "c", "v")
+		fmt.Fprintf(&decls, "%sb%d := &r.branches[%d][0]\n", d, j, j)
+		e := &r.branches[j][0].effect
+		fmt.Fprintf(&body, "if %s {\nb := b%d\ne := &b.effect\n", cond, j)
+		body.WriteString("toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))\n")
+		fmt.Fprintf(&body, "nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()\nx.one(s, %s, c, %s, b.codes[%s])\n}\n",
+			hdrEffect(e, "nh"), cpuEffect(e, "nv", false), []string{"2*c", "2*c+1"}[j])
 	}
 	g.p("%sfor c, v := range w {\n%s}\n", decls.String(), body.String())
 }

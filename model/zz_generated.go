@@ -212,16 +212,27 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 	}
 	{ // reclaim
 		r := &x.rules[6]
+		maxPool, maxCache := int32(x.m.params.Reserve), int32(x.m.params.Cache)
 		g0 := &r.guard[0]
 		g00m, g00lo, g00sp := g0.cpu[0].m, g0.cpu[0].lo, g0.cpu[0].span
+		b0 := &r.branches[0][0]
 		g1 := &r.guard[1]
 		g10m, g10lo, g10sp := g1.cpu[0].m, g1.cpu[0].lo, g1.cpu[0].span
+		b1 := &r.branches[1][0]
 		for c, v := range w {
 			if v&g00m-g00lo <= g00sp {
-				x.reclaim(s, h, &r.branches[0][0], c, 0, v)
+				b := b0
+				e := &b.effect
+				toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))
+				nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()
+				x.one(s, nh, c, nv&^e.clr, b.codes[2*c])
 			}
 			if v&g10m-g10lo <= g10sp {
-				x.reclaim(s, h, &r.branches[1][0], c, 1, v)
+				b := b1
+				e := &b.effect
+				toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))
+				nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()
+				x.one(s, nh, c, nv&^e.clr, b.codes[2*c+1])
 			}
 		}
 	}
@@ -397,16 +408,27 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 	}
 	{ // reclaim
 		r := &x.rules[6]
+		maxPool, maxCache := int32(x.m.params.Reserve), int32(x.m.params.Cache)
 		g0 := &r.guard[0]
 		g00m, g00lo, g00sp := g0.cpu[0].m, g0.cpu[0].lo, g0.cpu[0].span
+		b0 := &r.branches[0][0]
 		g1 := &r.guard[1]
 		g10m, g10lo, g10sp := g1.cpu[0].m, g1.cpu[0].lo, g1.cpu[0].span
+		b1 := &r.branches[1][0]
 		for c, v := range w {
 			if v&g00m-g00lo <= g00sp {
-				x.reclaim(s, h, &r.branches[0][0], c, 0, v)
+				b := b0
+				e := &b.effect
+				toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))
+				nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()
+				x.one(s, nh, c, nv&^e.clr, b.codes[2*c])
 			}
 			if v&g10m-g10lo <= g10sp {
-				x.reclaim(s, h, &r.branches[1][0], c, 1, v)
+				b := b1
+				e := &b.effect
+				toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))
+				nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()
+				x.one(s, nh, c, nv&^e.clr, b.codes[2*c+1])
 			}
 		}
 	}
@@ -576,16 +598,27 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 	}
 	{ // reclaim
 		r := &x.rules[6]
+		maxPool, maxCache := int32(x.m.params.Reserve), int32(x.m.params.Cache)
 		g0 := &r.guard[0]
 		g00m, g00lo, g00sp := g0.cpu[0].m, g0.cpu[0].lo, g0.cpu[0].span
+		b0 := &r.branches[0][0]
 		g1 := &r.guard[1]
 		g10m, g10lo, g10sp := g1.cpu[0].m, g1.cpu[0].lo, g1.cpu[0].span
+		b1 := &r.branches[1][0]
 		for c, v := range w {
 			if v&g00m-g00lo <= g00sp {
-				x.reclaim(s, h, &r.branches[0][0], c, 0, v)
+				b := b0
+				e := &b.effect
+				toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))
+				nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()
+				x.one(s, nh, c, nv&^e.clr, b.codes[2*c])
 			}
 			if v&g10m-g10lo <= g10sp {
-				x.reclaim(s, h, &r.branches[1][0], c, 1, v)
+				b := b1
+				e := &b.effect
+				toPool, toCache := reclaimSplit(e.policy, int32(e.pages.get(v)), maxPool-int32(e.pool.get(h)), maxCache-int32(e.cache.get(v)))
+				nh, nv := h+uint64(toPool)*e.pool.one(), v+uint64(toCache)*e.cache.one()
+				x.one(s, nh, c, nv&^e.clr, b.codes[2*c+1])
 			}
 		}
 	}
