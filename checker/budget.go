@@ -334,6 +334,7 @@ func (e *explorer) progress() Progress {
 		Elapsed:      el,
 		StatesPerSec: float64(m.states) / el.Seconds(),
 		MemoryBytes:  m.tables.Load() + uint64(max(0, e.heldBytes.Load())),
+		DiskBytes:    e.disk.used(),
 		Phase:        m.phase,
 	}
 	m.mu.Unlock()

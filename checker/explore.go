@@ -102,6 +102,7 @@ type explorer struct {
 	deadlocks uint64
 	deadAt    int64
 	rank      ranking
+	disk      *diskRun // the files of a disk run (Options.DiskDir), else nil
 
 	// Transition graph, kept when goals are decided: the successors of
 	// state i are succ[succStart[i]:succStart[i+1]].
@@ -203,6 +204,9 @@ const candMark = 1 << 63
 // violations are real, properties not found violated are Unknown and metric
 // maxima are lower bounds.
 func Explore(ctx context.Context, m Model, opt Options) (*Result, error) {
+	if opt.DiskDir != "" {
+		return exploreDisk(ctx, m, opt, tuning{batch: batchStates, chunkBytes: chunkBytes}, diskTuning{})
+	}
 	return exploreGoals(ctx, m, opt, tuning{batch: batchStates, chunkBytes: chunkBytes})
 }
 
@@ -227,6 +231,19 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 	if err := checkOptions(m, opt); err != nil {
 		return nil, err
 	}
+	e := newExplorer(ctx, m, opt, tune)
+	stopMonitor := e.startMonitor()
+	complete, reason := e.run()
+	e.releaseSearch()
+	res := e.result(complete, reason)
+	stopMonitor()
+	e.free()
+	return res, nil
+}
+
+// newExplorer sets up a run of m: workers, rank check, visited set and
+// levels.
+func newExplorer(ctx context.Context, m Model, opt Options, tune tuning) *explorer {
 	words := m.StateWords()
 	nw := opt.Workers
 	if nw == 0 {
@@ -262,13 +279,7 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 	for i := range e.invBad {
 		e.invBad[i] = -1
 	}
-	stopMonitor := e.startMonitor()
-	complete, reason := e.run()
-	e.releaseSearch()
-	res := e.result(complete, reason)
-	stopMonitor()
-	e.free()
-	return res, nil
+	return e
 }
 
 // newWorkers makes nw workers; their own memory (expanders and scratch) is
@@ -322,6 +333,23 @@ func (e *explorer) releaseSearch() {
 
 // run explores; it returns whether the exploration finished and, if not, why.
 func (e *explorer) run() (bool, string) {
+	if stop := e.begin(); stop != "" {
+		return false, stop
+	}
+	for e.frontier.n > 0 {
+		if stop := e.level(); stop != "" {
+			return false, stop
+		}
+	}
+	if e.keepEdges {
+		e.succStart.push(e.succ.n)
+	}
+	return true, ""
+}
+
+// begin stores and observes the initial state, the first frontier; it
+// returns why the run stops, or "".
+func (e *explorer) begin() string {
 	w0 := e.workers[0]
 	init := make([]uint64, e.words)
 	e.m.Initial(init)
@@ -347,18 +375,7 @@ func (e *explorer) run() (bool, string) {
 	e.resetObs(c)
 	w0.observe(c, 0, init)
 	e.mergeObs(c)
-	if stop := e.limitReached(); stop != "" {
-		return false, stop
-	}
-	for e.frontier.n > 0 {
-		if stop := e.level(); stop != "" {
-			return false, stop
-		}
-	}
-	if e.keepEdges {
-		e.succStart.push(e.succ.n)
-	}
-	return true, ""
+	return e.limitReached()
 }
 
 // parallel runs task(w, i) for i in [0, n) on at most n workers and waits.
@@ -633,6 +650,12 @@ func (e *explorer) rankNew(chunks []*chunk) (uint64, string) {
 		c.newBase = total
 		total += c.nNew
 	}
+	return e.capNew(total)
+}
+
+// capNew returns how many of total new states are kept (all, unless a
+// state limit cuts them) and why the run stops.
+func (e *explorer) capNew(total uint64) (uint64, string) {
 	keep := total
 	var stop string
 	if e.opt.MaxStates > 0 && e.n+keep > e.opt.MaxStates {
@@ -650,12 +673,7 @@ func (e *explorer) rankNew(chunks []*chunk) (uint64, string) {
 // first, records their parents and observes them.
 func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
 	e.link.resize(first + keep)
-	for g := range e.goalBits {
-		need := int((first + keep + 63) / 64)
-		for len(e.goalBits[g]) < need {
-			e.goalBits[g] = append(e.goalBits[g], 0)
-		}
-	}
+	e.growGoals(first + keep)
 	off := e.next.n
 	e.next.resize(off + keep)
 	var nextOrbit []uint64
@@ -701,6 +719,16 @@ func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
 		}
 	})
 	e.notePeak()
+}
+
+// growGoals makes room for n states in the goals' bits.
+func (e *explorer) growGoals(n uint64) {
+	for g := range e.goalBits {
+		need := int((n + 63) / 64)
+		for len(e.goalBits[g]) < need {
+			e.goalBits[g] = append(e.goalBits[g], 0)
+		}
+	}
 }
 
 // storeEdges appends the transitions of the batch's states to the

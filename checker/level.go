@@ -72,8 +72,13 @@ func (l *level) resize(n uint64) {
 // put writes state w at position i (< n). Distinct positions may be written
 // concurrently.
 func (l *level) put(i uint64, w []uint64) {
-	b := l.blocks[i/l.per].b[i%l.per*l.size:]
-	rest := l.size
+	packState(l.blocks[i/l.per].b[i%l.per*l.size:], l.size, w)
+}
+
+// packState writes the words of w little-endian into the first size bytes
+// of b.
+func packState(b []byte, size uint64, w []uint64) {
+	rest := size
 	for _, x := range w {
 		if rest >= 8 {
 			binary.LittleEndian.PutUint64(b, x)
@@ -92,8 +97,13 @@ func (l *level) put(i uint64, w []uint64) {
 
 // get reads the state at position i into w.
 func (l *level) get(i uint64, w []uint64) {
-	b := l.blocks[i/l.per].b[i%l.per*l.size:]
-	rest := l.size
+	unpackState(l.blocks[i/l.per].b[i%l.per*l.size:], l.size, w)
+}
+
+// unpackState reads the words of w from the first size bytes of b, as
+// packState wrote them.
+func unpackState(b []byte, size uint64, w []uint64) {
+	rest := size
 	for j := range w {
 		switch {
 		case rest >= 8:

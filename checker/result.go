@@ -93,6 +93,11 @@ type Options struct {
 	// probability (Result.OmissionBound) that two states share a hash and
 	// one of them is never explored. The default is exact.
 	Fingerprint bool
+	// DiskDir, when set, keeps the visited set, the levels and the parent
+	// links in files under this directory (removed at the end) instead of
+	// memory: same figures and traces, slower (see exploreDisk). Goals the
+	// ranks leave open stay Unknown: no transition graph is kept.
+	DiskDir string
 }
 
 // Progress is a snapshot of a running exploration.
@@ -103,6 +108,7 @@ type Progress struct {
 	Elapsed      time.Duration
 	StatesPerSec float64
 	MemoryBytes  uint64
+	DiskBytes    uint64 // with Options.DiskDir: the bytes of the run's files
 	// Phase is empty while states are explored, else what the run does
 	// after, e.g. "deciding Drainable: reverse graph 40%".
 	Phase string
@@ -190,6 +196,9 @@ type Result struct {
 	// GoalsBy tells how the goals were decided: GoalsByRank, GoalsByGraph,
 	// or "" when they were not.
 	GoalsBy string
+	// DiskPeakBytes and DiskWrittenBytes are, with Options.DiskDir, the
+	// most bytes the run's files held at once and the bytes written to them.
+	DiskPeakBytes, DiskWrittenBytes uint64
 
 	rankOpen bool // the ranks left a goal undecided: Explore runs again on the graph
 }
