@@ -28,7 +28,38 @@ type AllocStats struct {
 	// AllocsPerFree: pages the page allocator handed out (on the free path
 	// and to the page-cache worker) divided by the frees, per run.
 	AllocsPerFree Spread
+	// Flow counts, over all runs, where the pages came from and went to:
+	// what CompareKernel reads the reason for a difference from.
+	Flow AllocFlow
 }
+
+// AllocFlow counts the pages of an allocation measurement by where they
+// came from and went to, over all its runs.
+type AllocFlow struct {
+	Frees int64 `json:"frees"`
+	// PagesTaken are the bulk pages the frees took: FromCache of them from
+	// the per-CPU cache, FromAllocator from the page allocator on the free
+	// path (alloc-ok, lockless), FromReserve from the emergency reserve.
+	PagesTaken    int64 `json:"pages_taken"`
+	FromCache     int64 `json:"from_cache"`
+	FromAllocator int64 `json:"from_allocator"`
+	FromReserve   int64 `json:"from_reserve"`
+	// Refills are the page-cache worker's runs (refill(c)), RefillsNotEmpty
+	// those that found the cache not empty, RefillPages the pages the
+	// allocator gave them.
+	Refills         int64 `json:"refills"`
+	RefillsNotEmpty int64 `json:"refills_not_empty"`
+	RefillPages     int64 `json:"refill_pages"`
+	// Reclaimed are the bulk pages reclaim(c, j) released: ToReserve and
+	// ToCache of them kept, ToAllocator given back to the page allocator.
+	Reclaimed   int64 `json:"reclaimed"`
+	ToReserve   int64 `json:"to_reserve"`
+	ToCache     int64 `json:"to_cache"`
+	ToAllocator int64 `json:"to_allocator"`
+}
+
+// Allocs returns the pages the page allocator handed out.
+func (f AllocFlow) Allocs() int64 { return f.FromAllocator + f.RefillPages }
 
 // Spread summarises one ratio over runs.
 type Spread struct {
@@ -129,16 +160,17 @@ func Allocations(ctx context.Context, cfg AllocConfig) (*AllocStats, error) {
 			return nil, errors.New("the schedule generator gave no value")
 		}
 		sc := v.(*Schedule)
-		nFree, nPages, nAlloc, err := allocRun(ctx, m, newWalker(m, *sc.Profile, sc.Seed), int64(frees), report)
-		if err != nil {
+		was := st.Flow
+		if err := allocRun(ctx, m, newWalker(m, *sc.Profile, sc.Seed), int64(frees), report, &st.Flow); err != nil {
 			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
+		nFree := st.Flow.Frees - was.Frees
 		done += nFree
 		if nFree == 0 {
 			continue
 		}
-		pagesPer = append(pagesPer, float64(nPages)/float64(nFree))
-		allocsPer = append(allocsPer, float64(nAlloc)/float64(nFree))
+		pagesPer = append(pagesPer, float64(st.Flow.PagesTaken-was.PagesTaken)/float64(nFree))
+		allocsPer = append(allocsPer, float64(st.Flow.Allocs()-was.Allocs())/float64(nFree))
 		st.Runs++
 	}
 	st.PagesPerFree = spread(pagesPer)
@@ -147,11 +179,11 @@ func Allocations(ctx context.Context, cfg AllocConfig) (*AllocStats, error) {
 }
 
 // allocRun runs one schedule of w until it has made frees frees (or no
-// free can happen any more) and counts the frees, the bulk pages they took
-// and the pages the allocator handed out; report is told the frees every
-// 4096 steps.
-func allocRun(ctx context.Context, m *model.Model, w *walker, frees int64, report func(nFree int64)) (nFree, nPages, nAlloc int64, err error) {
+// free can happen any more) and adds to fl where the pages came from and
+// went to; report is told the run's frees every 4096 steps.
+func allocRun(ctx context.Context, m *model.Model, w *walker, frees int64, report func(nFree int64), fl *AllocFlow) error {
 	s := m.Initial()
+	nFree := int64(0)
 	idle := 0
 	for step := 1; nFree < frees && !s.Stuck; step++ {
 		a, ok := w.next(s)
@@ -159,25 +191,14 @@ func allocRun(ctx context.Context, m *model.Model, w *walker, frees int64, repor
 			break
 		}
 		c := int(a.CPU)
-		before := s.CPUs[c]
+		before, reserve := s.CPUs[c], s.Reserve
 		m.Apply(s, a)
-		switch a.Kind {
-		case model.KindFree:
-			nFree++
-			idle = 0
-			if d := s.CPUs[c].Pages - before.Pages; d > 0 {
-				nPages += int64(d)
-			}
-			if allocated(a.Free) {
-				nAlloc++
-			}
-		case model.KindRefill:
-			if d := s.CPUs[c].Cache - before.Cache; d > 0 {
-				nAlloc += int64(d)
-			}
+		fl.count(a, &before, &s.CPUs[c], s.Reserve-reserve)
+		if a.Kind == model.KindFree {
+			nFree, idle = nFree+1, 0
 		}
 		if idle++; idle > 1_000_000 {
-			return nFree, nPages, nAlloc, fmt.Errorf("a million steps without a free (after %d frees)", nFree)
+			return fmt.Errorf("a million steps without a free (after %d frees)", nFree)
 		}
 		if step&4095 == 0 {
 			if report(nFree); ctx.Err() != nil {
@@ -185,5 +206,40 @@ func allocRun(ctx context.Context, m *model.Model, w *walker, frees int64, repor
 			}
 		}
 	}
-	return nFree, nPages, nAlloc, nil
+	return nil
+}
+
+// count counts the pages action a moved, from the state of its CPU before
+// and after and the change of the reserve.
+func (f *AllocFlow) count(a model.Action, before, after *model.CPU, dReserve int32) {
+	switch a.Kind {
+	case model.KindFree:
+		f.Frees++
+		d := int64(after.Pages - before.Pages)
+		if d <= 0 {
+			return
+		}
+		f.PagesTaken += d
+		switch {
+		case a.Free == model.FreeCache:
+			f.FromCache += d
+		case allocated(a.Free):
+			f.FromAllocator += d
+		case a.Free == model.FreeReserve:
+			f.FromReserve += d
+		}
+	case model.KindRefill:
+		f.Refills++
+		if before.Cache > 0 {
+			f.RefillsNotEmpty++
+		}
+		f.RefillPages += int64(max(after.Cache-before.Cache, 0))
+	case model.KindReclaim:
+		n := int64(before.Slot[a.Slot].Pages)
+		toCache, toReserve := int64(max(after.Cache-before.Cache, 0)), int64(max(dReserve, 0))
+		f.Reclaimed += n
+		f.ToCache += toCache
+		f.ToReserve += toReserve
+		f.ToAllocator += n - toCache - toReserve
+	}
 }

@@ -50,6 +50,14 @@ type AllocReport struct {
 	FreesPerPage  float64 `json:"frees_per_page"`
 	AllocsPerFree Spread  `json:"allocs_per_free"`
 	FreesPerAlloc float64 `json:"frees_per_alloc"`
+	// PagesPerFreeB is PagesPerFree's mean times B: 1 when every bulk page
+	// is full.
+	PagesPerFreeB float64   `json:"pages_per_free_times_b"`
+	Flow          AllocFlow `json:"flow"`
+	// Kernel are the real kernel's figures from its bulk capture (or why
+	// there are none), Comparison whether and why they differ.
+	Kernel     *KernelAllocs     `json:"kernel,omitempty"`
+	Comparison *KernelComparison `json:"comparison,omitempty"`
 }
 
 // Report converts a Result (and optional allocation figures) to its JSON
@@ -91,6 +99,7 @@ func (r *Result) Report(alloc *AllocStats, withStates bool) (*Report, error) {
 			Profile: "heavy", Runs: alloc.Runs, Frees: alloc.Frees,
 			PagesPerFree: alloc.PagesPerFree, FreesPerPage: finite(alloc.PagesPerFree.FreesPer()),
 			AllocsPerFree: alloc.AllocsPerFree, FreesPerAlloc: finite(alloc.AllocsPerFree.FreesPer()),
+			PagesPerFreeB: alloc.PagesPerFree.Mean * float64(alloc.Params.Bulk), Flow: alloc.Flow,
 		}
 	}
 	return rep, nil

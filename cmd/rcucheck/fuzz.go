@@ -23,10 +23,11 @@ type fuzzOpts struct {
 	runs, steps, cands, allocRuns, allocFrees   int
 	run                                         int
 	limit                                       time.Duration
-	profile, traceOut                           string
+	profile, traceOut, kernelCapture            string
 	genParams, keepGoing, asJSON, states, quiet bool
 	shortest                                    uint64
 	hunt                                        huntOpts
+	kernel                                      *properties.KernelAllocs // imported once
 }
 
 // fuzzFlags defines fuzz's flags on fs and returns fuzz's run.
@@ -46,6 +47,7 @@ func fuzzFlags(fs *pflag.FlagSet) runFunc {
 	fs.Uint64Var(&o.shortest, "shortest-states", 200000, "compute the exhaustive shortest length of each violation with at most this many states (0: skip)")
 	fs.IntVar(&o.allocRuns, "alloc-runs", 10, "runs measuring page allocations per free under heavy use (0: skip)")
 	fs.IntVar(&o.allocFrees, "alloc-frees", 100000, "frees per allocation run (at most N*K)")
+	fs.StringVar(&o.kernelCapture, "kernel-capture", "", "the real kernel's bulk capture the allocation figures are compared with (default: ../"+properties.KernelCapture+" from the repository, found from the working directory; said unavailable when missing)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON (a list with several designs)")
 	fs.BoolVar(&o.states, "states", false, "print the full state after every witness step")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
@@ -224,7 +226,32 @@ func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props 
 	if err != nil {
 		return nil, nil, fmt.Errorf("design %s: %w", d.Name(), err)
 	}
+	if rep.Allocations != nil {
+		if rep.Allocations.Kernel, err = o.kernelAllocs(); err != nil {
+			return nil, nil, err
+		}
+		rep.Allocations.Comparison = properties.CompareKernel(alloc, rep.Allocations.Kernel)
+	}
 	return res, rep, nil
+}
+
+// kernelAllocs imports the kernel's bulk capture once per command: the
+// --kernel-capture file (an error when it does not import) or the one
+// found from the working directory (unavailable when none is).
+func (o *fuzzOpts) kernelAllocs() (*properties.KernelAllocs, error) {
+	if o.kernel != nil {
+		return o.kernel, nil
+	}
+	path, required := o.kernelCapture, o.kernelCapture != ""
+	if !required {
+		path = properties.FindKernelCapture(".")
+	}
+	k, err := properties.ReadKernelAllocs(path, required)
+	if err != nil {
+		return nil, usagef("--kernel-capture: %v", err)
+	}
+	o.kernel = k
+	return k, nil
 }
 
 // rate formats a rate with a decimal when it is small.
@@ -289,13 +316,41 @@ func printFuzz(w io.Writer, reports []*properties.Report, results []*properties.
 			printTrace(w, p.Trace, p.Trace != nil && p.Trace[0].State != "")
 		}
 		if a := rep.Allocations; a != nil {
-			fmt.Fprintf(w, "\nallocations under heavy use without memory pressure (profile heavy, %d runs of %d frees):\n", a.Runs, a.Frees)
-			fmt.Fprintf(w, "  bulk pages taken by frees: one per %.1f frees (per free: mean %.6f, stddev %.6f, min %.6f, max %.6f)\n",
-				a.FreesPerPage, a.PagesPerFree.Mean, a.PagesPerFree.Stddev, a.PagesPerFree.Min, a.PagesPerFree.Max)
-			fmt.Fprintf(w, "  pages from the page allocator: one per %.1f frees (per free: mean %.6f, stddev %.6f, min %.6f, max %.6f)\n",
-				a.FreesPerAlloc, a.AllocsPerFree.Mean, a.AllocsPerFree.Stddev, a.AllocsPerFree.Min, a.AllocsPerFree.Max)
+			printAllocations(w, a)
 		}
 	}
+}
+
+// printAllocations writes the allocation figures of the model under heavy
+// use beside the real kernel's, and why they differ.
+func printAllocations(w io.Writer, a *properties.AllocReport) {
+	fmt.Fprintf(w, "\nallocations under heavy use without memory pressure (profile heavy, %d gopter runs of %d frees):\n", a.Runs, a.Frees)
+	fmt.Fprintf(w, "  bulk pages taken by frees: one per %.1f frees (per free: mean %.6f = %.2f/B, stddev %.6f, min %.6f, max %.6f)\n",
+		a.FreesPerPage, a.PagesPerFree.Mean, a.PagesPerFreeB, a.PagesPerFree.Stddev, a.PagesPerFree.Min, a.PagesPerFree.Max)
+	fmt.Fprintf(w, "  pages from the page allocator: one per %.1f frees (per free: mean %.6f, stddev %.6f, min %.6f, max %.6f)\n",
+		a.FreesPerAlloc, a.AllocsPerFree.Mean, a.AllocsPerFree.Stddev, a.AllocsPerFree.Min, a.AllocsPerFree.Max)
+	k := a.Kernel
+	switch {
+	case k == nil:
+		return
+	case k.Unavailable != "":
+		fmt.Fprintf(w, "  the real kernel (%s): unavailable: %s\n", k.Capture, k.Unavailable)
+		return
+	}
+	fmt.Fprintf(w, "  the real kernel (%s): %d page allocations for %d frees, one per %.1f (per free %.6f); %d bulk pages, one per %.1f frees (per free %.6f); page-cache refills: %d\n",
+		k.Capture, k.PageAllocs, k.Frees, 1/max(k.AllocsPerFree, 1e-300), k.AllocsPerFree, k.BulkPages, 1/max(k.PagesPerFree, 1e-300), k.PagesPerFree, k.CacheRefills)
+	c := a.Comparison
+	if c == nil {
+		return
+	}
+	verdict := "not compared"
+	switch {
+	case c.Compared && c.Differ:
+		verdict = fmt.Sprintf("differ (model/kernel %.1fx)", c.Ratio)
+	case c.Compared:
+		verdict = "the same"
+	}
+	fmt.Fprintf(w, "  model and kernel allocations per free: %s: %s\n", verdict, strings.TrimPrefix(c.Reason, "not compared: "))
 }
 
 // writeFuzzTraces writes the witnesses of a campaign, each followed by the

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rcucheck/rcucheck/properties"
 )
 
 // The text report at a fixed seed, against a golden file
@@ -146,5 +150,64 @@ func TestFuzzHunt(t *testing.T) {
 		if code != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q", bad, code, stderr)
 		}
+	}
+}
+
+// fuzz prints the model's allocations per free under heavy use at the
+// run's sizes, with their spread over the gopter runs, beside the real
+// kernel's figure imported from its bulk capture (5 page allocations for
+// 16,000 frees), and why they differ; the text's figures are the JSON's.
+// Without the capture it says the kernel's figure is unavailable; a
+// --kernel-capture that does not import is bad input.
+func TestFuzzKernelRatio(t *testing.T) {
+	args := []string{"fuzz", "--design", "head", "--cpus", "2", "--bulk", "508", "--cache", "5", "--calls", "20000", "--runs", "2",
+		"--alloc-runs", "3", "--alloc-frees", "20000", "--seed", "1", "--quiet", "--kernel-capture", kernelTrace("krcu-bulk")}
+	code, text, stderr := rcucheck(args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	_, js, _ := rcucheck(append(args, "--json")...)
+	var rep struct {
+		Allocations struct {
+			Runs          int `json:"runs"`
+			AllocsPerFree struct {
+				Mean, Stddev float64
+			} `json:"allocs_per_free"`
+			Kernel struct {
+				PageAllocs int `json:"page_allocations"`
+				Frees      int `json:"frees"`
+			} `json:"kernel"`
+			Comparison struct {
+				Differ bool   `json:"differ"`
+				Reason string `json:"reason"`
+			} `json:"comparison"`
+		} `json:"allocations"`
+	}
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Allocations
+	for _, want := range []string{
+		fmt.Sprintf("(profile heavy, %d gopter runs of 20000 frees)", a.Runs),
+		fmt.Sprintf("pages from the page allocator: one per %.1f frees (per free: mean %.6f, stddev %.6f,", 1/a.AllocsPerFree.Mean, a.AllocsPerFree.Mean, a.AllocsPerFree.Stddev),
+		"the real kernel (krcu-bulk.trace.gz): 5 page allocations for 16000 frees, one per 3200.0 (per free 0.000313)",
+		"model and kernel allocations per free: differ (model/kernel ",
+		a.Comparison.Reason,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if a.Runs != 3 || a.Kernel.PageAllocs != 5 || a.Kernel.Frees != 16000 || !a.Comparison.Differ || !strings.Contains(a.Comparison.Reason, "found the cache not empty") {
+		t.Errorf("allocations %+v", a)
+	}
+	var out bytes.Buffer
+	printAllocations(&out, &properties.AllocReport{Runs: 1, Kernel: &properties.KernelAllocs{Capture: "krcu-bulk.trace.gz", Unavailable: "no capture found"}})
+	if !strings.Contains(out.String(), "the real kernel (krcu-bulk.trace.gz): unavailable: no capture found") {
+		t.Errorf("no capture:\n%s", out.String())
+	}
+	code, _, stderr = rcucheck(append(args[:len(args)-1], filepath.Join(t.TempDir(), "none.gz"))...)
+	if code != exitUsage || !strings.Contains(stderr, "--kernel-capture") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("missing --kernel-capture: exit %d, %q", code, stderr)
 	}
 }
