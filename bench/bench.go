@@ -179,7 +179,7 @@ func engineSettings(ctx context.Context, cfg Config) []*Setting {
 		ss = append(ss, &Setting{
 			Tool: "rcucheck", Setting: label, Exact: !fp,
 			Command: "rcucheck " + strings.Join(args, " "),
-			run:     func() (Sample, error) { return child(ctx, cfg.Self, args) },
+			run:     func() (Sample, error) { return child(ctx, cfg.Self, args, false) },
 		})
 	}
 	add(true, cfg.Workers, "fingerprint, "+wname)
@@ -223,11 +223,13 @@ func spinSetting(ctx context.Context, cfg Config, md spin.Mode, promela, dir str
 	}, nil
 }
 
-// child runs rcucheck's exploration in a child process: self with args
-// (EngineArgs), its stderr passed through.
-func child(ctx context.Context, self string, args []string) (Sample, error) {
+// child runs rcucheck in a child process: self with args (EngineArgs, or
+// CheckArgs, whose JSON has the same names for the figures read here), its
+// stderr passed through. With violationOK, exit status 1 (a property
+// violated, as "check" reports it) is a finished run.
+func child(ctx context.Context, self string, args []string, violationOK bool) (Sample, error) {
 	var r EngineRun
-	wall, rss, err := runChild(ctx, self, args, &r, false)
+	wall, rss, err := runChild(ctx, self, args, &r, violationOK)
 	if err != nil {
 		return Sample{}, err
 	}

@@ -19,33 +19,10 @@ func checkSettings(ctx context.Context, cfg Config, wname string) []*Setting {
 		ss = append(ss, &Setting{
 			Tool: "rcucheck", Setting: "check, " + w.name, Exact: true,
 			Command: "rcucheck " + strings.Join(args, " "),
-			run:     func() (Sample, error) { return checkChild(ctx, cfg.Self, args) },
+			run:     func() (Sample, error) { return child(ctx, cfg.Self, args, true) },
 		})
 	}
 	return ss
-}
-
-// checkRun is what the bench reads of "rcucheck check --json".
-type checkRun struct {
-	States      uint64 `json:"states"`
-	Transitions uint64 `json:"transitions"`
-	Depth       int    `json:"depth"`
-	Complete    bool   `json:"complete"`
-}
-
-// checkChild runs "rcucheck check" in a child process (self with args,
-// CheckArgs) and times the whole process, as SPIN's pan is timed. A check
-// that finds a violation exits 1: that is a finished run.
-func checkChild(ctx context.Context, self string, args []string) (Sample, error) {
-	var r checkRun
-	wall, rss, err := runChild(ctx, self, args, &r, true)
-	if err != nil {
-		return Sample{}, err
-	}
-	if !r.Complete {
-		return Sample{}, fmt.Errorf("rcucheck %s did not finish", strings.Join(args, " "))
-	}
-	return NewSample(r.States, r.Transitions, r.Depth, wall.Seconds(), rss, 0), nil
 }
 
 // PrintTotals writes, for reports of several designs, each setting's total

@@ -70,7 +70,7 @@ func Scaling(ctx context.Context, cfg ScalingConfig) (points []ScalingPoint, sto
 			var samples []Sample
 			for i := 0; i < cfg.Runs && !stopped; i++ {
 				fmt.Fprintf(cfg.Log, "bench --scaling: %s, %d workers, run %d/%d\n", name, w, i+1, cfg.Runs)
-				s, err := child(ctx, cfg.Self, args)
+				s, err := child(ctx, cfg.Self, args, false)
 				if err != nil {
 					if ctx.Err() == nil {
 						return points, false, err
