@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -35,5 +36,30 @@ func TestSyntheticHistory(t *testing.T) {
 		if res.Verdict != tc.want {
 			t.Fatalf("bad=%d: verdict %s, want %s", tc.bad, res.Verdict, tc.want)
 		}
+	}
+}
+
+// BenchmarkImportStream measures the streaming import and contract check
+// of the pressure capture written back to back (go test -bench
+// ImportStream -benchtime 1x ./traces/): MB/s of capture text and
+// operations (frees, reclaims, grace-period boundaries) per second.
+func BenchmarkImportStream(b *testing.B) {
+	for _, copies := range []int{1, 5} {
+		var buf bytes.Buffer
+		if err := scaleCapture(&buf, readCapture(b, "krcu-pressure"), copies); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("copies=%d", copies), func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			var ops int
+			for i := 0; i < b.N; i++ {
+				_, res, err := ImportFtraceStream(context.Background(), bytes.NewReader(buf.Bytes()), ImportOptions{NoReplay: true}, CheckOptions{Window: int64(DefaultWindow)})
+				if err != nil || res.Verdict != Linearizable || res.Objects != 20000*copies {
+					b.Fatalf("err %v, result %+v", err, res)
+				}
+				ops += res.Operations
+			}
+			b.ReportMetric(float64(ops)/b.Elapsed().Seconds(), "ops/s")
+		})
 	}
 }

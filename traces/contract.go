@@ -1,8 +1,6 @@
 package traces
 
 import (
-	"cmp"
-	"context"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -38,6 +36,15 @@ type CheckOptions struct {
 	// 1 s) while the partitions are checked.
 	Progress      func(CheckProgress)
 	ProgressEvery time.Duration
+	// MaxOpen bounds the operations a streaming check holds at once
+	// (DefaultMaxOpen when 0): past it the check stops, verdict unknown
+	// unless a violation was found, rather than use memory without bound.
+	MaxOpen int
+	// OnFailure, when set, is called with each failing object as soon as
+	// it is found (from another goroutine than the caller's).
+	OnFailure func(Failure)
+
+	lazy int // operations held before streaming rounds start (lazyOps when 0; tests)
 }
 
 // CheckProgress is a snapshot of a running Check.
@@ -102,7 +109,8 @@ type cop struct {
 	gp        int64
 	call, ret int64
 	client    int
-	rec       int // index of the record in the history
+	line      int    // of the record in its file (0: none)
+	info      string // the record's detail
 }
 
 func (o *cop) describe() string {
@@ -276,11 +284,11 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// contract is a history prepared for checking: its operations and the
-// per-object partitions.
+// contract is a set of operations indexed for checking: a whole history
+// (Visualize) or one partition (to explain why it fails).
 type contract struct {
-	h          *History
-	window     int64
+	h          *History // nil for a partition
+	unit       string
 	ops        []cop
 	frees      map[string][]int // object -> its free and reclaim ops
 	objOrder   []string
@@ -291,10 +299,53 @@ type contract struct {
 	maxGPLen   int64
 	openEnded  []int // locks of sections that never end
 	gpRequired bool
-	sections   int
-	gps        map[int64]bool
 }
 
+// pendingReturn is the return time of an operation still pending when its
+// history ended: after every time a history may hold.
+const pendingReturn = MaxTime + 1
+
+// recordCops appends the contract operations of the op record r (index
+// rec) widened by window to dst: none for a pending reclaim or gp_end (they
+// may not have happened), two for a whole section.
+func recordCops(dst []cop, r *Record, window int64) []cop {
+	ret := int64(pendingReturn)
+	if r.Return != nil {
+		ret = *r.Return
+	}
+	add := func(k copKind, name string, gp int64, call, ret int64) {
+		lo, hi := widen(call, ret, window)
+		dst = append(dst, cop{kind: k, name: name, gp: gp, call: lo, ret: hi, client: r.Client, line: r.Line, info: r.Info})
+	}
+	switch r.Op {
+	case OpFree:
+		add(kFree, r.Obj, 0, *r.Call, ret)
+	case OpReclaim:
+		if !r.Pending {
+			add(kReclaim, r.Obj, 0, *r.Call, ret)
+		}
+	case OpSection:
+		add(kLock, r.Section, 0, *r.Call, *r.Call)
+		if r.Return != nil {
+			add(kUnlock, r.Section, 0, *r.Return, *r.Return)
+		}
+	case OpReadLock:
+		add(kLock, r.Section, 0, *r.Call, ret)
+	case OpReadUnlock:
+		if r.Return != nil {
+			add(kUnlock, r.Section, 0, *r.Call, *r.Return)
+		}
+	case OpGPStart:
+		add(kGPStart, "", *r.GP, *r.Call, ret)
+	case OpGPEnd:
+		if r.Return != nil {
+			add(kGPEnd, "", *r.GP, *r.Call, ret)
+		}
+	}
+	return dst
+}
+
+// prepare indexes the operations of history h widened by window.
 func prepare(h *History, window int64) (*contract, error) {
 	if window < 0 {
 		return nil, fmt.Errorf("negative uncertainty window %d", window)
@@ -302,63 +353,39 @@ func prepare(h *History, window int64) (*contract, error) {
 	if err := h.checkTimes(); err != nil {
 		return nil, err
 	}
-	c := &contract{h: h, window: window, frees: map[string][]int{}, unlockOf: map[string]int{}, gps: map[int64]bool{}}
-	end := h.End()
-	add := func(k copKind, name string, gp int64, call, ret int64, client, rec int) int {
-		lo, hi := widen(call, ret, window)
-		c.ops = append(c.ops, cop{kind: k, name: name, gp: gp, call: lo, ret: hi, client: client, rec: rec})
-		return len(c.ops) - 1
-	}
+	var ops []cop
 	for i := range h.Records {
-		r := &h.Records[i]
-		if r.Type != "op" {
-			continue
+		if r := &h.Records[i]; r.Type == "op" {
+			ops = recordCops(ops, r, window)
 		}
-		ret := end
-		if r.Return != nil {
-			ret = *r.Return
-		}
-		switch r.Op {
-		case OpFree, OpReclaim:
-			k := kFree
-			if r.Op == OpReclaim {
-				k = kReclaim
+	}
+	c := indexOps(ops, h.Header.TimeUnit)
+	c.h = h
+	return c, nil
+}
+
+// indexOps indexes ops: each object's own operations, the sections and
+// grace-period boundaries sorted by call.
+func indexOps(ops []cop, unit string) *contract {
+	c := &contract{unit: unit, ops: ops, frees: map[string][]int{}, unlockOf: map[string]int{}}
+	for i := range ops {
+		switch o := &ops[i]; o.kind {
+		case kFree, kReclaim:
+			if _, ok := c.frees[o.name]; !ok {
+				c.objOrder = append(c.objOrder, o.name)
 			}
-			if r.Pending && k == kReclaim {
-				continue // a reclaim still running when the history ended may not have happened
-			}
-			if _, ok := c.frees[r.Obj]; !ok {
-				c.objOrder = append(c.objOrder, r.Obj)
-			}
-			c.frees[r.Obj] = append(c.frees[r.Obj], add(k, r.Obj, 0, *r.Call, ret, r.Client, i))
-		case OpSection:
-			c.sections++
-			c.locks = append(c.locks, add(kLock, r.Section, 0, *r.Call, *r.Call, r.Client, i))
-			if r.Return != nil {
-				c.unlockOf[r.Section] = add(kUnlock, r.Section, 0, *r.Return, *r.Return, r.Client, i)
-			}
-		case OpReadLock:
-			c.sections++
-			c.locks = append(c.locks, add(kLock, r.Section, 0, *r.Call, ret, r.Client, i))
-		case OpReadUnlock:
-			if r.Return != nil {
-				c.unlockOf[r.Section] = add(kUnlock, r.Section, 0, *r.Call, *r.Return, r.Client, i)
-			}
-		case OpGPStart, OpGPEnd:
-			k := kGPStart
-			if r.Op == OpGPEnd {
-				k = kGPEnd
-				if r.Return == nil {
-					continue // not known to have ended
-				}
-			}
-			c.gps[*r.GP] = true
-			c.gpOps = append(c.gpOps, add(k, "", *r.GP, *r.Call, ret, r.Client, i))
+			c.frees[o.name] = append(c.frees[o.name], i)
+		case kLock:
+			c.locks = append(c.locks, i)
+		case kUnlock:
+			c.unlockOf[o.name] = i
+		default:
+			c.gpOps = append(c.gpOps, i)
 		}
 	}
 	c.gpRequired = len(c.gpOps) > 0
-	sort.Slice(c.locks, func(i, j int) bool { return c.ops[c.locks[i]].call < c.ops[c.locks[j]].call })
-	sort.Slice(c.gpOps, func(i, j int) bool { return c.ops[c.gpOps[i]].call < c.ops[c.gpOps[j]].call })
+	sort.SliceStable(c.locks, func(i, j int) bool { return c.ops[c.locks[i]].call < c.ops[c.locks[j]].call })
+	sort.SliceStable(c.gpOps, func(i, j int) bool { return c.ops[c.gpOps[i]].call < c.ops[c.gpOps[j]].call })
 	var closed []int
 	for _, l := range c.locks {
 		u, ok := c.unlockOf[c.ops[l].name]
@@ -373,7 +400,7 @@ func prepare(h *History, window int64) (*contract, error) {
 	for _, g := range c.gpOps {
 		c.maxGPLen = max(c.maxGPLen, c.ops[g].ret-c.ops[g].call)
 	}
-	return c, nil
+	return c
 }
 
 // timeBound is where a widened interval is clamped. It lies beyond every
@@ -454,13 +481,6 @@ func (c *contract) partition(obj string) []int {
 	return ops
 }
 
-// trivial reports whether obj's partition is linearizable without search:
-// one free and nothing else of its own.
-func (c *contract) trivial(obj string) bool {
-	own := c.frees[obj]
-	return len(own) == 1 && c.ops[own[0]].kind == kFree
-}
-
 // porcupineOps turns a partition into Porcupine operations, with
 // partition-local indices for sections and grace periods.
 func (c *contract) porcupineOps(part int, ops []int, dst []porcupine.Operation) []porcupine.Operation {
@@ -491,159 +511,15 @@ func (c *contract) porcupineOps(part int, ops []int, dst []porcupine.Operation) 
 }
 
 func (c *contract) metadata(o *cop) string {
-	r := &c.h.Records[o.rec]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s [%d, %d] %s", o.describe(), o.call, o.ret, c.h.Header.TimeUnit)
-	if r.Line > 0 {
-		fmt.Fprintf(&b, ", line %d", r.Line)
+	fmt.Fprintf(&b, "%s [%d, %d] %s", o.describe(), o.call, o.ret, c.unit)
+	if o.line > 0 {
+		fmt.Fprintf(&b, ", line %d", o.line)
 	}
-	if r.Info != "" {
-		fmt.Fprintf(&b, ": %s", r.Info)
+	if o.info != "" {
+		fmt.Fprintf(&b, ": %s", o.info)
 	}
 	return b.String()
-}
-
-// Check judges a history against the reclaim contract with Porcupine, one
-// partition per object. A timeout or a cancelled ctx leaves the verdict
-// "unknown" unless a violation was already found: the verdict is never
-// wrong.
-func Check(ctx context.Context, h *History, opt CheckOptions) (*Result, error) {
-	start := time.Now()
-	c, err := prepare(h, opt.Window)
-	if err != nil {
-		return nil, err
-	}
-	if opt.ChunkSize <= 0 {
-		opt.ChunkSize = 256
-	}
-	if opt.MaxFailures <= 0 {
-		opt.MaxFailures = 10
-	}
-	res := &Result{
-		Label: h.Header.Label, Design: h.Header.Design, Expected: h.Header.Expected,
-		Operations: len(h.Ops()), Objects: len(c.objOrder), Sections: c.sections, GracePeriods: len(c.gps),
-		Window: opt.Window, TimeUnit: h.Header.TimeUnit,
-	}
-	j := &judge{c: c, pm: ContractModel(c.gpRequired)}
-	if opt.Timeout > 0 {
-		j.deadline = start.Add(opt.Timeout)
-	}
-	every, last := cmp.Or(max(opt.ProgressEvery, 0), time.Second), start
-	for n, obj := range c.objOrder {
-		if opt.Progress != nil && time.Since(last) >= every {
-			last = time.Now()
-			opt.Progress(CheckProgress{Objects: n, Total: len(c.objOrder), Partitions: res.Partitions, Elapsed: last.Sub(start)})
-		}
-		for _, i := range c.frees[obj] {
-			if c.ops[i].kind == kReclaim {
-				res.Reclaimed++
-			}
-		}
-		if c.trivial(obj) {
-			res.Trivial++
-			continue
-		}
-		if j.stop == "" && ctx.Err() != nil {
-			j.stop = "interrupted"
-		}
-		ops := c.partition(obj)
-		res.MaxPartOps = max(res.MaxPartOps, len(ops))
-		res.Partitions++
-		j.add(obj, ops)
-		if len(j.pending) >= opt.ChunkSize {
-			j.flush()
-		}
-	}
-	j.flush()
-	j.conclude(res, opt.MaxFailures)
-	res.elapsed = time.Since(start)
-	res.ElapsedSec = res.elapsed.Seconds()
-	return res, nil
-}
-
-// judge hands the partitions of a history to Porcupine a chunk at a time
-// (one call for many objects keeps its per-call cost rare) and, when a
-// chunk is illegal, finds the objects at fault one partition at a time.
-type judge struct {
-	c         *contract
-	pm        porcupine.Model
-	deadline  time.Time // zero: no timeout
-	pending   []string  // objects of the current chunk
-	hist      []porcupine.Operation
-	failed    []string
-	undecided int
-	stop      string // why judging stopped: "timeout", "interrupted", or ""
-}
-
-// add puts the partition ops of obj in the current chunk.
-func (j *judge) add(obj string, ops []int) {
-	j.hist = j.c.porcupineOps(len(j.pending), ops, j.hist)
-	j.pending = append(j.pending, obj)
-}
-
-// left returns the time left before the deadline (0: no deadline) and
-// whether any is left.
-func (j *judge) left() (time.Duration, bool) {
-	if j.deadline.IsZero() {
-		return 0, true
-	}
-	d := time.Until(j.deadline)
-	return d, d > 0
-}
-
-// flush judges the current chunk and empties it.
-func (j *judge) flush() {
-	if len(j.pending) == 0 {
-		return
-	}
-	defer func() { j.pending, j.hist = j.pending[:0], j.hist[:0] }()
-	left, ok := j.left()
-	if j.stop != "" || !ok {
-		j.stop = cmp.Or(j.stop, "timeout")
-		j.undecided += len(j.pending)
-		return
-	}
-	switch porcupine.CheckOperationsTimeout(j.pm, j.hist, left) {
-	case porcupine.Ok:
-	case porcupine.Unknown:
-		j.stop = "timeout"
-		j.undecided += len(j.pending)
-	default:
-		j.blame()
-	}
-}
-
-// blame judges each object of an illegal chunk alone.
-func (j *judge) blame() {
-	for i, obj := range j.pending {
-		ops := j.c.porcupineOps(i, j.c.partition(obj), nil)
-		left, ok := j.left()
-		if !ok {
-			left = time.Millisecond
-		}
-		switch porcupine.CheckOperationsTimeout(j.pm, ops, left) {
-		case porcupine.Illegal:
-			j.failed = append(j.failed, obj)
-		case porcupine.Unknown:
-			j.undecided++
-		}
-	}
-}
-
-// conclude writes the verdict and at most maxFailures explanations to res.
-func (j *judge) conclude(res *Result, maxFailures int) {
-	res.Failed, res.Undecided, res.StopReason = len(j.failed), j.undecided, j.stop
-	switch {
-	case len(j.failed) > 0:
-		res.Verdict = NotLinearizable
-	case j.undecided > 0 || j.stop != "":
-		res.Verdict = Unknown
-	default:
-		res.Verdict = Linearizable
-	}
-	for _, obj := range j.failed[:min(len(j.failed), maxFailures)] {
-		res.Failures = append(res.Failures, j.c.explain(obj))
-	}
 }
 
 // explain says in words why obj's partition has no valid order. It reads

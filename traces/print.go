@@ -43,7 +43,9 @@ func PrintImport(w io.Writer, imp *Import) {
 	}
 	fmt.Fprintf(w, "page allocations (__get_free_pages in the machinery): %d, %s; page-cache refills %d\n", f.PageAllocs, per, f.CacheRefills)
 	fmt.Fprintf(w, "memory pressure: %d shrinker counts, %d shrinker scans, %d cached pages drained, %d direct reclaims\n", f.ShrinkCounts, f.ShrinkScans, f.PagesDrained, f.DirectReclaim)
-	if r := imp.Replay; r != nil {
+	if r := imp.Replay; r != nil && r.Skipped != "" {
+		fmt.Fprintf(w, "model replay: %s\n", r.Skipped)
+	} else if r != nil {
 		fmt.Fprintf(w, "model replay (design %s, %s): %d of %d kernel events taken as recorded; max pages %d, max pending %d\n",
 			r.Design, r.Params, r.Applied, r.Events, r.MaxPages, r.MaxPending)
 		if len(r.Divergences) == 0 {

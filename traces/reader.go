@@ -1,7 +1,6 @@
 package traces
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -56,35 +55,56 @@ func ReadFile(path string) ([]*History, error) {
 // section or grace period used before it began is an error naming the line
 // and the field.
 func Read(r io.Reader) ([]*History, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
 	var rd reading
-	for {
-		text, err := readLine(br)
-		if err == io.EOF {
-			break
-		}
-		rd.line++
-		if err != nil {
-			return nil, ferr(rd.line, "", "%v", err)
-		}
-		if err := rd.add(text); err != nil {
-			return nil, err
-		}
-	}
-	if len(rd.hs) == 0 {
-		return nil, errors.New("empty trace: no header line")
-	}
-	if !rd.closed() {
-		return nil, ferr(rd.line, "", "the history that starts at line %d has no end line: the file is truncated", rd.cur.Header.line)
+	if err := rd.read(r); err != nil {
+		return nil, err
 	}
 	return rd.hs, nil
 }
 
+// read reads every line of r.
+func (rd *reading) read(r io.Reader) error {
+	lr := newLineReader(r)
+	for {
+		text, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return ferr(lr.line+1, "", "%v", err)
+		}
+		rd.line = lr.line
+		if err := rd.add(text); err != nil {
+			return err
+		}
+	}
+	if rd.line == 0 {
+		return errors.New("empty trace: no header line")
+	}
+	if !rd.closed() {
+		return ferr(rd.line, "", "the history that starts at line %d has no end line: the file is truncated", rd.cur.Header.line)
+	}
+	return nil
+}
+
 // reading is the state of Read: the histories so far, the one being read.
+// With stream set, records are handed to it instead of being kept.
 type reading struct {
-	hs   []*History
-	cur  *History // nil once its end line is read
-	line int
+	hs     []*History
+	cur    *History // nil once its end line is read
+	nrec   int      // records of cur
+	check  histCheck
+	line   int
+	stream historySink
+}
+
+// historySink receives a trace read as a stream: each header, each record
+// (valid alone and with those before it), and each end line once the
+// history is whole.
+type historySink interface {
+	header(h *Header) error
+	record(r *Record) error
+	end() error
 }
 
 func (rd *reading) closed() bool { return rd.cur == nil }
@@ -94,6 +114,10 @@ func (rd *reading) add(text []byte) error {
 	line := rd.line
 	if len(bytes.TrimSpace(text)) == 0 {
 		return ferr(line, "", "empty line")
+	}
+	var rec Record
+	if fastRecord(text, &rec) && (rec.Type == "op" || rec.Type == "step") && !rd.closed() {
+		return rd.record(rec, line)
 	}
 	var probe struct {
 		Type string `json:"type"`
@@ -117,21 +141,20 @@ func (rd *reading) add(text []byte) error {
 			h.Clients = nil // "clients": [] is no list, as the writer omits it
 		}
 		h.line = line
-		rd.cur = &History{Header: h}
+		rd.cur, rd.nrec, rd.check = &History{Header: h}, 0, histCheck{}
+		if rd.stream != nil {
+			return rd.stream.header(&rd.cur.Header)
+		}
 		rd.hs = append(rd.hs, rd.cur)
 	case "op", "step":
 		if rd.closed() {
 			return ferr(line, "type", "%q record outside a history (want a header line first)", probe.Type)
 		}
-		var rec Record
+		rec = Record{}
 		if err := strictDecode(text, &rec, line); err != nil {
 			return err
 		}
-		rec.Line = line
-		if err := rec.validate(line, len(rd.cur.Header.Clients)); err != nil {
-			return err
-		}
-		rd.cur.Records = append(rd.cur.Records, rec)
+		return rd.record(rec, line)
 	case "end":
 		if rd.closed() {
 			return ferr(line, "type", "end line outside a history")
@@ -140,13 +163,16 @@ func (rd *reading) add(text []byte) error {
 		if err := strictDecode(text, &e, line); err != nil {
 			return err
 		}
-		if e.Records != len(rd.cur.Records) {
-			return ferr(line, "records", "the end line counts %d records but the history has %d (file damaged)", e.Records, len(rd.cur.Records))
+		if e.Records != rd.nrec {
+			return ferr(line, "records", "the end line counts %d records but the history has %d (file damaged)", e.Records, rd.nrec)
 		}
-		if err := rd.cur.validate(); err != nil {
+		if err := rd.check.finish(); err != nil {
 			return err
 		}
 		rd.cur = nil
+		if rd.stream != nil {
+			return rd.stream.end()
+		}
 	case "":
 		return ferr(line, "type", "missing (want header, op, step or end)")
 	default:
@@ -157,26 +183,21 @@ func (rd *reading) add(text []byte) error {
 
 func (h *Header) lineOr() int { return h.line }
 
-// readLine returns the next line without its newline. A final line without
-// a newline is returned as is: a cut line then fails to parse.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var buf []byte
-	for {
-		part, isPrefix, err := br.ReadLine()
-		if err != nil {
-			if err == io.EOF && len(buf) > 0 {
-				return buf, nil
-			}
-			return nil, err
-		}
-		buf = append(buf, part...)
-		if len(buf) > MaxLine {
-			return nil, fmt.Errorf("line longer than %d bytes", MaxLine)
-		}
-		if !isPrefix {
-			return buf, nil
-		}
+// record takes a decoded record of line.
+func (rd *reading) record(rec Record, line int) error {
+	rec.Line = line
+	if err := rec.validate(line, len(rd.cur.Header.Clients)); err != nil {
+		return err
 	}
+	if err := rd.check.add(&rec); err != nil {
+		return err
+	}
+	rd.nrec++
+	if rd.stream != nil {
+		return rd.stream.record(&rec)
+	}
+	rd.cur.Records = append(rd.cur.Records, rec)
+	return nil
 }
 
 // strictDecode decodes the JSON object text of line into v, after
@@ -340,68 +361,101 @@ func (r *Record) validate(line, clients int) error {
 	return nil
 }
 
-// validate checks what spans records: unique ids, read sections that begin
-// once, end once and end after they begin, grace periods that start and end
-// once each and do not end before they start.
-func (h *History) validate() error {
-	ids := map[int64]int{}
-	type sec struct {
-		lock, unlock *Record
-		whole        *Record
-	}
-	secs := map[string]*sec{}
-	gps := map[[2]int64]*Record{}
-	for i := range h.Records {
-		r := &h.Records[i]
-		if r.Type != "op" {
-			continue
-		}
-		if prev, ok := ids[r.ID]; ok {
-			return ferr(r.Line, "id", "%d already used at line %d", r.ID, prev)
-		}
-		ids[r.ID] = r.Line
-		switch r.Op {
-		case OpReadLock, OpReadUnlock, OpSection:
-			s := secs[r.Section]
-			if s == nil {
-				s = &sec{}
-				secs[r.Section] = s
-			}
-			switch {
-			case s.whole != nil || (r.Op == OpSection && (s.lock != nil || s.unlock != nil)):
-				return ferr(r.Line, "section", "section %q is already recorded", r.Section)
-			case r.Op == OpReadLock && s.lock != nil:
-				return ferr(r.Line, "section", "section %q already began at line %d", r.Section, s.lock.Line)
-			case r.Op == OpReadUnlock && s.unlock != nil:
-				return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, s.unlock.Line)
-			case r.Op == OpReadUnlock && s.lock == nil:
-				return ferr(r.Line, "section", "read_unlock of section %q, which has not begun", r.Section)
-			case r.Op == OpReadUnlock && r.Return != nil && s.lock.Pending:
-				return ferr(r.Line, "section", "section %q ends while its read_lock is still pending", r.Section)
-			case r.Op == OpReadUnlock && r.Return != nil && *r.Return < *s.lock.Call:
-				return ferr(r.Line, "return", "section %q ends before it begins", r.Section)
-			}
-			switch r.Op {
-			case OpReadLock:
-				s.lock = r
-			case OpReadUnlock:
-				s.unlock = r
-			default:
-				s.whole = r
-			}
-		case OpGPStart, OpGPEnd:
-			k := [2]int64{*r.GP, 0}
-			if r.Op == OpGPEnd {
-				k[1] = 1
-			}
-			if prev, ok := gps[k]; ok {
-				return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev.Line)
-			}
-			gps[k] = r
-		}
-	}
-	return gpOrder(gps)
+// histCheck checks, record by record, what spans records: unique ids,
+// read sections that begin once, end once and end after they begin, grace
+// periods that start and end once each and do not end before they start.
+type histCheck struct {
+	ids  map[int64]int
+	secs map[string]*secRecs
+	gps  map[[2]int64]*Record
 }
+
+// secRecs are the records of a read section.
+type secRecs struct {
+	lock, unlock, whole *Record
+}
+
+// add checks op record r (kept: the check holds section and grace-period
+// records).
+func (hc *histCheck) add(r *Record) error {
+	if r.Type != "op" {
+		return nil
+	}
+	if hc.ids == nil {
+		hc.ids, hc.secs, hc.gps = map[int64]int{}, map[string]*secRecs{}, map[[2]int64]*Record{}
+	}
+	if prev, ok := hc.ids[r.ID]; ok {
+		return ferr(r.Line, "id", "%d already used at line %d", r.ID, prev)
+	}
+	hc.ids[r.ID] = r.Line
+	switch r.Op {
+	case OpReadLock, OpReadUnlock, OpSection:
+		return hc.section(r)
+	case OpGPStart, OpGPEnd:
+		k := [2]int64{*r.GP, 0}
+		if r.Op == OpGPEnd {
+			k[1] = 1
+		}
+		if prev, ok := hc.gps[k]; ok {
+			return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev.Line)
+		}
+		hc.gps[k] = keepRecord(r)
+	}
+	return nil
+}
+
+// keepRecord returns a copy of r without its text fields.
+func keepRecord(r *Record) *Record {
+	c := *r
+	c.Info, c.Obj = "", ""
+	return &c
+}
+
+// section checks a record of a read section.
+func (hc *histCheck) section(r *Record) error {
+	s := hc.secs[r.Section]
+	if s == nil {
+		s = &secRecs{}
+		hc.secs[r.Section] = s
+	}
+	switch {
+	case s.whole != nil || (r.Op == OpSection && (s.lock != nil || s.unlock != nil)):
+		return ferr(r.Line, "section", "section %q is already recorded", r.Section)
+	case r.Op == OpReadLock && s.lock != nil:
+		return ferr(r.Line, "section", "section %q already began at line %d", r.Section, s.lock.Line)
+	case r.Op == OpReadUnlock && s.unlock != nil:
+		return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, s.unlock.Line)
+	case r.Op == OpReadUnlock && s.lock == nil:
+		return ferr(r.Line, "section", "read_unlock of section %q, which has not begun", r.Section)
+	case r.Op == OpReadUnlock && r.Return != nil && s.lock.Pending:
+		return ferr(r.Line, "section", "section %q ends while its read_lock is still pending", r.Section)
+	case r.Op == OpReadUnlock && r.Return != nil && *r.Return < *s.lock.Call:
+		return ferr(r.Line, "return", "section %q ends before it begins", r.Section)
+	}
+	switch r.Op {
+	case OpReadLock:
+		s.lock = keepRecord(r)
+	case OpReadUnlock:
+		s.unlock = keepRecord(r)
+	default:
+		s.whole = keepRecord(r)
+	}
+	return nil
+}
+
+// validate checks what spans the records of h (histCheck).
+func (h *History) validate() error {
+	var hc histCheck
+	for i := range h.Records {
+		if err := hc.add(&h.Records[i]); err != nil {
+			return err
+		}
+	}
+	return hc.finish()
+}
+
+// finish checks the grace periods' order once the history is whole.
+func (hc *histCheck) finish() error { return gpOrder(hc.gps) }
 
 // gpOrder reports a grace period that surely ends before it begins: its
 // gp_end returns before its gp_start is called, or returns while the

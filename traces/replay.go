@@ -26,6 +26,9 @@ type Replay struct {
 	Unfaithful  int           `json:"unfaithful"` // events in classes that are not abstractions
 	MaxPages    int64         `json:"max_pages"`
 	MaxPending  int64         `json:"max_pending"`
+	// Skipped says why the replay did not run (a capture past
+	// ImportOptions.ReplayLimit); the other fields are then empty.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // replayKernel replays the capture on the model of design head (6.1's
