@@ -27,7 +27,7 @@ func importCommand(e *env, code *exitCode) *cobra.Command {
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	c.AddCommand(newCommand(e, spec{"ftrace FILE", "import a kernel ftrace capture (text, or gzip)", 1, importFtraceFlags}, code))
+	c.AddCommand(newCommand(e, spec{"ftrace FILE", "import a kernel ftrace capture (text, or gzip; - for standard input)", 1, importFtraceFlags}, code))
 	return c
 }
 
@@ -38,6 +38,8 @@ type importOpts struct {
 	timeout     time.Duration
 	noReplay    bool
 	quiet       bool
+	follow      bool
+	every       time.Duration
 }
 
 // importFtraceFlags defines import ftrace's flags on fs and returns its run.
@@ -49,6 +51,8 @@ func importFtraceFlags(fs *pflag.FlagSet) runFunc {
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the contract check after this long: verdict unknown, exit 3 (0: no limit)")
 	fs.BoolVar(&o.noReplay, "no-replay", false, "skip the model replay")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&o.follow, "follow", false, "FILE is a live kernel's trace_pipe (or a FIFO): check it continuously, a line per violation as it is found, a summary every --summary-every; Ctrl-C prints the summary so far (exit 3)")
+	fs.DurationVar(&o.every, "summary-every", 10*time.Second, "with --follow: how often to print the summary so far")
 	return func(ctx context.Context, e *env, args []string) (int, error) { return runImport(ctx, e, args[0], o) }
 }
 
@@ -67,19 +71,20 @@ func runImport(ctx context.Context, e *env, path string, o *importOpts) (int, er
 			return exitUsage, usageError{fmt.Errorf("--trace: %w", err)}
 		}
 	}
-	iw := w
-	if iw == 0 {
-		iw = -1 // no window at all
+	if o.every <= 0 {
+		return exitUsage, usagef("--summary-every: must be > 0, got %s", o.every)
 	}
-	imp, err := traces.ImportFtraceFile(path, traces.ImportOptions{Window: iw, NoReplay: o.noReplay,
-		ProgressEvery: e.every(), Progress: importProgress(e, "import ftrace", o.quiet)})
+	iopt := traces.ImportOptions{NoReplay: o.noReplay, KeepHistory: o.out != "", Follow: o.follow,
+		ProgressEvery: e.every(), Progress: importProgress(e, "import ftrace", o.quiet)}
+	copt := traces.CheckOptions{Window: w, Timeout: o.timeout,
+		ProgressEvery: e.every(), Progress: checkProgress(e, "import ftrace: contract", o.quiet)}
+	if o.follow {
+		f := newFollower(e)
+		iopt.Progress, iopt.ProgressEvery, copt.OnFailure = f.progress, o.every, f.failure
+	}
+	imp, res, err := traces.ImportFtraceStreamFile(ctx, path, iopt, copt)
 	if err != nil {
 		return exitUsage, usageError{err}
-	}
-	res, err := traces.Check(ctx, imp.History, traces.CheckOptions{Window: w, Timeout: o.timeout,
-		ProgressEvery: e.every(), Progress: checkProgress(e, "import ftrace: contract", o.quiet)})
-	if err != nil {
-		return exitUsage, err
 	}
 	rep := importReport{Import: imp, Contract: res}
 	if o.out != "" {

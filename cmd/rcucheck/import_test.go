@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -101,4 +104,138 @@ func TestWrittenFilesMode(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 3 {
 		t.Errorf("files left in the directory: %v", ents)
 	}
+}
+
+// earlyReclaim is a capture whose object is reclaimed before the grace
+// period that began after its free has ended: a violation.
+const earlyReclaim = `# tracer: nop
+ kfreercu_load/0-251 [000] ..... 17.000000: kvfree_call_rcu: (kvfree_call_rcu+0x0/0x330) head=0xffff000000001008 func=0x8
+     rcu_preempt-15  [001] ..... 17.001000: gp_init: (rcu_gp_init+0x0/0x550) gp_seq=68
+     rcu_preempt-15  [001] ..... 17.001010: gp_init_ret: (rcu_gp_kthread+0x5a/0x1b0 <- rcu_gp_init) started=1 gp_seq=69
+     kworker/0:1-17  [000] ..... 17.002000: kfree_rcu_work: (kfree_rcu_work+0x0/0x2e0) krwp=0xffff000000020918 krcp=0xffff000000020900
+     kworker/0:1-17  [000] ..... 17.002010: kvfree: (kvfree+0x0/0x30) addr=0xffff000000001000 caller=kfree_rcu_work+0x20b/0x2e0
+     kworker/0:1-17  [000] ..... 17.002020: kfree_rcu_work_ret: (process_one_work+0x1c7/0x380 <- kfree_rcu_work)
+     rcu_preempt-15  [001] ..... 17.003000: gp_cleanup: (rcu_gp_cleanup+0x0/0x460) gp_seq=69
+     rcu_preempt-15  [001] ..... 17.003010: gp_cleanup_ret: (rcu_gp_kthread+0xe9/0x1b0 <- rcu_gp_cleanup) gp_seq=72
+`
+
+// feedFIFO makes a FIFO in dir and writes data into it from a goroutine
+// as fast as it is read; with hold, the writer then keeps it open (a live
+// kernel that goes on) until done is closed.
+func feedFIFO(t *testing.T, dir string, data []byte, hold bool, done chan struct{}) string {
+	t.Helper()
+	fifo := filepath.Join(dir, "trace_pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO: %v", err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		f.Write(data)
+		if hold {
+			<-done
+		}
+	}()
+	return fifo
+}
+
+// TestImportFollow: import ftrace --follow checks a FIFO fed with a real
+// capture at full speed (trace_pipe has no header: it is left out), prints
+// a line per violation as it is found and a summary every so often; the
+// verdict at the end of the input is the capture's; Ctrl-C while the
+// writer still holds the FIFO open prints the summary so far, exit 3.
+func TestImportFollow(t *testing.T) {
+	pressure := gunzipCapture(t, "krcu-pressure")
+	body := pressure[bytes.Index(pressure, []byte("\n  ")):] // no comment lines
+	cases := []struct {
+		name string
+		data []byte
+		hold bool
+		code int
+		want []string
+	}{
+		{"pressure capture", body, false, exitOK, []string{"follow: ", "frees", "contract (window 10µs): linearizable: 20000 objects"}},
+		{"a violation", []byte(earlyReclaim), false, exitViolated, []string{"VIOLATION: 0xffff000000001000#1 is reclaimed by", "not linearizable"}},
+		{"Ctrl-C", body, true, exitIncomplete, []string{"follow: ", "contract (window 10µs): unknown", "objects freed (kvfree_call_rcu): "}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			done := make(chan struct{})
+			defer close(done)
+			fifo := feedFIFO(t, t.TempDir(), c.data, c.hold, done)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out := &cancelWriter{cancel: cancel}
+			if c.hold {
+				out.trigger = "follow: " // Ctrl-C after the first summary
+			}
+			var errb bytes.Buffer
+			code := run(ctx, &env{stdout: out, stderr: &errb}, []string{"import", "ftrace", "--follow", fifo, "--summary-every", "1ms"})
+			for _, w := range c.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q", w)
+				}
+			}
+			if code != c.code || t.Failed() {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), errb.String())
+			}
+		})
+	}
+}
+
+// TestImportStdin: "-" reads the standard input, gzipped or not, for
+// import ftrace and for lin, with the figures of the file.
+func TestImportStdin(t *testing.T) {
+	raw := gunzipCapture(t, "krcu-bulk")
+	gz, err := os.ReadFile(kernelTrace("krcu-bulk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		args []string
+		want string
+	}{
+		{"import, text", raw, []string{"import", "ftrace", "-", "--no-replay", "--quiet"}, "contract (window 10µs): linearizable: 16000 objects, 16000 reclaimed"},
+		{"import, gzip", gz, []string{"import", "ftrace", "-", "--no-replay", "--quiet"}, "objects freed (kvfree_call_rcu): 16000"},
+		{"lin, gzip", gz, []string{"lin", "-", "--quiet"}, "verdict: linearizable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() { w.Write(c.data); w.Close() }()
+			old := os.Stdin
+			os.Stdin = r
+			defer func() { os.Stdin = old; r.Close() }()
+			code, out, errs := rcucheck(c.args...)
+			if code != exitOK || !strings.Contains(out, c.want) {
+				t.Fatalf("exit %d, want 0 and %q\nstdout:\n%s\nstderr: %s", code, c.want, out, errs)
+			}
+		})
+	}
+}
+
+// gunzipCapture returns the text of a capture of ../shared/data/kernel-traces.
+func gunzipCapture(t *testing.T, name string) []byte {
+	t.Helper()
+	f, err := os.Open(kernelTrace(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

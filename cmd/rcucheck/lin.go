@@ -58,7 +58,11 @@ func runLin(ctx context.Context, e *env, path string, o linOpts) (int, error) {
 			return exitUsage, usageError{fmt.Errorf("--html: %w", err)}
 		}
 	}
-	hs, imp, err := readHistories(path, o.window, traces.ImportOptions{ProgressEvery: e.every(), Progress: importProgress(e, "lin", o.quiet)})
+	iopt := traces.ImportOptions{ProgressEvery: e.every(), Progress: importProgress(e, "lin", o.quiet)}
+	if o.htmlOut == "" {
+		return runLinStream(ctx, e, path, o, iopt)
+	}
+	hs, imp, err := readHistories(path, o.window, iopt)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
@@ -107,13 +111,39 @@ func runLin(ctx context.Context, e *env, path string, o linOpts) (int, error) {
 			rep.HTML = append(rep.HTML, out)
 		}
 	}
+	return reportLin(e, &rep, o.asJSON)
+}
+
+// runLinStream judges the histories of path as it reads them (no --html:
+// nothing needs them whole).
+func runLinStream(ctx context.Context, e *env, path string, o linOpts, iopt traces.ImportOptions) (int, error) {
+	opt := traces.StreamOptions{
+		Check:  traces.CheckOptions{ProgressEvery: e.every()},
+		Window: func(unit string) (int64, error) { return parseWindow(o.window, unit) },
+		Progress: func(i int) func(traces.CheckProgress) {
+			return checkProgress(e, fmt.Sprintf("lin: history %d", i), o.quiet)
+		},
+	}
+	if o.timeout > 0 {
+		opt.Deadline = time.Now().Add(o.timeout)
+	}
+	res, imp, err := traces.CheckStreamFile(ctx, path, opt, iopt)
+	if err != nil {
+		return exitUsage, usageError{err}
+	}
+	rep := linReport{File: path, Import: imp, Histories: res}
+	return reportLin(e, &rep, o.asJSON)
+}
+
+// reportLin prints lin's report and returns its exit code.
+func reportLin(e *env, rep *linReport, asJSON bool) (int, error) {
 	rep.Verdict = overallVerdict(rep.Histories)
-	if o.asJSON {
+	if asJSON {
 		if err := writeJSON(e.stdout, []any{rep}, false); err != nil {
 			return exitUsage, err
 		}
 	} else {
-		printLin(e.stdout, &rep)
+		printLin(e.stdout, rep)
 	}
 	return verdictExit(rep.Verdict), nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rcucheck/rcucheck/traces"
@@ -35,4 +36,32 @@ func checkProgress(e *env, label string, quiet bool) func(traces.CheckProgress) 
 		fmt.Fprintf(e.stderr, "%s: %d/%d objects, %d partitions checked (%.0f/s), %s\n", label, p.Objects, p.Total, p.Partitions,
 			float64(p.Partitions)/max(p.Elapsed.Seconds(), 1e-9), p.Elapsed.Round(time.Second))
 	}
+}
+
+// follower prints what import ftrace --follow finds as it finds it: a line
+// per violation and a summary every so often, on stdout.
+type follower struct {
+	e     *env
+	mu    sync.Mutex
+	start time.Time
+}
+
+func newFollower(e *env) *follower { return &follower{e: e, start: time.Now()} }
+
+// failure prints a violation (called from the check's goroutine).
+func (f *follower) failure(fl traces.Failure) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fmt.Fprintf(f.e.stdout, "VIOLATION: %s\n", fl.Reason)
+}
+
+// progress prints the summary so far.
+func (f *follower) progress(p traces.ImportProgress) {
+	if p.Phase != "reading" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fmt.Fprintf(f.e.stdout, "follow: %s: %d lines, %.1f MB; %d frees, %d reclaimed; %d partitions checked, %d violations\n",
+		time.Since(f.start).Round(time.Second), p.Lines, float64(p.Bytes)/1e6, p.Frees, p.Reclaimed, p.Partitions, p.Violations)
 }

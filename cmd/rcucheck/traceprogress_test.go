@@ -18,7 +18,7 @@ func TestTraceProgress(t *testing.T) {
 		want []string
 	}{
 		{[]string{"import", "ftrace", kernelTrace("krcu-pressure")}, []string{"import ftrace: ", " lines, ", " MB read (", "import ftrace: replaying on the model", "import ftrace: contract: "}},
-		{[]string{"lin", kernelTrace("krcu-pressure")}, []string{"lin: ", " MB read (", "lin: history 1/1: ", " partitions checked"}},
+		{[]string{"lin", kernelTrace("krcu-pressure")}, []string{"lin: ", " MB read (", "lin: history 1: ", " partitions checked"}},
 		{[]string{"fuzz", "--design", "head", "--runs", "1", "--alloc-runs", "2", "--alloc-frees", "200000", "--calls", "200000", "--shortest-states", "0"}, []string{"measuring allocations: ", " frees ("}},
 	}
 	for _, c := range cases {
