@@ -36,13 +36,14 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	shardText := fs.String("shard", "", shardUsage)
 	timings := fs.String("timings", "", timingsUsage)
+	disk := fs.String("disk", "", "keep each run's visited set, levels and parent links in files under this directory instead of memory (rows with fingerprints excepted)")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "rcucheck gate: "+format+"\n", a...)
 		return ExitUsage
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: rcucheck gate [--out DIR] [--quiet] [--shard I/N [--timings GATE.json]] FILE.toml")
+			fmt.Fprintln(stdout, "usage: rcucheck gate [--out DIR] [--quiet] [--shard I/N [--timings GATE.json]] [--disk DIR] FILE.toml")
 			fmt.Fprintln(stdout, "\nexit codes: 0 every row passed, 1 a row failed or was undecided, 2 bad flags, gate file or --out, 3 interrupted")
 			fmt.Fprintln(stdout, "\nflags:")
 			fs.SetOutput(stdout)
@@ -79,7 +80,7 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string, reg *mod
 		defer pr.stop()
 		opt = pr.options()
 	}
-	opt.Shard, opt.Timings = sh, tm
+	opt.Shard, opt.Timings, opt.DiskDir = sh, tm, *disk
 
 	res, err := Run(ctx, f, opt)
 	if err != nil {

@@ -116,6 +116,9 @@ type Options struct {
 	// ReadTimings) to balance the shards.
 	Shard   shard.Shard
 	Timings map[string]float64
+	// DiskDir, when set, is the checker's Options.DiskDir of the rows'
+	// exhaustive runs (not of those with fingerprints).
+	DiskDir string
 }
 
 // Plan returns the rows of f in the order Run runs them, none run yet
@@ -244,6 +247,9 @@ func runRow(ctx context.Context, row *Row, opt Options) error {
 	}
 	copt := runOptions(s)
 	copt.Fingerprint = s.Fingerprint
+	if !s.Fingerprint {
+		copt.DiskDir = opt.DiskDir
+	}
 	if opt.Progress != nil {
 		id := row.ID()
 		copt.Progress = func(pr checker.Progress) { opt.Progress(id, pr) }
@@ -421,7 +427,18 @@ func (b *boundedModel) Invariants() []string {
 }
 
 func (b *boundedModel) NewExpander() checker.Expander {
-	return &boundedExpander{Expander: b.Checkable.NewExpander(), b: b, nInv: len(b.Checkable.Invariants())}
+	x := &boundedExpander{Expander: b.Checkable.NewExpander(), b: b, nInv: len(b.Checkable.Invariants())}
+	if r, ok := x.Expander.(checker.Ranker); ok {
+		return rankedBounded{x, r} // the bounds change no goal: the model's ranks still hold
+	}
+	return x
+}
+
+// rankedBounded is a boundedExpander over an expander that ranks its
+// states (checker.Ranker), which the wrapper must not hide.
+type rankedBounded struct {
+	*boundedExpander
+	checker.Ranker
 }
 
 type boundedExpander struct {

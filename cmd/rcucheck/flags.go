@@ -76,6 +76,7 @@ type limitFlags struct {
 	workers   int
 	symmetry  bool
 	fprint    bool
+	disk      string        // --disk: the directory of a disk run
 	every     time.Duration // progress period (0: a second)
 }
 
@@ -89,6 +90,7 @@ func (f *limitFlags) register(fs *pflag.FlagSet) {
 	fs.Var(countFlag{&f.maxStates, math.MaxUint64}, "max-states", "stop after this many `N` distinct states (0: no limit); the run is then incomplete")
 	fs.Var(countFlag{&f.maxMemMiB, maxMemoryMiB}, "max-memory", "stop before the checker's tables and buffers pass this many `MiB` (0: no limit); the run is then incomplete")
 	fs.Var(durationFlag{&f.timeout}, "timeout", "stop after this `duration`, e.g. 30s (0: no limit)")
+	fs.StringVar(&f.disk, "disk", "", "keep the visited set, the levels and the parent links in files in a new directory under `DIR` (removed at the end) instead of memory: the same figures and traces within --max-memory, slower; a full disk stops the run as incomplete")
 	f.registerStore(fs)
 }
 
@@ -104,7 +106,7 @@ func (f *limitFlags) registerStore(fs *pflag.FlagSet) {
 
 func (f *limitFlags) options(stderr io.Writer, label string) checker.Options {
 	opt := checker.Options{MaxStates: f.maxStates, MaxMemory: f.maxMemMiB << 20, Timeout: f.timeout,
-		Workers: f.workers, Symmetry: f.symmetry, Fingerprint: f.fprint, ProgressEvery: f.every}
+		Workers: f.workers, Symmetry: f.symmetry, Fingerprint: f.fprint, ProgressEvery: f.every, DiskDir: f.disk}
 	if !f.quiet {
 		opt.Progress = progressPrinter(stderr, label)
 	}
@@ -116,8 +118,11 @@ func (f *limitFlags) options(stderr io.Writer, label string) checker.Options {
 func progressPrinter(w io.Writer, label string) func(checker.Progress) {
 	return func(p checker.Progress) {
 		phase := ""
+		if p.DiskBytes > 0 {
+			phase = fmt.Sprintf(", disk %d MiB", p.DiskBytes>>20)
+		}
 		if p.Phase != "" {
-			phase = ", " + p.Phase
+			phase += ", " + p.Phase
 		}
 		fmt.Fprintf(w, "%s: %d states, %.0f states/s, depth %d, %d MiB, %s%s\n",
 			label, p.States, p.StatesPerSec, p.Depth, p.MemoryBytes>>20, p.Elapsed.Round(time.Second), phase)

@@ -19,8 +19,9 @@ func gateFlags(fs *pflag.FlagSet) runFunc {
 	shardHelp, timingsHelp := gate.ShardUsage()
 	shardText := fs.String("shard", "", shardHelp)
 	timings := fs.String("timings", "", timingsHelp)
+	disk := fs.String("disk", "", "keep each run's visited set, levels and parent links in files in a new directory under `DIR` (removed at the end) instead of memory (rows with fingerprints excepted)")
 	return func(ctx context.Context, e *env, args []string) (int, error) {
-		gargs := []string{"--out=" + *out, fmt.Sprintf("--quiet=%v", *quiet), "--shard=" + *shardText, "--timings=" + *timings, "--", args[0]}
+		gargs := []string{"--out=" + *out, fmt.Sprintf("--quiet=%v", *quiet), "--shard=" + *shardText, "--timings=" + *timings, "--disk=" + *disk, "--", args[0]}
 		return gate.Main(ctx, e.stdout, e.stderr, gargs, model.BuiltinRegistry()), nil
 	}
 }
