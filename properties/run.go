@@ -62,6 +62,10 @@ type Config struct {
 	ShortestStates uint64
 	// ShortestTime bounds each of those checker runs (0: 10 s).
 	ShortestTime time.Duration
+	// Log, when set, is filled with what MergeLogs needs to put this
+	// campaign over a range of runs together with the campaigns over the
+	// other ranges of one campaign (rcucheck fuzz --shard).
+	Log *RunLog
 	// Progress, when set, is called about every ProgressEvery (default 1 s),
 	// during runs as between them, and while witnesses are shrunk.
 	Progress      func(Progress)
@@ -214,6 +218,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := c.search(ctx); err != nil {
 		return nil, err
 	}
+	c.keepLog()
 	c.res.Search = time.Since(c.start) - c.shrinking
 	for j := range props {
 		c.res.Props[j].Witness = c.best(ctx, j)
@@ -405,18 +410,9 @@ func (c *campaign) seen(sc *Schedule, steps int, first []int) {
 		return // a second evaluation of the same run
 	}
 	c.res.Steps += uint64(steps)
+	c.logRun(steps, first)
 	c.viol = append([]int(nil), first...)
-	for j, n := range first {
-		if n < 0 {
-			continue
-		}
-		pr := &c.res.Props[j]
-		if pr.Holds {
-			pr.FirstRun = c.run
-		}
-		pr.Holds = false
-		pr.ViolatingRuns++
-	}
+	c.res.countViolations(c.run, first)
 	c.shrinkStart = time.Now()
 }
 
@@ -442,14 +438,8 @@ func (c *campaign) record(r *gopter.PropResult, forced int) error {
 	if j < 0 || (forced >= 0 && j != forced) || len(c.found[j]) >= c.cands {
 		return nil
 	}
-	rs := runSeed(c.cfg.Seed, c.run)
-	w := &Witness{
-		Design: c.cfg.Design, Params: orig.Model.Params(), Property: c.props[j].Name,
-		Seed: c.cfg.Seed, Run: c.run, RunSeed: rs, Profile: orig.Profile.Name,
-		Actions: shrunk.Steps(), UnshrunkLength: orig.cut, Shortest: -1,
-		ShrinkReplays: orig.sh.replays, Shrinks: arg.Shrinks,
-		CampaignProfile: c.cfg.Profile, GenParams: c.cfg.GenParams, MaxSteps: c.cfg.MaxSteps,
-	}
+	w := c.witness(j, WitnessRecord{Run: c.run, RunSeed: runSeed(c.cfg.Seed, c.run), Profile: orig.Profile.Name, Params: orig.Model.Params(),
+		Actions: shrunk.Steps(), UnshrunkLength: orig.cut, ShrinkReplays: orig.sh.replays, Shrinks: arg.Shrinks})
 	c.found[j] = append(c.found[j], w)
 	if len(c.found[j]) == c.cands {
 		c.nFound++

@@ -108,10 +108,7 @@ func printShardPoints(w io.Writer, b *boundRun, doc *boundShard) {
 // unsharded bound --json prints, stdout its text (unless quiet), and the
 // exit code the unsharded run's.
 func mergeBound(ctx context.Context, e *env, out string, dirs []string, quiet bool) (int, error) {
-	if err := checkMergeOut(out); err != nil {
-		return exitUsage, err
-	}
-	docs, err := readShards[boundShard](dirs, "bound.json")
+	docs, err := readShards[boundShard](out, dirs, "bound.json")
 	if err != nil {
 		return exitUsage, usageError{err}
 	}

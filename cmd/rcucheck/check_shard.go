@@ -65,10 +65,7 @@ func (o *checkOpts) writeOut(all []*model.Report, picked []int, total int, list,
 // (elapsed_sec, states_per_sec), stdout its table (unless quiet), and the
 // exit code the unsharded run's (3 when a shard was interrupted).
 func mergeCheck(e *env, out string, dirs []string, quiet bool) (int, error) {
-	if err := checkMergeOut(out); err != nil {
-		return exitUsage, err
-	}
-	docs, err := readShards[checkShard](dirs, "check.json")
+	docs, err := readShards[checkShard](out, dirs, "check.json")
 	if err != nil {
 		return exitUsage, usageError{err}
 	}

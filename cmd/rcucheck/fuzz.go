@@ -27,11 +27,19 @@ type fuzzOpts struct {
 	genParams, keepGoing, asJSON, states, quiet bool
 	shortest                                    uint64
 	hunt                                        huntOpts
+	sf                                          shardFlags
+	logs                                        []*properties.RunLog     // a shard's, per design
 	kernel                                      *properties.KernelAllocs // imported once
 }
 
 // fuzzFlags defines fuzz's flags on fs and returns fuzz's run.
 func fuzzFlags(fs *pflag.FlagSet) runFunc {
+	o := registerFuzz(fs)
+	return func(ctx context.Context, e *env, _ []string) (int, error) { return runFuzz(ctx, e, o) }
+}
+
+// registerFuzz defines fuzz's flags on fs, into the fuzzOpts returned.
+func registerFuzz(fs *pflag.FlagSet) *fuzzOpts {
 	o := &fuzzOpts{seedSet: func() bool { return fs.Changed("seed") }}
 	o.mf.register(fs, "all")
 	fs.Int64Var(&o.seed, "seed", 0, "seed of the campaign (default: from the clock, printed)")
@@ -53,7 +61,8 @@ func fuzzFlags(fs *pflag.FlagSet) runFunc {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	o.hunt.register(fs)
 	fs.StringVar(&o.traceOut, "trace", "", "write every shrunk witness (completed with the reclaims it enables) and one random run per design, from the seed, as histories to this trace file, for rcucheck lin")
-	return func(ctx context.Context, e *env, _ []string) (int, error) { return runFuzz(ctx, e, o) }
+	o.sf.register(fs, "fuzz.json", "runs (a block of run indices of every design; needs --seed and --runs)")
+	return o
 }
 
 // validate checks the flags, draws the seed when none was given, and
@@ -120,6 +129,9 @@ func runFuzz(ctx context.Context, e *env, o *fuzzOpts) (int, error) {
 		return runHunt(ctx, e, o)
 	}
 	props, ms, err := o.validate()
+	if err == nil {
+		err = o.startShard()
+	}
 	if err != nil {
 		return exitUsage, err
 	}
@@ -151,6 +163,9 @@ func runFuzz(ctx context.Context, e *env, o *fuzzOpts) (int, error) {
 	} else {
 		printFuzz(e.stdout, reports, results)
 	}
+	if err := o.writeOut(ms, reports, ctx.Err() != nil); err != nil {
+		return exitUsage, err
+	}
 	return fuzzExitCode(ctx, results, interrupted || len(results) < len(ms)), nil
 }
 
@@ -177,14 +192,8 @@ func fuzzExitCode(ctx context.Context, results []*properties.Result, incomplete 
 // and its report.
 func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props []properties.Property) (*properties.Result, *properties.Report, error) {
 	d := m.Design()
-	cfg := properties.Config{
-		Design: d, Params: m.Params(), GenParams: o.genParams, Props: props, Profile: o.profile,
-		Seed: o.seed, Runs: o.runs, Time: o.limit, MaxSteps: o.steps, KeepGoing: o.keepGoing,
-		Candidates: o.cands, ShortestStates: o.shortest,
-	}
-	if o.run >= 0 {
-		cfg.Start, cfg.Runs, cfg.Time = o.run, 1, 0
-	}
+	cfg := o.config(m, props)
+	o.shardConfig(&cfg)
 	label := "fuzz " + d.Name()
 	if !o.quiet {
 		fmt.Fprintf(e.stderr, "%s: seed %d\n", label, o.seed)
@@ -209,7 +218,7 @@ func fuzzDesign(ctx context.Context, e *env, o *fuzzOpts, m *model.Model, props 
 			(res.Elapsed - res.Search).Round(time.Millisecond))
 	}
 	var alloc *properties.AllocStats
-	if o.allocRuns > 0 && !o.genParams && ctx.Err() == nil {
+	if o.allocRuns > 0 && !o.genParams && ctx.Err() == nil && o.measuresAlloc() {
 		cfg := properties.AllocConfig{Design: d, Params: m.Params(), Seed: o.seed, Runs: o.allocRuns, Frees: o.allocFrees, ProgressEvery: e.every()}
 		if !o.quiet {
 			cfg.Progress = func(p properties.AllocProgress) {
@@ -252,6 +261,20 @@ func (o *fuzzOpts) kernelAllocs() (*properties.KernelAllocs, error) {
 	}
 	o.kernel = k
 	return k, nil
+}
+
+// config is the campaign of design m's model: the flags' (one run with
+// --run).
+func (o *fuzzOpts) config(m *model.Model, props []properties.Property) properties.Config {
+	cfg := properties.Config{
+		Design: m.Design(), Params: m.Params(), GenParams: o.genParams, Props: props, Profile: o.profile,
+		Seed: o.seed, Runs: o.runs, Time: o.limit, MaxSteps: o.steps, KeepGoing: o.keepGoing,
+		Candidates: o.cands, ShortestStates: o.shortest,
+	}
+	if o.run >= 0 {
+		cfg.Start, cfg.Runs, cfg.Time = o.run, 1, 0
+	}
+	return cfg
 }
 
 // rate formats a rate with a decimal when it is small.

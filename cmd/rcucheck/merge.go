@@ -31,7 +31,7 @@ func mergeCommand(e *env, code *exitCode) *cobra.Command {
 // writes them apart from timings. It refuses (exit 2, one line) shards of
 // different runs and names a shard missing or given twice.
 func mergeFlags(fs *pflag.FlagSet) runFunc {
-	quiet := fs.Bool("quiet", false, "print nothing but errors (the gate's, check's or bound's table is printed otherwise, and bound's progress)")
+	quiet := fs.Bool("quiet", false, "print nothing but errors (the gate's, check's, bound's or fuzz's report is printed otherwise, and bound's progress)")
 	return func(ctx context.Context, e *env, args []string) (int, error) {
 		out, dirs := args[0], args[1:]
 		kind, err := shardKind(dirs)
@@ -52,6 +52,8 @@ func mergeFlags(fs *pflag.FlagSet) runFunc {
 			return mergeCheck(e, out, dirs, *quiet)
 		case "bound.json":
 			return mergeBound(ctx, e, out, dirs, *quiet)
+		case "fuzz.json":
+			return mergeFuzz(ctx, e, out, dirs, *quiet)
 		}
 		return exitUsage, usagef("%s: nothing to merge", dirs[0])
 	}
@@ -59,7 +61,7 @@ func mergeFlags(fs *pflag.FlagSet) runFunc {
 
 // mergeKinds are the outputs merge knows, by file name in a shard's
 // directory.
-var mergeKinds = []string{"gate.json", "check.json", "bound.json"}
+var mergeKinds = []string{"gate.json", "check.json", "bound.json", "fuzz.json"}
 
 // shardKind returns the kind of output every directory of dirs holds (the
 // name of its file), refusing directories of different kinds or none.

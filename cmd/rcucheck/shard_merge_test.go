@@ -28,6 +28,8 @@ func TestShardMerge(t *testing.T) {
 		{"check one of 2 shards", []string{"check", "--calls", "1", "--design", "early"}, "check.json", 2},
 		{"check list of 7 shards", []string{"check", "--calls", "1", "--design", "head,sync,early"}, "check.json", 7},
 		{"bound", []string{"bound", "--design", "reserve,limit", "--sweep", "calls=1..3"}, "bound.json", 4},
+		{"fuzz", []string{"fuzz", "--design", "early,reserve", "--seed", "20261126", "--runs", "300", "--alloc-runs", "1", "--alloc-frees", "50"}, "fuzz.json", 4},
+		{"fuzz, more properties", []string{"fuzz", "--design", "reserve", "--seed", "3", "--runs", "40", "--alloc-runs", "0", "--candidates", "2", "--bound", "pages <= 3", "--bound", "pending <= 2"}, "fuzz.json", 3},
 		{"bound stopped by a limit", []string{"bound", "--design", "head,reserve", "--sweep", "calls=1..4", "--max-states", "3000"}, "bound.json", 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,6 +103,8 @@ func TestShardRefusals(t *testing.T) {
 		{"check", "--calls", "1", "--design", "head,sync", "--shard", "2/2", "--out", dir("c2")},
 		{"check", "--calls", "2", "--design", "head,sync", "--shard", "2/2", "--out", dir("c2k")},
 		{"check", "--calls", "1", "--design", "head,sync", "--out", dir("whole")},
+		{"fuzz", "--design", "early", "--seed", "1", "--runs", "4", "--alloc-runs", "0", "--shard", "1/2", "--out", dir("f1")},
+		{"fuzz", "--design", "early", "--seed", "2", "--runs", "4", "--alloc-runs", "0", "--shard", "2/2", "--out", dir("f2")},
 		{"bound", "--sweep", "calls=1..2", "--shard", "1/2", "--out", dir("b1")},
 	} {
 		if code, _, stderr := rcucheck(append(a, "--quiet")...); code == exitUsage {
@@ -123,6 +127,11 @@ func TestShardRefusals(t *testing.T) {
 		{"", []string{"merge", dir("m3"), dir("c1"), dir("c2"), dir("c1")}, "shard 1/2 given twice"},
 		{"", []string{"merge", dir("m4"), dir("c1"), dir("b1")}, "holds check.json but"},
 		{"", []string{"merge", dir("m5"), dir("whole")}, "not a shard's output"},
+		{"", []string{"merge", dir("m6"), dir("f1"), dir("f2")}, "not shards of one run: seeds 1 and 2"},
+		{"", []string{"fuzz", "--shard", "1/2", "--out", dir("x")}, "--shard 1/2 needs --seed"},
+		{"", []string{"fuzz", "--shard", "1/2", "--out", dir("x"), "--seed", "1", "--runs", "1"}, "needs --runs of at least 2"},
+		{"", []string{"fuzz", "--shard", "1/2", "--out", dir("x"), "--seed", "1", "--time", "5s"}, "--time cannot be used with --shard"},
+		{"", []string{"fuzz", "--shard", "1/2", "--out", dir("x"), "--seed", "1", "--run", "5"}, "--run cannot be used with --shard"},
 	} {
 		t.Run(c.args[0]+" "+c.want, func(t *testing.T) {
 			t.Setenv("RCUCHECK_SHARD", c.env)
@@ -137,7 +146,7 @@ func TestShardRefusals(t *testing.T) {
 	}
 }
 
-// FuzzMergeShards: whatever a shard's check.json or bound.json holds, the
+// FuzzMergeShards: whatever a shard's check.json, bound.json or fuzz.json holds, the
 // merge of that one shard puts it together (exit 0, 1 or 3) or refuses it
 // with one line (exit 2), never a panic. A bound merge explores (the proof
 // and witness), so it runs under a short deadline. The seeds are real
@@ -147,6 +156,7 @@ func FuzzMergeShards(f *testing.F) {
 	for i, args := range [][]string{
 		{"check", "--calls", "1", "--design", "head,early"},
 		{"bound", "--design", "limit", "--sweep", "calls=1..2"},
+		{"fuzz", "--design", "early", "--seed", "1", "--runs", "30", "--alloc-runs", "0"},
 	} {
 		d := filepath.Join(tmp, fmt.Sprint(i))
 		if code, _, stderr := rcucheck(append(args, "--quiet", "--shard", "1/1", "--out", d)...); code == exitUsage {
@@ -156,13 +166,14 @@ func FuzzMergeShards(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data, i == 1)
-		f.Add([]byte(strings.Replace(string(data), `"total": 2`, `"total": 0`, 1)), i == 1)
-		f.Add([]byte(strings.Replace(string(data), `"--calls=1"`, `"--calls=99"`, 1)), i == 1)
+		f.Add(data, uint8(i))
+		f.Add([]byte(strings.Replace(string(data), `"total": 2`, `"total": 0`, 1)), uint8(i))
+		f.Add([]byte(strings.Replace(string(data), `"--calls=1"`, `"--calls=99"`, 1)), uint8(i))
+		f.Add([]byte(strings.Replace(string(data), `"start": 0`, `"start": 5`, 1)), uint8(i))
 	}
-	f.Fuzz(func(t *testing.T, data []byte, isBound bool) {
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
 		dir := t.TempDir()
-		file := map[bool]string{false: "check.json", true: "bound.json"}[isBound]
+		file := []string{"check.json", "bound.json", "fuzz.json"}[kind%3]
 		if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
 			t.Fatal(err)
 		}

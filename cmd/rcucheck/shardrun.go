@@ -59,15 +59,6 @@ func (f *shardFlags) resolve(refused ...string) error {
 	return nil
 }
 
-// checkMergeOut checks, before reading any shard, that merge can write
-// into out.
-func checkMergeOut(out string) error {
-	if err := fileout.CheckDir(out); err != nil {
-		return usageError{fmt.Errorf("OUT_DIR %w", err)}
-	}
-	return nil
-}
-
 // outputOnly lists the flags that change how a run's results are printed
 // or where they go, not the results: shards of one run may differ in them.
 func outputOnly() []string {
@@ -75,13 +66,20 @@ func outputOnly() []string {
 }
 
 // runArgs lists the flags of fs that decide the results, as --name=value
-// sorted by name (pflag's order): what identifies a run, so that a merge
+// sorted by name (pflag's order; a list flag once a value): what identifies a run, so that a merge
 // refuses shards of different runs and can parse the run's flags again.
 func runArgs(fs *pflag.FlagSet) []string {
 	var out []string
 	fs.VisitAll(func(fl *pflag.Flag) {
-		if !slices.Contains(outputOnly(), fl.Name) {
-			out = append(out, "--"+fl.Name+"="+fl.Value.String())
+		switch v := fl.Value.(type) {
+		case pflag.SliceValue: // one --name=v a value (--bound), none when empty
+			for _, x := range v.GetSlice() {
+				out = append(out, "--"+fl.Name+"="+x)
+			}
+		default:
+			if !slices.Contains(outputOnly(), fl.Name) {
+				out = append(out, "--"+fl.Name+"="+fl.Value.String())
+			}
 		}
 	})
 	return out
@@ -102,7 +100,8 @@ func (h *shardHead) record() *shard.Record { return h.Shard }
 // of total items (the seed: a random campaign's).
 func (f *shardFlags) head(picked []int, total int, seed *int64, interrupted bool) shardHead {
 	args := runArgs(f.fs)
-	rec := shard.NewRecord(f.sh, picked, total, []byte(strings.Join(args, "\n")), seed)
+	input := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--seed=") }) // the record has the seed
+	rec := shard.NewRecord(f.sh, picked, total, []byte(strings.Join(input, "\n")), seed)
 	return shardHead{Shard: rec, Args: args, Interrupted: interrupted}
 }
 
@@ -134,14 +133,18 @@ type shardDoc interface {
 	items() (int, error)
 }
 
-// readShards reads file from every directory of dirs into a new T each,
+// readShards checks that merge can write into out, then reads file from
+// every directory of dirs into a new T each,
 // and checks that they are the shards of one run, each once
 // (shard.Check); it returns them and, for each position of the whole work,
 // which document holds it.
 func readShards[T any, P interface {
 	*T
 	shardDoc
-}](dirs []string, file string) ([]P, error) {
+}](out string, dirs []string, file string) ([]P, error) {
+	if err := fileout.CheckDir(out); err != nil {
+		return nil, fmt.Errorf("OUT_DIR %w", err)
+	}
 	docs := make([]P, len(dirs))
 	recs := make([]*shard.Record, len(dirs))
 	for i, d := range dirs {
