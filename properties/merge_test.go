@@ -83,3 +83,39 @@ func mergedRun(t *testing.T, cfg Config, splits []int) *Result {
 	}
 	return got
 }
+
+// TestMergeLogsLooksFor checks the bookkeeping on two made-up ranges: a
+// property the first range gives its witness no longer counts in the
+// second, and a walk there stops at the violation of what the campaign
+// still looks for (the second range's walk, looking for both, went on to
+// its end; the range, looking for both, stopped at the later one).
+func TestMergeLogsLooksFor(t *testing.T) {
+	d, err := model.LookupDesign("head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Design: d, Params: model.DefaultParams(), Props: []Property{NoStuck(), GracePeriod()}, Seed: 1, Runs: 4, Candidates: 1}
+	w := func(run int) WitnessRecord { return WitnessRecord{Run: run, Params: model.DefaultParams()} }
+	logs := []*RunLog{
+		{Start: 0, Range: 2, Runs: 2, Complete: true, StopReason: "runs", TailSteps: 7,
+			Violating: []RunRecord{{Run: 0, Steps: 10, First: []int{3, -1}}}, Found: [][]WitnessRecord{{w(0)}, nil}},
+		{Start: 2, Range: 2, Runs: 2, Complete: true, StopReason: "runs", TailSteps: 100,
+			Violating: []RunRecord{{Run: 2, StepsBefore: 0, Steps: 6, First: []int{6, 4}}}, Found: [][]WitnessRecord{{w(2)}, {w(2)}}},
+	}
+	res, err := MergeLogs(context.Background(), cfg, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run 0: NoStuck at 3, GracePeriod looked for to the end (10); run 1:
+	// 7; run 2: GracePeriod alone is looked for, at 4; then every property
+	// has its witness and the campaign stops before run 3.
+	if res.Runs != 3 || res.Steps != 10+7+4 || res.StopReason != "all violated" {
+		t.Errorf("runs %d, steps %d, stop %q; want 3, 21, all violated", res.Runs, res.Steps, res.StopReason)
+	}
+	if p := res.Props[0]; p.ViolatingRuns != 1 || p.FirstRun != 0 || p.Witness == nil || p.Witness.Run != 0 {
+		t.Errorf("NoStuck: %+v; want its run 0 alone (run 2 no longer counts)", p)
+	}
+	if p := res.Props[1]; p.ViolatingRuns != 1 || p.FirstRun != 2 || p.Witness == nil || p.Witness.Run != 2 {
+		t.Errorf("GracePeriod: %+v; want run 2", p)
+	}
+}
