@@ -87,8 +87,8 @@ func mergedRun(t *testing.T, cfg Config, splits []int) *Result {
 // TestMergeLogsLooksFor checks the bookkeeping on two made-up ranges: a
 // property the first range gives its witness no longer counts in the
 // second, and a walk there stops at the violation of what the campaign
-// still looks for (the second range's walk, looking for both, went on to
-// its end; the range, looking for both, stopped at the later one).
+// still looks for (the second range's walk, looking for both, stopped at
+// the later violation).
 func TestMergeLogsLooksFor(t *testing.T) {
 	d, err := model.LookupDesign("head")
 	if err != nil {
