@@ -47,6 +47,7 @@ func ImportFtraceStream(ctx context.Context, r io.Reader, opt ImportOptions, cop
 		return nil, nil, fmt.Errorf("negative uncertainty window %d", copt.Window)
 	}
 	s := newStreamer(ctx, copt, UnitNS, true)
+	s.unique = true // objects are ADDR#n: a free never names an object seen before
 	imp, stopped, err := importFtrace(ctx, r, opt, s)
 	if err != nil {
 		s.abort()

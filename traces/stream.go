@@ -76,15 +76,15 @@ func reduce(ops []cop, own int) []cop {
 	if free == nil || rec == nil {
 		return nil
 	}
-	starts := map[int64]*cop{}
+	var starts []*cop // of grace periods that surely began after the free
 	for i := range ops[own:] {
 		if o := &ops[own+i]; o.kind == kGPStart && o.call > free.ret {
-			starts[o.gp] = o
+			starts = append(starts, o)
 		}
 	}
 	for i := range ops[own:] {
 		e := &ops[own+i]
-		if st := starts[e.gp]; e.kind != kGPEnd || st == nil || e.ret >= rec.call {
+		if e.kind != kGPEnd || e.ret >= rec.call || !slices.ContainsFunc(starts, func(st *cop) bool { return st.gp == e.gp }) {
 			continue
 		}
 		out := make([]cop, 0, len(ops))
@@ -129,6 +129,7 @@ type streamer struct {
 	added   int // operations added
 
 	exact       bool  // the producer says when time has advanced (advance)
+	unique      bool  // every free names a new object: a reclaim of no open object is of a judged one
 	maxLo       int64 // latest widened call seen
 	slack       int64 // for records: the largest disorder seen, doubled
 	sure        int64 // exact: no operation to come is widened below this
@@ -230,6 +231,11 @@ func (s *streamer) ownOfClosed(op cop) bool {
 	return ok && s.objs[op.name] == nil
 }
 
+func (s *streamer) isClosed(name string) bool {
+	_, ok := s.closed[s.key(name)]
+	return ok
+}
+
 func (s *streamer) key(name string) [2]uint64 {
 	return [2]uint64{maphash.String(s.seed[0], name), maphash.String(s.seed[1], name)}
 }
@@ -242,8 +248,12 @@ func (s *streamer) addOwn(op cop) {
 		s.res.Reclaimed++
 	}
 	o := s.objs[op.name]
+	if o == nil && s.unique && op.kind == kReclaim {
+		s.jd.again(op, s.res.TimeUnit)
+		return
+	}
 	if o == nil {
-		if _, ok := s.closed[s.key(op.name)]; ok {
+		if !s.unique && s.isClosed(op.name) {
 			s.jd.again(op, s.res.TimeUnit)
 			return
 		}
@@ -334,7 +344,7 @@ func (s *streamer) close(objs []named, final bool) {
 		name, o := no.name, no.o
 		delete(s.objs, name)
 		s.held -= len(o.ops)
-		if !final {
+		if !final && !s.unique {
 			s.closed[s.key(name)] = struct{}{}
 		}
 		if len(o.ops) == 1 && o.ops[0].kind == kFree {
@@ -513,7 +523,12 @@ func (j *streamJudge) judge(c chunk) {
 		return
 	}
 	pm := ContractModel(c.gpRequired)
-	var hist []porcupine.Operation
+	pm.Partition = partitionRuns
+	n := 0
+	for i := range c.parts {
+		n += len(c.parts[i].ops)
+	}
+	hist := make([]porcupine.Operation, 0, n)
 	for i := range c.parts {
 		hist = partOps(i, c.parts[i].ops, hist)
 	}
@@ -597,6 +612,21 @@ func (j *streamJudge) conclude(res *Result) {
 	default:
 		res.Verdict = Linearizable
 	}
+}
+
+// partitionRuns splits a history whose partitions come one after the
+// other (partOps) into them, without a map.
+func partitionRuns(h []porcupine.Operation) [][]porcupine.Operation {
+	var parts [][]porcupine.Operation
+	for i := 0; i < len(h); {
+		j, p := i+1, h[i].Input.(cin).part
+		for j < len(h) && h[j].Input.(cin).part == p {
+			j++
+		}
+		parts = append(parts, h[i:j:j])
+		i = j
+	}
+	return parts
 }
 
 // partOps turns a partition into Porcupine operations, with
