@@ -98,3 +98,7 @@ func (x *expander) Rank(s []uint64, _ int) uint64 { return x.m.drain.rank(s) }
 
 // Rank implements checker.Ranker for the fast expander.
 func (x *fastExpander) Rank(s []uint64, _ int) uint64 { return x.m.drain.rank(s) }
+
+// Rank implements checker.Ranker for a verified run (check --verify), so
+// that it decides Drainable as the plain run does.
+func (x *verifyExpander) Rank(s []uint64, _ int) uint64 { return x.v.m.drain.rank(s) }
