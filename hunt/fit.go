@@ -3,6 +3,7 @@ package hunt
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // The shapes a hunt fits to the worst values.
@@ -64,7 +65,9 @@ func (r *Result) fit() {
 	}
 	if len(r.Slopes) > 1 {
 		r.SlopeSpread = math.Sqrt(r.SlopeSpread / float64(len(r.Slopes)-1))
+		r.SlopeErr = r.SlopeSpread / math.Sqrt(float64(len(r.Slopes)))
 	}
+	r.Noisy = len(r.Slopes) > 1 && r.Slope < 3*r.SlopeErr
 	_, b, sseLin := lsq(ks, ys)
 	_, _, sseLog := lsq(lnk, ys)
 	last, first := r.Points[len(r.Points)-1], r.Points[0]
@@ -78,19 +81,44 @@ func (r *Result) fit() {
 	}
 }
 
-// verdict says in one line what the hunt found.
+// verdict says in one line what the hunt found, and FitNote how the fit
+// stands to it: with a witness the verdict rests on the witness, and the
+// note says so whenever the fit does not show the same linear growth.
 func (r *Result) verdict() {
 	last := 0
 	if len(r.Points) > 0 {
 		last = r.Points[len(r.Points)-1].Calls
 	}
+	fit := fmt.Sprintf("slope %.4g +- %.2g (standard error over %d seeds)", r.Slope, r.SlopeErr, len(r.Slopes))
 	switch {
 	case r.Witness != nil:
-		r.Verdict = fmt.Sprintf("unbounded (grows ~ %.4g*K, %s fit; slope %.4g +- %.2g over %d seeds): a repeating part of a worst schedule replayed %d times pumped on the real model, %s %v, +%d per repetition",
-			r.Slope, r.Fit, r.Slope, r.SlopeSpread, len(r.Slopes), len(r.Witness.Replay)-1, r.Metric, r.Witness.Replay, r.Witness.Gain)
+		w := r.Witness
+		r.Verdict = fmt.Sprintf("unbounded (grows ~ %.4g*K): a repeating part of a worst schedule, +%d %s per repetition, replayed %d times pumped on the real model: %s %v",
+			r.GrowthPerCall, w.Gain, r.Metric, len(w.Replay)-1, r.Metric, w.Replay)
+		if !w.Fair {
+			r.Verdict += "; the cycle is not weakly fair: it starves " + starved(w.Starved)
+		}
+		switch {
+		case r.Fit == FitLinear && !r.Noisy:
+			r.FitNote = fmt.Sprintf("%s, as the witness: %s", r.Fit, fit)
+		case r.Noisy:
+			r.FitNote = fmt.Sprintf("%s (noisy: %s; the verdict rests on the replayed witness)", r.Fit, fit)
+		default:
+			r.FitNote = fmt.Sprintf("%s (the worst values drawn do not show the witness's linear growth: %s; the verdict rests on the replayed witness)", r.Fit, fit)
+		}
 	case r.Fit != FitConstant:
 		r.Verdict = fmt.Sprintf("grows on the schedules drawn (%s fit, ~%.4g*K up to K = %d) but no repeating part of a worst schedule replayed pumped: growth not shown", r.Fit, r.Slope, last)
+		r.FitNote = fmt.Sprintf("%s: %s; no witness: the fit alone shows no unbounded growth", r.Fit, fit)
 	default:
 		r.Verdict = fmt.Sprintf("no growth of %s found up to K = %d", r.Metric, last)
+		r.FitNote = fmt.Sprintf("%s: %s", r.Fit, fit)
 	}
+}
+
+// starved names the first four starved workers and counts the others.
+func starved(names []string) string {
+	if len(names) <= 4 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:4], ", "), len(names)-4)
 }

@@ -7,7 +7,16 @@
 // independent seeds), and, when they grow, extracts a repeating part of a
 // worst schedule and replays it pumped on the real model (bound.CycleWitness
 // and Witness.Pump), so that the verdict "unbounded" rests on a replayed
-// witness, not on the fit. It sits above both properties and bound.
+// witness, not on the fit, and the fit's note says so when the noisy
+// worst values do not show the same growth. The repeating part is a piece
+// of the schedule between two increments of the metric (whole, or reduced
+// to some of its steps), or a page's worth of the frees of the CPU whose
+// free or refill raised the metric, taken from the schedule's state there
+// (with the workers run until idle, and the shrinker emptying the cache,
+// so that the cycle need not starve a worker); a weakly fair one is
+// preferred. Sources attribute the metric's increases to the branches of
+// the model's actions (e.g. head's pages: refill and free alloc-ok, the
+// page allocator's). It sits above both properties and bound.
 package hunt
 
 import (
@@ -65,16 +74,33 @@ type Result struct {
 	Slope       float64   `json:"slope"`
 	SlopeSpread float64   `json:"slope_spread"`
 	Slopes      []float64 `json:"slopes"`
-	Points      []Point   `json:"points"`
+	// SlopeErr is the standard error of Slope (SlopeSpread/sqrt(seeds));
+	// Noisy says the worst values do not tell the slope from 0 or a
+	// logarithm from a line: Slope is under three standard errors.
+	SlopeErr float64 `json:"slope_stderr"`
+	Noisy    bool    `json:"noisy"`
+	// FitNote says in words what the fit is and how it stands to the
+	// verdict (which rests on the witness when there is one).
+	FitNote string  `json:"fit_note"`
+	Points  []Point `json:"points"`
 	// Witness is the repeating part of a worst schedule replayed pumped on
 	// the real model (nil when none was found); WitnessFrom says which
 	// schedule and which part of it.
 	Witness     *bound.Witness `json:"witness"`
 	WitnessFrom string         `json:"witness_from,omitempty"`
-	Schedules   int            `json:"schedules"`
-	Steps       int64          `json:"steps"`
-	Complete    bool           `json:"complete"`
-	Elapsed     time.Duration  `json:"-"`
+	// GrowthPerCall is the witness's growth of the metric per free of
+	// its busiest CPU (the gain of a repetition over that CPU's frees in
+	// it): the a of "grows ~ a*K"; 0 without a witness.
+	GrowthPerCall float64 `json:"growth_per_call,omitempty"`
+	// Sources say which branches of the model's actions raised and
+	// lowered the metric in the worst schedules, up to their peaks;
+	// WitnessSources the same along one repetition of the witness's cycle.
+	Sources        []Source      `json:"sources"`
+	WitnessSources []Source      `json:"witness_sources,omitempty"`
+	Schedules      int           `json:"schedules"`
+	Steps          int64         `json:"steps"`
+	Complete       bool          `json:"complete"`
+	Elapsed        time.Duration `json:"-"`
 }
 
 // Unbounded reports whether the hunt showed growth with a replayed witness.
@@ -153,8 +179,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.fit()
 	if !res.flat() && ctx.Err() == nil {
-		res.Witness, res.WitnessFrom = cfg.witness(ctx, worst, res.Points)
+		cfg.witness(ctx, worst, res)
 	}
+	res.Sources = cfg.peakSources(worst)
 	res.verdict()
 	res.Elapsed = time.Since(start)
 	return res, nil

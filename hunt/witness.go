@@ -3,16 +3,28 @@ package hunt
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/rcucheck/rcucheck/bound"
 	"github.com/rcucheck/rcucheck/model"
 	"github.com/rcucheck/rcucheck/properties"
 )
 
+// found is a pumped witness extracted from a schedule: where it comes
+// from, the frees of the busiest CPU in its cycle, and what its cycle's
+// branches did to the metric.
+type found struct {
+	w       *bound.Witness
+	from    string
+	frees   int
+	sources []Source
+}
+
 // witness looks for a pumped witness in the worst schedules, from the
 // second smallest K up (the smallest may not have settled into its
-// growth), then the smallest.
-func (c *Config) witness(ctx context.Context, worst []*properties.Schedule, pts []Point) (*bound.Witness, string) {
+// growth), then the smallest, and records it in r.
+func (c *Config) witness(ctx context.Context, worst []*properties.Schedule, r *Result) {
+	pts := r.Points
 	order := make([]int, 0, len(worst))
 	for i := 1; i < len(worst); i++ {
 		order = append(order, i)
@@ -25,11 +37,12 @@ func (c *Config) witness(ctx context.Context, worst []*properties.Schedule, pts 
 		if c.Progress != nil {
 			c.Progress(fmt.Sprintf("extracting a repeating part of the worst schedule at K = %d", pts[i].Calls))
 		}
-		if w, from := c.extract(ctx, worst[i]); w != nil {
-			return w, fmt.Sprintf("the worst schedule at K = %d: %s", pts[i].Calls, from)
+		if f := c.extract(ctx, worst[i]); f.w != nil {
+			r.Witness, r.WitnessFrom = f.w, fmt.Sprintf("the worst schedule at K = %d: %s", pts[i].Calls, f.from)
+			r.GrowthPerCall, r.WitnessSources = float64(f.w.Gain)/float64(max(f.frees, 1)), f.sources
+			return
 		}
 	}
-	return nil, ""
 }
 
 // maxSegments bounds the parts of one schedule tried.
@@ -38,14 +51,34 @@ const maxSegments = 8
 // extract tries parts of schedule sc between two late increments of the
 // metric (before its peak), each as it is and reduced to its frees and
 // the kernel's workers, to its frees, and to the frees of its busiest
-// CPU: the first that replays pumped (bound.CycleWitness, Witness.Pump:
-// every step enabled, the same gain each repetition) and is weakly fair
-// is returned, else the first unfair one.
-func (c *Config) extract(ctx context.Context, sc *properties.Schedule) (*bound.Witness, string) {
+// CPU; then, at the last increments made by a free or a refill of one
+// CPU, a page's worth of that CPU's frees ending in the same branch
+// (synthesize). The first that replays pumped (bound.CycleWitness,
+// Witness.Pump: every step enabled, the same gain each repetition) and is
+// weakly fair is returned, else the first unfair one, with the frees of
+// the busiest CPU in its cycle.
+func (c *Config) extract(ctx context.Context, sc *properties.Schedule) found {
 	acts := sc.Steps()
 	incs := c.increments(sc, acts)
-	var fallback *bound.Witness
-	var fallbackFrom string
+	// room is sc's model with the workload bound raised for the steps a
+	// synthesized part adds.
+	p := sc.Model.Params()
+	p.Calls += 4 * (p.Bulk + p.Cache + 2)
+	room, err := model.New(c.Design, p)
+	if err != nil {
+		return found{}
+	}
+	var fallback found
+	// try reports whether the search is over: a fair witness was found.
+	try := func(prefix, cycle []model.Action, from string) bool {
+		w, err := bound.CycleWitness(c.Design, sc.Model.Params(), c.Metric, prefix, cycle)
+		if err != nil || w.Pump(c.Design, c.Pump) != nil || !w.Linear || (!w.Fair && fallback.w != nil) {
+			return false
+		}
+		fallback = found{w: w, from: from, sources: c.cycleSources(room, prefix, cycle)}
+		fallback.frees, _ = freesByCPU(cycle, sc.Model.Params().CPUs)
+		return w.Fair
+	}
 	tried := 0
 	for e := len(incs) - 1; e >= 1 && tried < maxSegments && ctx.Err() == nil; e-- {
 		for _, span := range []int{1, 2} {
@@ -55,21 +88,167 @@ func (c *Config) extract(ctx context.Context, sc *properties.Schedule) (*bound.W
 			tried++
 			a, b := incs[e-span], incs[e]
 			for _, v := range variants(acts[a:b], sc.Model.Params().CPUs) {
-				w, err := bound.CycleWitness(c.Design, sc.Model.Params(), c.Metric, acts[:a], v.cycle)
-				if err != nil || w.Pump(c.Design, c.Pump) != nil || !w.Linear {
-					continue
-				}
-				from := fmt.Sprintf("steps %d..%d (%s), after a prefix of %d steps", a+1, b, v.name, a)
-				if w.Fair {
-					return w, from
-				}
-				if fallback == nil {
-					fallback, fallbackFrom = w, from
+				if try(acts[:a], v.cycle, fmt.Sprintf("steps %d..%d (%s), after a prefix of %d steps", a+1, b, v.name, a)) {
+					return fallback
 				}
 			}
 		}
 	}
-	return fallback, fallbackFrom
+	c.synthesized(ctx, room, acts, incs, try)
+	return fallback
+}
+
+// synthesized tries, at the last increments of the metric made by a free
+// or a refill of one CPU (one per CPU and branch), the cycle that CPU's
+// frees make from there up to the next time the same branch is taken: a
+// page's worth of frees (and the refill), after the schedule's steps up
+// to the increment and one such part that aligns the page; first with the
+// kernel's workers run until none is enabled before and after that part
+// (so the cycle starves none that the schedule's state lets rest, e.g. a
+// monitor with no free slot while a reader holds the grace period), then
+// without.
+func (c *Config) synthesized(ctx context.Context, m *model.Model, acts []model.Action, incs []int, try func(prefix, cycle []model.Action, from string) bool) {
+	seen := map[string]bool{}
+	for e := len(incs) - 1; e >= 0 && len(seen) < maxSegments && ctx.Err() == nil; e-- {
+		t := acts[incs[e]-1]
+		key := fmt.Sprintf("%d %s", t.CPU, branch(t))
+		if (t.Kind != model.KindFree && t.Kind != model.KindRefill) || seen[key] {
+			continue
+		}
+		seen[key] = true
+		for _, way := range []struct{ drain, shrink bool }{{true, false}, {true, true}, {false, false}} {
+			prefix, cycle := synthesize(m, acts[:incs[e]], t, way.drain, way.shrink)
+			if cycle == nil {
+				continue
+			}
+			from := fmt.Sprintf("the frees of CPU %d from step %d, where %s raised %s, up to the next %s (%d steps), after one such part", t.CPU, incs[e], t, c.Metric, branch(t), len(cycle))
+			if way.drain {
+				from += ", the kernel's workers run until idle before and after it"
+			}
+			if way.shrink {
+				from += ", the shrinker emptying the cache the worker refills"
+			}
+			if try(prefix, cycle, from) {
+				return
+			}
+		}
+	}
+}
+
+// synthesize returns the prefix (the schedule's steps acts, then one
+// page of frees of target's CPU ending in target's branch, with the
+// workers drained around it when drain) and the cycle (the next such
+// page; see pageOfFrees for shrink), or a nil cycle when either is not
+// reached.
+func synthesize(m *model.Model, acts []model.Action, target model.Action, drain, shrink bool) (prefix, cycle []model.Action) {
+	s := m.Initial()
+	prefix = append([]model.Action(nil), acts...)
+	if !replays(m, s, prefix) {
+		return nil, nil
+	}
+	if drain {
+		prefix = append(prefix, drainWorkers(m, s)...)
+	}
+	align := pageOfFrees(m, s, target, shrink)
+	if align == nil {
+		return nil, nil
+	}
+	prefix = append(prefix, align...)
+	if drain && !shrink { // with shrink the cycle runs the worker itself
+		prefix = append(prefix, drainWorkers(m, s)...)
+	}
+	return prefix, pageOfFrees(m, s, target, shrink)
+}
+
+// drainWorkers runs the kernel's workers (bound.SystemAction) on s, the
+// first enabled each time, until none is enabled or a bound on the steps
+// is reached, and returns the steps.
+func drainWorkers(m *model.Model, s *model.State) []model.Action {
+	var out, buf []model.Action
+	for len(out) < 64*m.Params().CPUs+64 {
+		buf = m.Enabled(s, buf[:0])
+		i := slices.IndexFunc(buf, func(a model.Action) bool { return bound.SystemAction(a.Kind) })
+		if i < 0 {
+			break
+		}
+		m.Apply(s, buf[i])
+		out = append(out, buf[i])
+	}
+	return out
+}
+
+// replays applies acts to s, and reports whether each was enabled.
+func replays(m *model.Model, s *model.State, acts []model.Action) bool {
+	for _, a := range acts {
+		if m.Step(s, a) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// pageOfFrees applies to s frees of target's CPU (a free into the current
+// page first, then one from the cache) until target's branch is enabled
+// after at least one free, then target, and returns the steps; nil when
+// the branch is not reached within a page and the cache's worth of frees.
+// With shrink, when the page is full and target is a free branch, the
+// page-cache worker runs (when enabled) and the shrinker then empties the
+// cache (memory pressure, the environment's move) before target: a cycle
+// that needs an empty cache need not starve the worker.
+func pageOfFrees(m *model.Model, s *model.State, target model.Action, shrink bool) []model.Action {
+	p := m.Params()
+	var out, buf []model.Action
+	shrunk := false
+	for len(out) < p.Bulk+p.Cache+4 {
+		buf = m.Enabled(s, buf[:0])
+		var free, next, refill, shrinker model.Action
+		for _, a := range buf {
+			switch {
+			case a.CPU != target.CPU:
+			case a.Kind == target.Kind && branch(a) == branch(target):
+				next = a
+			case a.Kind == model.KindFree && (free.Kind == 0 || a.Free == model.FreeInPage || (a.Free == model.FreeCache && free.Free != model.FreeInPage)):
+				free = a
+			case a.Kind == model.KindRefill && refill.Kind == 0:
+				refill = a
+			case a.Kind == model.KindShrink:
+				shrinker = a
+			}
+		}
+		pageFull := next.Kind != 0 || free.Free == model.FreeCache
+		switch {
+		case shrink && target.Kind == model.KindFree && len(out) > 0 && pageFull && refill.Kind != 0 && !shrunk:
+			m.Apply(s, refill)
+			out = append(out, refill)
+			continue
+		case shrink && target.Kind == model.KindFree && free.Free == model.FreeCache && shrinker.Kind != 0:
+			shrunk = true
+			m.Apply(s, shrinker)
+			out = append(out, shrinker)
+			continue
+		case next.Kind != 0 && len(out) > 0:
+			m.Apply(s, next)
+			return append(out, next)
+		case free.Kind == 0 || (free.Free != model.FreeInPage && free.Free != model.FreeCache):
+			return nil
+		}
+		m.Apply(s, free)
+		out = append(out, free)
+	}
+	return nil
+}
+
+// freesByCPU returns the frees of the busiest CPU of seg and that CPU.
+func freesByCPU(seg []model.Action, cpus int) (most, busiest int) {
+	frees := make([]int, cpus)
+	for _, a := range seg {
+		if a.Kind == model.KindFree {
+			if frees[a.CPU]++; frees[a.CPU] > frees[busiest] {
+				busiest = int(a.CPU)
+			}
+		}
+	}
+	return frees[busiest], busiest
 }
 
 // increments returns the step counts t (up to the metric's first peak) at
@@ -114,15 +293,7 @@ func variants(seg []model.Action, cpus int) []variant {
 		}
 		return out
 	}
-	frees := make([]int, cpus)
-	busiest := 0
-	for _, a := range seg {
-		if a.Kind == model.KindFree {
-			if frees[a.CPU]++; frees[a.CPU] > frees[busiest] {
-				busiest = int(a.CPU)
-			}
-		}
-	}
+	_, busiest := freesByCPU(seg, cpus)
 	return []variant{
 		{"the whole part", seg},
 		{"its frees and the kernel's workers", keep(func(a model.Action) bool { return a.Kind == model.KindFree || bound.SystemAction(a.Kind) })},

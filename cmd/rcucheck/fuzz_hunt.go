@@ -101,15 +101,27 @@ func printHunt(w io.Writer, r huntReport) {
 		}
 		fmt.Fprintf(w, "%10d  %8d  %s\n", p.Calls, p.Worst, strings.Join(per, " "))
 	}
-	fmt.Fprintf(w, "\nfit: %s; slope %.4g per call (spread %.2g over %d seeds: %v)\n", h.Fit, h.Slope, h.SlopeSpread, len(h.Slopes), h.Slopes)
+	fmt.Fprintf(w, "\nfit: %s\n", h.FitNote)
+	fmt.Fprintf(w, "slopes per seed (linear fit of each seed's worst values): %s\n", slopes(h.Slopes))
 	fmt.Fprintf(w, "verdict: %s\n", h.Verdict)
+	fmt.Fprintf(w, "%s of the worst schedules (up to their peaks) by branch: %s\n", h.Metric, hunt.SourcesText(h.Sources))
 	if wt := h.Witness; wt != nil {
 		fmt.Fprintf(w, "witness: %s; cycle of %d steps: %s\n", h.WitnessFrom, len(wt.Cycle), runLength(wt.Cycle))
 		fmt.Fprintf(w, "replayed on the real model (K = %d, R = %d): %s %v; fair: %v (starved: %s)\n", wt.ReplayCalls, wt.ReplayR, wt.Metric, wt.Replay, wt.Fair, orNone(wt.Starved))
+		fmt.Fprintf(w, "%s along one repetition of the cycle by branch: %s\n", h.Metric, hunt.SourcesText(h.WitnessSources))
 	}
 	if !h.Complete {
 		fmt.Fprintln(w, "INTERRUPTED: the points above are all that ran")
 	}
+}
+
+// slopes formats the seeds' slopes.
+func slopes(xs []float64) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%.4g", x)
+	}
+	return strings.Join(out, " ")
 }
 
 // runLength joins steps, a run of equal ones as "step x n".

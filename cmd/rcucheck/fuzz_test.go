@@ -131,9 +131,15 @@ func TestFuzzHunt(t *testing.T) {
 				Calls int   `json:"calls"`
 				Worst int64 `json:"worst"`
 			} `json:"points"`
+			FitNote       string  `json:"fit_note"`
+			GrowthPerCall float64 `json:"growth_per_call"`
+			Sources       []struct {
+				Branch string `json:"branch"`
+			} `json:"sources"`
 			Witness *struct {
 				Replay []int64 `json:"replay"`
 				Linear bool    `json:"linear"`
+				Fair   bool    `json:"fair"`
 			} `json:"witness"`
 		} `json:"hunt"`
 	}
@@ -141,6 +147,16 @@ func TestFuzzHunt(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := rep.Hunt
+	if h.GrowthPerCall <= 0 || h.FitNote == "" || len(h.Sources) == 0 || h.Sources[0].Branch != "free reserve" || h.Witness == nil || !h.Witness.Fair {
+		t.Errorf("unexpected hunt: %s", out)
+	}
+	_, text, _ := rcucheck(args[:len(args)-2]...)
+	for _, want := range []string{"\nfit: " + h.FitNote + "\n", "\nverdict: " + h.Verdict + "\n", "reserve_used of the worst schedules (up to their peaks) by branch: free reserve +",
+		"reserve_used along one repetition of the cycle by branch: free reserve +1\n", "fair: true (starved: none)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
 	if h.Metric != "reserve_used" || !strings.HasPrefix(h.Verdict, "unbounded") || h.Slope <= 0 || len(h.Points) != 5 || h.Points[0].Calls != 16 ||
 		h.Witness == nil || !h.Witness.Linear || len(h.Witness.Replay) != 9 {
 		t.Errorf("unexpected hunt: %s", out)
