@@ -107,7 +107,7 @@ func (r *Result) verdict() {
 			r.FitNote = fmt.Sprintf("%s (the worst values drawn do not show the witness's linear growth: %s; the verdict rests on the replayed witness)", r.Fit, fit)
 		}
 	case r.Fit != FitConstant:
-		r.Verdict = fmt.Sprintf("grows on the schedules drawn (%s fit, ~%.4g*K up to K = %d) but no repeating part of a worst schedule replayed pumped: growth not shown", r.Fit, r.Slope, last)
+		r.Verdict = fmt.Sprintf("no unbounded growth of %s found up to K = %d: the worst values drawn rise (%s fit, ~%.4g*K) but no repeating part of a worst schedule replays pumped on the real model (growth not shown)", r.Metric, last, r.Fit, r.Slope)
 		r.FitNote = fmt.Sprintf("%s: %s; no witness: the fit alone shows no unbounded growth", r.Fit, fit)
 	default:
 		r.Verdict = fmt.Sprintf("no growth of %s found up to K = %d", r.Metric, last)

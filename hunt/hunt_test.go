@@ -25,7 +25,7 @@ func TestHuntSmall(t *testing.T) {
 		up []string
 	}{
 		{"reserve", "reserve_used", true, "unbounded (grows ~ ", []string{"free reserve"}},
-		{"limit", "reserve_used", false, "no growth of reserve_used found up to K = 256", []string{"free reserve"}},
+		{"limit", "reserve_used", false, "growth of reserve_used found up to K = 256", []string{"free reserve"}},
 		{"head", "reserve_used", false, "no growth", nil},
 		{"head", "pages", true, "unbounded", []string{"free alloc-ok", "refill"}},
 	}
@@ -79,7 +79,7 @@ func TestFitNote(t *testing.T) {
 			"unbounded", "logarithmic (the worst values drawn do not show the witness's linear growth: slope 0.003 +- 0.0001 (standard error over 3 seeds); the verdict rests on the replayed witness)"},
 		{"constant, witness", Result{Fit: FitConstant, Witness: w}, "unbounded", "the verdict rests on the replayed witness"},
 		{"unfair", Result{Fit: FitLinear, Slope: 1, Slopes: []float64{1}, Witness: unfair}, "; the cycle is not weakly fair: it starves a, b, c, d and 1 more", "linear, as the witness"},
-		{"grows, no witness", Result{Fit: FitLinear, Slope: 0.01, Points: []Point{{Calls: 8}}}, "growth not shown", "no witness: the fit alone shows no unbounded growth"},
+		{"grows, no witness", Result{Fit: FitLinear, Slope: 0.01, Metric: "pages", Points: []Point{{Calls: 8}}}, "no unbounded growth of pages found up to K = 8: the worst values drawn rise (linear fit, ~0.01*K)", "no witness: the fit alone shows no unbounded growth"},
 		{"constant", Result{Fit: FitConstant, Metric: "pages", Points: []Point{{Calls: 8}}}, "no growth of pages found up to K = 8", "constant: "},
 	}
 	for _, tc := range tests {
