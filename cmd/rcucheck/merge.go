@@ -61,7 +61,7 @@ func mergeFlags(fs *pflag.FlagSet) runFunc {
 
 // mergeKinds are the outputs merge knows, by file name in a shard's
 // directory.
-var mergeKinds = []string{"gate.json", "check.json", "bound.json", "fuzz.json"}
+var mergeKinds = [...]string{"gate.json", "check.json", "bound.json", "fuzz.json"}
 
 // shardKind returns the kind of output every directory of dirs holds (the
 // name of its file), refusing directories of different kinds or none.
