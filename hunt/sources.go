@@ -88,15 +88,10 @@ func (c *Config) peakSources(worst []*properties.Schedule) []Source {
 }
 
 // cycleSources attributes the metric's changes along one repetition of a
-// cycle after its prefix to the branches that made them.
-func (c *Config) cycleSources(m *model.Model, prefix, cycle []model.Action) []Source {
+// cycle from state s (the state after its prefix) to the branches that
+// made them.
+func (c *Config) cycleSources(m *model.Model, s *model.State, cycle []model.Action) []Source {
 	metric, _ := properties.MetricFunc(c.Metric)
-	s := m.Initial()
-	for _, a := range prefix {
-		if m.Step(s, a) != nil {
-			return nil
-		}
-	}
 	src := sources{}
 	src.walk(m, s, cycle, metric)
 	return src.list()

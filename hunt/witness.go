@@ -68,14 +68,23 @@ func (c *Config) extract(ctx context.Context, sc *properties.Schedule) found {
 	if err != nil {
 		return found{}
 	}
+	metric, _ := properties.MetricFunc(c.Metric)
+	lo := max(0, len(incs)-maxIncrements)
+	states := prefixStates(room, acts, incs[lo:])
 	var fallback found
 	// try reports whether the search is over: a fair witness was found.
-	try := func(prefix, cycle []model.Action, from string) bool {
+	// A cycle that is not enabled from start (the state after prefix, on
+	// the schedule's own parameters) or does not raise the metric there is
+	// not replayed further.
+	try := func(prefix, cycle []model.Action, start *model.State, from string) bool {
+		if start == nil || !raises(room, start.Clone(), cycle, metric) {
+			return false
+		}
 		w, err := bound.CycleWitness(c.Design, sc.Model.Params(), c.Metric, prefix, cycle)
 		if err != nil || w.Pump(c.Design, c.Pump) != nil || !w.Linear || (!w.Fair && fallback.w != nil) {
 			return false
 		}
-		fallback = found{w: w, from: from, sources: c.cycleSources(room, prefix, cycle)}
+		fallback = found{w: w, from: from, sources: c.cycleSources(room, start.Clone(), cycle)}
 		fallback.frees, _ = freesByCPU(cycle, sc.Model.Params().CPUs)
 		return w.Fair
 	}
@@ -88,14 +97,40 @@ func (c *Config) extract(ctx context.Context, sc *properties.Schedule) found {
 			tried++
 			a, b := incs[e-span], incs[e]
 			for _, v := range variants(acts[a:b], sc.Model.Params().CPUs) {
-				if try(acts[:a], v.cycle, fmt.Sprintf("steps %d..%d (%s), after a prefix of %d steps", a+1, b, v.name, a)) {
+				if try(acts[:a], v.cycle, states[a], fmt.Sprintf("steps %d..%d (%s), after a prefix of %d steps", a+1, b, v.name, a)) {
 					return fallback
 				}
 			}
 		}
 	}
-	c.synthesized(ctx, room, acts, incs, try)
+	c.synthesized(ctx, room, acts, incs[lo:], states, try)
 	return fallback
+}
+
+// maxIncrements bounds the increments of the metric (the last ones
+// before its peak) a witness is looked for at.
+const maxIncrements = 64
+
+// prefixStates walks acts once on m (a real path: no enabledness check)
+// and returns the states after acts[:t] for every t of ts (ascending).
+func prefixStates(m *model.Model, acts []model.Action, ts []int) map[int]*model.State {
+	out := make(map[int]*model.State, len(ts))
+	s := m.Initial()
+	done := 0
+	for _, t := range ts {
+		for ; done < t; done++ {
+			m.Apply(s, acts[done])
+		}
+		out[t] = s.Clone()
+	}
+	return out
+}
+
+// raises applies cycle to s and reports whether every step was enabled
+// and the metric ended higher than it began.
+func raises(m *model.Model, s *model.State, cycle []model.Action, metric func(model.Metrics) int64) bool {
+	before := metric(m.Metrics(s))
+	return replays(m, s, cycle) && metric(m.Metrics(s)) > before
 }
 
 // synthesized tries, at the last increments of the metric made by a free
@@ -107,7 +142,7 @@ func (c *Config) extract(ctx context.Context, sc *properties.Schedule) found {
 // (so the cycle starves none that the schedule's state lets rest, e.g. a
 // monitor with no free slot while a reader holds the grace period), then
 // without.
-func (c *Config) synthesized(ctx context.Context, m *model.Model, acts []model.Action, incs []int, try func(prefix, cycle []model.Action, from string) bool) {
+func (c *Config) synthesized(ctx context.Context, m *model.Model, acts []model.Action, incs []int, states map[int]*model.State, try func(prefix, cycle []model.Action, start *model.State, from string) bool) {
 	seen := map[string]bool{}
 	for e := len(incs) - 1; e >= 0 && len(seen) < maxSegments && ctx.Err() == nil; e-- {
 		t := acts[incs[e]-1]
@@ -117,7 +152,8 @@ func (c *Config) synthesized(ctx context.Context, m *model.Model, acts []model.A
 		}
 		seen[key] = true
 		for _, way := range []struct{ drain, shrink bool }{{true, false}, {true, true}, {false, false}} {
-			prefix, cycle := synthesize(m, acts[:incs[e]], t, way.drain, way.shrink)
+			s := states[incs[e]].Clone()
+			steps, cycle := synthesize(m, s, t, way.drain, way.shrink)
 			if cycle == nil {
 				continue
 			}
@@ -128,36 +164,33 @@ func (c *Config) synthesized(ctx context.Context, m *model.Model, acts []model.A
 			if way.shrink {
 				from += ", the shrinker emptying the cache the worker refills"
 			}
-			if try(prefix, cycle, from) {
+			prefix := append(append([]model.Action(nil), acts[:incs[e]]...), steps...)
+			if try(prefix, cycle, s, from) {
 				return
 			}
 		}
 	}
 }
 
-// synthesize returns the prefix (the schedule's steps acts, then one
-// page of frees of target's CPU ending in target's branch, with the
-// workers drained around it when drain) and the cycle (the next such
-// page; see pageOfFrees for shrink), or a nil cycle when either is not
-// reached.
-func synthesize(m *model.Model, acts []model.Action, target model.Action, drain, shrink bool) (prefix, cycle []model.Action) {
-	s := m.Initial()
-	prefix = append([]model.Action(nil), acts...)
-	if !replays(m, s, prefix) {
-		return nil, nil
-	}
+// synthesize applies to s (the state after the schedule's steps up to an
+// increment) one page of frees of target's CPU ending in target's branch,
+// with the workers drained around it when drain, and returns those steps
+// (the rest of the prefix) and the cycle (the next such page; see
+// pageOfFrees for shrink), leaving s the state after the prefix; the
+// cycle is nil when either page is not reached.
+func synthesize(m *model.Model, s *model.State, target model.Action, drain, shrink bool) (steps, cycle []model.Action) {
 	if drain {
-		prefix = append(prefix, drainWorkers(m, s)...)
+		steps = drainWorkers(m, s)
 	}
 	align := pageOfFrees(m, s, target, shrink)
 	if align == nil {
 		return nil, nil
 	}
-	prefix = append(prefix, align...)
+	steps = append(steps, align...)
 	if drain && !shrink { // with shrink the cycle runs the worker itself
-		prefix = append(prefix, drainWorkers(m, s)...)
+		steps = append(steps, drainWorkers(m, s)...)
 	}
-	return prefix, pageOfFrees(m, s, target, shrink)
+	return steps, pageOfFrees(m, s.Clone(), target, shrink)
 }
 
 // drainWorkers runs the kernel's workers (bound.SystemAction) on s, the
