@@ -41,7 +41,11 @@
 //     the model with gopter's commands package, operations the model
 //     disables included.
 //   - MeasureAllocations, Allocations: page allocations per free under
-//     heavy use.
+//     heavy use, with the pages' flow (AllocFlow: where the pages taken
+//     came from, refills, where reclaimed pages went); ReadKernelAllocs
+//     imports the real kernel's bulk capture (package traces) and
+//     CompareKernel says whether the model's figure differs from it and
+//     why, in words built from the counts.
 //   - GenGrowthProfiles, Peak, MetricFunc: what package hunt ("rcucheck
 //     fuzz --hunt growth") draws its schedules with.
 package properties
