@@ -2,7 +2,6 @@ package traces
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math"
 	"sort"
 	"strings"
@@ -121,17 +120,22 @@ func (o *cop) describe() string {
 	return fmt.Sprintf("%s(%s)", copNames[o.kind], o.name)
 }
 
-// cin is a Porcupine input: the operation with its partition-local index.
+// cin is a Porcupine input (always a *cin): the operation with its
+// partition-local index. Several objects' partitions may share one
+// Porcupine partition, one after the other in time (see porcBatch): member
+// numbers them there.
 type cin struct {
-	kind  copKind
-	local int // section or grace-period index within the partition
-	part  int
-	op    *cop
+	kind   copKind
+	local  int // section or grace-period index within the partition
+	part   int
+	member int32
+	op     *cop
 }
 
 // cstate is the contract's state for one object. Bit sets are strings of
 // bytes without trailing zeros, so that states compare with ==.
 type cstate struct {
+	member  int32  // the object's member number in its Porcupine partition
 	phase   uint8  // 0 not freed, 1 freed, 2 reclaimed
 	open    string // read sections running
 	pins    string // sections running when the free took effect, not yet ended
@@ -165,7 +169,13 @@ func bitSet(s string, i int, on bool) string {
 func contractStep(gpRequired bool) func(st, in, out any) (bool, any) {
 	return func(st, in, _ any) (bool, any) {
 		s := st.(cstate)
-		i := in.(cin)
+		i := in.(*cin)
+		switch {
+		case i.member < s.member:
+			return false, s // porcBatch's order forbids it: never taken
+		case i.member > s.member:
+			s = cstate{member: i.member} // the previous object is done
+		}
 		switch i.kind {
 		case kFree:
 			if s.phase != 0 {
@@ -242,7 +252,7 @@ func ContractModel(gpRequired bool) porcupine.Model {
 			idx := map[int]int{}
 			var parts [][]porcupine.Operation
 			for _, op := range h {
-				p := op.Input.(cin).part
+				p := op.Input.(*cin).part
 				k, ok := idx[p]
 				if !ok {
 					k = len(parts)
@@ -253,20 +263,10 @@ func ContractModel(gpRequired bool) porcupine.Model {
 			}
 			return parts
 		},
-		Init: func() any { return cstate{} },
-		Step: contractStep(gpRequired),
-		Hash: func(st any) uint64 {
-			s := st.(cstate)
-			f := fnv.New64a()
-			f.Write([]byte{s.phase, boolByte(s.gpDone)})
-			f.Write([]byte(s.open))
-			f.Write([]byte{0xff})
-			f.Write([]byte(s.pins))
-			f.Write([]byte{0xfe})
-			f.Write([]byte(s.gpAfter))
-			return f.Sum64()
-		},
-		DescribeOperation: func(in, _ any) string { return in.(cin).op.describe() },
+		Init:              func() any { return cstate{} },
+		Step:              contractStep(gpRequired),
+		Hash:              hashState,
+		DescribeOperation: func(in, _ any) string { return in.(*cin).op.describe() },
 		DescribeState:     describeState,
 		DescribeOperationMetadata: func(md any) string {
 			if s, ok := md.(string); ok {
@@ -275,6 +275,24 @@ func ContractModel(gpRequired bool) porcupine.Model {
 			return ""
 		},
 	}
+}
+
+// hashState is FNV-1a of a cstate's fields, without allocating.
+func hashState(st any) uint64 {
+	s := st.(cstate)
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	add := func(b byte) { h = (h ^ uint64(b)) * prime }
+	for _, b := range [...]byte{byte(s.member), byte(s.member >> 8), byte(s.member >> 16), byte(s.member >> 24), s.phase, boolByte(s.gpDone)} {
+		add(b)
+	}
+	for k, f := range [...]string{s.open, s.pins, s.gpAfter} {
+		for i := 0; i < len(f); i++ {
+			add(f[i])
+		}
+		add(0xff - byte(k))
+	}
+	return h
 }
 
 func boolByte(b bool) byte {
@@ -488,7 +506,7 @@ func (c *contract) porcupineOps(part int, ops []int, dst []porcupine.Operation) 
 	gpLocal := map[int64]int{}
 	for _, i := range ops {
 		o := &c.ops[i]
-		in := cin{kind: o.kind, part: part, op: o}
+		in := &cin{kind: o.kind, part: part, op: o}
 		switch o.kind {
 		case kLock, kUnlock:
 			k, ok := local[o.name]

@@ -524,14 +524,8 @@ func (j *streamJudge) judge(c chunk) {
 	}
 	pm := ContractModel(c.gpRequired)
 	pm.Partition = partitionRuns
-	n := 0
-	for i := range c.parts {
-		n += len(c.parts[i].ops)
-	}
-	hist := make([]porcupine.Operation, 0, n)
-	for i := range c.parts {
-		hist = partOps(i, c.parts[i].ops, hist)
-	}
+	var b porcBatch
+	hist := b.build(c.parts)
 	switch porcupine.CheckOperationsTimeout(pm, hist, left) {
 	case porcupine.Ok:
 	case porcupine.Unknown:
@@ -619,8 +613,8 @@ func (j *streamJudge) conclude(res *Result) {
 func partitionRuns(h []porcupine.Operation) [][]porcupine.Operation {
 	var parts [][]porcupine.Operation
 	for i := 0; i < len(h); {
-		j, p := i+1, h[i].Input.(cin).part
-		for j < len(h) && h[j].Input.(cin).part == p {
+		j, p := i+1, h[i].Input.(*cin).part
+		for j < len(h) && h[j].Input.(*cin).part == p {
 			j++
 		}
 		parts = append(parts, h[i:j:j])
@@ -632,11 +626,79 @@ func partitionRuns(h []porcupine.Operation) [][]porcupine.Operation {
 // partOps turns a partition into Porcupine operations, with
 // partition-local indices for sections and grace periods.
 func partOps(part int, ops []cop, dst []porcupine.Operation) []porcupine.Operation {
+	var b porcBatch
+	b.ins = make([]cin, 0, len(ops))
+	b.hist = dst
+	b.group = part
+	b.member(ops, 0, 0)
+	return b.hist
+}
+
+// Grouping of partitions in a Porcupine call (porcBatch): a group holds up
+// to groupOps operations of partitions of at most memberOps each.
+const (
+	groupOps  = 128
+	memberOps = 16
+	maxBase   = MaxTime << 2 // widened times lie in [-2*MaxTime, 2*MaxTime]
+)
+
+// porcBatch builds the Porcupine history of a chunk of partitions. Small
+// partitions share a Porcupine partition (a group): each is shifted in
+// time to begin after the one before it has ended, and numbered (member),
+// and the contract's state starts afresh at each new member. Porcupine
+// orders by time and takes a call only once every return before it is
+// taken, so a group's valid orders are exactly one valid order of each
+// member after the other: a group is linearizable if and only if every
+// member is, and Porcupine still judges each partition, without a
+// goroutine, maps and cache of its own per object. A partition of more than
+// memberOps operations gets a group of its own, so that a failing member
+// never makes Porcupine go back through many orders of big ones before it.
+type porcBatch struct {
+	hist  []porcupine.Operation
+	ins   []cin // the inputs, one allocation (never grown: pointers into it)
+	group int   // the current group
+	size  int   // its operations
+	mem   int32 // its members
+	base  int64 // the time its next member begins at
+}
+
+// build returns the history of the partitions (their ops).
+func (b *porcBatch) build(parts []part) []porcupine.Operation {
+	n := 0
+	for i := range parts {
+		n += len(parts[i].ops)
+	}
+	b.hist, b.ins = make([]porcupine.Operation, 0, n), make([]cin, 0, n)
+	b.group = -1
+	for i := range parts {
+		ops := parts[i].ops
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		for k := range ops {
+			lo, hi = min(lo, ops[k].call), max(hi, ops[k].ret)
+		}
+		if b.group < 0 || len(ops) > memberOps || b.size+len(ops) > groupOps || b.mem >= 1<<30 || hi-lo > maxBase-b.base {
+			b.group, b.size, b.mem, b.base = b.group+1, 0, 0, 0
+		}
+		b.member(ops, b.base-lo, b.mem)
+		b.size += len(ops)
+		b.mem++
+		b.base += hi - lo + 1
+		if len(ops) > memberOps {
+			b.size = groupOps // nothing joins it
+		}
+	}
+	return b.hist
+}
+
+// member appends a partition's operations shifted by shift as member m of
+// the current group.
+func (b *porcBatch) member(ops []cop, shift int64, m int32) {
 	var names []string
 	var gps []int64
 	for i := range ops {
 		o := &ops[i]
-		in := cin{kind: o.kind, part: part, op: o}
+		b.ins = append(b.ins, cin{kind: o.kind, part: b.group, member: m, op: o})
+		in := &b.ins[len(b.ins)-1]
 		switch o.kind {
 		case kLock, kUnlock:
 			in.local = slices.Index(names, o.name)
@@ -651,9 +713,8 @@ func partOps(part int, ops []cop, dst []porcupine.Operation) []porcupine.Operati
 				gps = append(gps, o.gp)
 			}
 		}
-		dst = append(dst, porcupine.Operation{ClientId: o.client, Input: in, Call: o.call, Return: o.ret})
+		b.hist = append(b.hist, porcupine.Operation{ClientId: o.client, Input: in, Call: o.call + shift, Return: o.ret + shift})
 	}
-	return dst
 }
 
 // Check judges a history against the reclaim contract with Porcupine, one

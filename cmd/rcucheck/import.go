@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/rcucheck/rcucheck/traces"
@@ -82,6 +83,7 @@ func runImport(ctx context.Context, e *env, path string, o *importOpts) (int, er
 		f := newFollower(e)
 		iopt.Progress, iopt.ProgressEvery, copt.OnFailure = f.progress, o.every, f.failure
 	}
+	defer streamGC(os.Getenv)()
 	imp, res, err := traces.ImportFtraceStreamFile(ctx, path, iopt, copt)
 	if err != nil {
 		return exitUsage, usageError{err}

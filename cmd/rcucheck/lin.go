@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -127,6 +128,7 @@ func runLinStream(ctx context.Context, e *env, path string, o linOpts, iopt trac
 	if o.timeout > 0 {
 		opt.Deadline = time.Now().Add(o.timeout)
 	}
+	defer streamGC(os.Getenv)()
 	res, imp, err := traces.CheckStreamFile(ctx, path, opt, iopt)
 	if err != nil {
 		return exitUsage, usageError{err}
