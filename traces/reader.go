@@ -364,30 +364,39 @@ func (r *Record) validate(line, clients int) error {
 // histCheck checks, record by record, what spans records: unique ids,
 // read sections that begin once, end once and end after they begin, grace
 // periods that start and end once each and do not end before they start.
+// It keeps a few bytes per run of ids, read section and grace period.
 type histCheck struct {
-	ids  map[int64]int
+	ids  idSet
 	secs map[string]*secRecs
-	gps  map[[2]int64]*Record
+	gps  map[[2]int64]gpRec
 }
 
-// secRecs are the records of a read section.
+// secRecs is what the check keeps of a read section's records.
 type secRecs struct {
-	lock, unlock, whole *Record
+	lock, unlock, whole bool  // recorded
+	lockLine, endLine   int   // lines of the read_lock and of the read_unlock or section
+	lockCall            int64 // the read_lock's call
+	lockPending         bool
 }
 
-// add checks op record r (kept: the check holds section and grace-period
-// records).
+// gpRec is what the check keeps of a gp_start or gp_end record.
+type gpRec struct {
+	line          int
+	call, ret     int64
+	hasRet, pends bool
+}
+
+// add checks op record r.
 func (hc *histCheck) add(r *Record) error {
 	if r.Type != "op" {
 		return nil
 	}
-	if hc.ids == nil {
-		hc.ids, hc.secs, hc.gps = map[int64]int{}, map[string]*secRecs{}, map[[2]int64]*Record{}
+	if hc.secs == nil {
+		hc.secs, hc.gps = map[string]*secRecs{}, map[[2]int64]gpRec{}
 	}
-	if prev, ok := hc.ids[r.ID]; ok {
+	if prev, dup := hc.ids.add(r.ID, r.Line); dup {
 		return ferr(r.Line, "id", "%d already used at line %d", r.ID, prev)
 	}
-	hc.ids[r.ID] = r.Line
 	switch r.Op {
 	case OpReadLock, OpReadUnlock, OpSection:
 		return hc.section(r)
@@ -397,18 +406,18 @@ func (hc *histCheck) add(r *Record) error {
 			k[1] = 1
 		}
 		if prev, ok := hc.gps[k]; ok {
-			return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev.Line)
+			return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev.line)
 		}
-		hc.gps[k] = keepRecord(r)
+		g := gpRec{line: r.Line, pends: r.Pending, hasRet: r.Return != nil}
+		if r.Call != nil {
+			g.call = *r.Call
+		}
+		if r.Return != nil {
+			g.ret = *r.Return
+		}
+		hc.gps[k] = g
 	}
 	return nil
-}
-
-// keepRecord returns a copy of r without its text fields.
-func keepRecord(r *Record) *Record {
-	c := *r
-	c.Info, c.Obj = "", ""
-	return &c
 }
 
 // section checks a record of a read section.
@@ -419,26 +428,29 @@ func (hc *histCheck) section(r *Record) error {
 		hc.secs[r.Section] = s
 	}
 	switch {
-	case s.whole != nil || (r.Op == OpSection && (s.lock != nil || s.unlock != nil)):
+	case s.whole || (r.Op == OpSection && (s.lock || s.unlock)):
 		return ferr(r.Line, "section", "section %q is already recorded", r.Section)
-	case r.Op == OpReadLock && s.lock != nil:
-		return ferr(r.Line, "section", "section %q already began at line %d", r.Section, s.lock.Line)
-	case r.Op == OpReadUnlock && s.unlock != nil:
-		return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, s.unlock.Line)
-	case r.Op == OpReadUnlock && s.lock == nil:
+	case r.Op == OpReadLock && s.lock:
+		return ferr(r.Line, "section", "section %q already began at line %d", r.Section, s.lockLine)
+	case r.Op == OpReadUnlock && s.unlock:
+		return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, s.endLine)
+	case r.Op == OpReadUnlock && !s.lock:
 		return ferr(r.Line, "section", "read_unlock of section %q, which has not begun", r.Section)
-	case r.Op == OpReadUnlock && r.Return != nil && s.lock.Pending:
+	case r.Op == OpReadUnlock && r.Return != nil && s.lockPending:
 		return ferr(r.Line, "section", "section %q ends while its read_lock is still pending", r.Section)
-	case r.Op == OpReadUnlock && r.Return != nil && *r.Return < *s.lock.Call:
+	case r.Op == OpReadUnlock && r.Return != nil && *r.Return < s.lockCall:
 		return ferr(r.Line, "return", "section %q ends before it begins", r.Section)
 	}
 	switch r.Op {
 	case OpReadLock:
-		s.lock = keepRecord(r)
+		s.lock, s.lockLine, s.lockPending = true, r.Line, r.Pending
+		if r.Call != nil {
+			s.lockCall = *r.Call
+		}
 	case OpReadUnlock:
-		s.unlock = keepRecord(r)
+		s.unlock, s.endLine = true, r.Line
 	default:
-		s.whole = keepRecord(r)
+		s.whole, s.endLine = true, r.Line
 	}
 	return nil
 }
@@ -460,23 +472,25 @@ func (hc *histCheck) finish() error { return gpOrder(hc.gps) }
 // gpOrder reports a grace period that surely ends before it begins: its
 // gp_end returns before its gp_start is called, or returns while the
 // gp_start is still pending.
-func gpOrder(gps map[[2]int64]*Record) error {
-	var bad *Record
+func gpOrder(gps map[[2]int64]gpRec) error {
+	var bad gpRec
+	var badGP int64
+	found := false
 	for k, end := range gps {
-		start := gps[[2]int64{k[0], 0}]
-		if k[1] == 0 || start == nil || end.Return == nil {
+		start, ok := gps[[2]int64{k[0], 0}]
+		if k[1] == 0 || !ok || !end.hasRet {
 			continue
 		}
-		if (start.Pending || *end.Return < *start.Call) && (bad == nil || end.Line < bad.Line) {
-			bad = end
+		if (start.pends || end.ret < start.call) && (!found || end.line < bad.line) {
+			bad, badGP, found = end, k[0], true
 		}
 	}
-	if bad == nil {
+	if !found {
 		return nil
 	}
-	start := gps[[2]int64{*bad.GP, 0}]
-	if start.Pending {
-		return ferr(bad.Line, "gp", "gp_end(%d) returns while its gp_start (line %d) is still pending", *bad.GP, start.Line)
+	start := gps[[2]int64{badGP, 0}]
+	if start.pends {
+		return ferr(bad.line, "gp", "gp_end(%d) returns while its gp_start (line %d) is still pending", badGP, start.line)
 	}
-	return ferr(bad.Line, "return", "gp_end(%d) returns at %d, before its gp_start (line %d) is called at %d", *bad.GP, *bad.Return, start.Line, *start.Call)
+	return ferr(bad.line, "return", "gp_end(%d) returns at %d, before its gp_start (line %d) is called at %d", badGP, bad.ret, start.line, start.call)
 }
