@@ -38,6 +38,7 @@ type tuning struct {
 	batch      uint64 // frontier states a batch at most
 	chunkBytes uint64 // the memory a chunk's candidates are meant to take
 	sweep      bool   // decide the goals by sweeps, as under a tight memory cap
+	again      bool   // the run is exploreGoals' second, on the graph
 	// beforeGoals, when set, is called once every state is explored,
 	// before the goals are decided.
 	beforeGoals func(e *explorer)
@@ -232,6 +233,9 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 		return nil, err
 	}
 	e := newExplorer(ctx, m, opt, tune)
+	if tune.again {
+		e.mon.setPhase("exploring again, keeping the transition graph: the rank left states open", 0)
+	}
 	stopMonitor := e.startMonitor()
 	complete, reason := e.run()
 	e.releaseSearch()

@@ -130,6 +130,7 @@ func exploreGoals(ctx context.Context, m Model, opt Options, tune tuning) (*Resu
 		}
 	}
 	again.GoalsOnGraph = true
+	tune.again = true
 	g, err := explore(ctx, m, again, tune)
 	if err != nil {
 		return nil, err
