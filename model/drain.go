@@ -42,16 +42,22 @@ type drainFields struct {
 }
 
 // bitField is a variable's place: its offset from the first bit of its
-// CPU (of the state, for a header variable) and its width.
-type bitField struct{ off, width uint }
+// CPU (of the state, for a header variable), its width and its mask.
+type bitField struct {
+	off, width uint
+	mask       uint64
+}
 
 // in returns the variable's value in s, its CPU's bits starting at base.
 func (b bitField) in(s []uint64, base uint) uint64 { return getBits(s, base+b.off, b.width) }
 
+// of returns the variable's value in w, its CPU's bits in a register.
+func (b bitField) of(w uint64) uint64 { return w >> (b.off & 63) & b.mask }
+
 func newDrainFields(l *layout) drainFields {
 	place := func(vs []variable, name string, slot int) bitField {
 		v := vs[lookup(vs, name, slot)]
-		return bitField{v.off, v.width}
+		return bitField{v.off, v.width, lowBits(v.width)}
 	}
 	cpu := func(name string, slot int) bitField { return place(l.cpu, name, slot) }
 	f := drainFields{
@@ -65,6 +71,31 @@ func newDrainFields(l *layout) drainFields {
 	return f
 }
 
+// cpuTerms is one CPU's part of the rank: its pending objects, whether its
+// reader runs, and the grace-period steps it is owed (see the top of the
+// file), from the values of its variables.
+func cpuTerms(objs, heads, pages, rd, blk, ph0, ph1, bobjs, bheads uint64) (pending, readers, owed uint64) {
+	pending = objs + heads + bobjs + b2u(blk != uint64(PhaseNone))
+	owed = stepsOwed[blk&3] + stepsOwed[ph0&3] + stepsOwed[ph1&3]
+	if pages+heads > 0 {
+		owed += 3
+	}
+	return pending + bheads, rd, owed
+}
+
+// cpuRank is cpuTerms of CPU c of s.
+func (f *drainFields) cpuRank(s []uint64, c int) (pending, readers, owed uint64) {
+	base := f.hb + uint(c)*f.cb
+	if f.cb <= 64 {
+		w := getBits(s, base, f.cb)
+		return cpuTerms(f.objs.of(w), f.heads.of(w), f.pages.of(w), f.rd.of(w), f.blk.of(w), f.phase[0].of(w), f.phase[1].of(w),
+			f.bobjs[0].of(w)+f.bobjs[1].of(w), f.bheads[0].of(w)+f.bheads[1].of(w))
+	}
+	return cpuTerms(f.objs.in(s, base), f.heads.in(s, base), f.pages.in(s, base), f.rd.in(s, base), f.blk.in(s, base),
+		f.phase[0].in(s, base), f.phase[1].in(s, base),
+		f.bobjs[0].in(s, base)+f.bobjs[1].in(s, base), f.bheads[0].in(s, base)+f.bheads[1].in(s, base))
+}
+
 // rank returns the Drainable rank of the packed state s.
 func (f *drainFields) rank(s []uint64) uint64 {
 	if f.stuck.in(s, 0) != 0 {
@@ -73,19 +104,8 @@ func (f *drainFields) rank(s []uint64) uint64 {
 	steps := f.gp.in(s, 0)
 	var pending, readers uint64
 	for c := 0; c < f.n; c++ {
-		base := f.hb + uint(c)*f.cb
-		heads, blk := f.heads.in(s, base), f.blk.in(s, base)
-		pending += f.objs.in(s, base) + heads + b2u(blk != uint64(PhaseNone))
-		readers += f.rd.in(s, base)
-		owed := stepsOwed[blk&3]
-		if f.pages.in(s, base)+heads > 0 {
-			owed += 3
-		}
-		for j := range f.phase {
-			pending += f.bobjs[j].in(s, base) + f.bheads[j].in(s, base)
-			owed += stepsOwed[f.phase[j].in(s, base)&3]
-		}
-		steps += 2 * owed
+		p, r, o := f.cpuRank(s, c)
+		pending, readers, steps = pending+p, readers+r, steps+2*o
 	}
 	if pending >= 1<<(64-rankStepBits-rankReaderBits) {
 		return math.MaxUint64

@@ -2,6 +2,8 @@ package model
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -86,5 +88,51 @@ func BenchmarkDrainRank(b *testing.B) {
 	}
 	if sink == 1 {
 		b.Log(sink)
+	}
+}
+
+// TestDrainRankOfStates compares the packed rank with the definition at the
+// top of drain.go computed on the typed state, on random walks, at sizes
+// where a CPU's bits fit in a register (N <= 3) and where they do not
+// (N = 12).
+func TestDrainRankOfStates(t *testing.T) {
+	oracle := func(m *Model, s *State) uint64 {
+		if s.Stuck {
+			return math.MaxUint64
+		}
+		steps := uint64(b2u(s.GPRunning))
+		for _, u := range s.CPUs {
+			owed := stepsOwed[u.Blk] + stepsOwed[u.Slot[0].Phase] + stepsOwed[u.Slot[1].Phase]
+			if u.Pages+u.Heads > 0 {
+				owed += 3
+			}
+			steps += 2 * owed
+		}
+		return uint64(m.Metrics(s).Pending)<<(rankStepBits+rankReaderBits) | uint64(s.RD().Len())<<rankStepBits | steps
+	}
+	for _, n := range []int{1, 2, 3, 12} {
+		for _, d := range Designs() {
+			p := DefaultParams()
+			p.CPUs = n
+			m, err := New(d, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(uint64(n), 7))
+			s := m.Initial()
+			packed := make([]uint64, m.layout.words)
+			for step := 0; step < 3000; step++ {
+				m.Pack(s, packed)
+				if got, want := m.drain.rank(packed), oracle(m, s); got != want {
+					t.Fatalf("%s N=%d step %d: rank %x, want %x in %s", d.Name(), n, step, got, want, s)
+				}
+				acts := m.Enabled(s, nil)
+				if len(acts) == 0 {
+					s = m.Initial()
+					continue
+				}
+				m.Apply(s, acts[rng.IntN(len(acts))])
+			}
+		}
 	}
 }
