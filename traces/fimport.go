@@ -104,6 +104,9 @@ func importFtrace(ctx context.Context, r io.Reader, opt ImportOptions, s *stream
 	imp := &Import{}
 	im := newImporter(&imp.Figures, s, window, opt)
 	stopped := ""
+	if opt.Follow {
+		defer pr.tick()()
+	}
 	for n := 1; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
 			stopped = "interrupted"
@@ -119,7 +122,10 @@ func importFtrace(ctx context.Context, r io.Reader, opt ImportOptions, s *stream
 		if err := im.event(e); err != nil {
 			return nil, "", err
 		}
-		if pr.due(sc.lr.line) {
+		switch {
+		case opt.Follow && pr.report != nil:
+			pr.publish(im.progress(sc.lr.line))
+		case pr.due(sc.lr.line):
 			pr.send(im.progress(sc.lr.line))
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,12 +83,17 @@ type ImportProgress struct {
 }
 
 // importProgress reports an import's progress to ImportOptions.Progress.
+// A followed input is reported by a ticker instead (tick), every
+// ProgressEvery whether lines arrive or not, from the snapshot the reading
+// loop publishes after each line.
 type importProgress struct {
 	report func(ImportProgress)
 	every  time.Duration
 	start  time.Time
 	last   time.Time
-	bytes  int64
+	bytes  atomic.Int64
+	mu     sync.Mutex
+	snap   ImportProgress // the last published (tick)
 }
 
 func newImportProgress(opt ImportOptions) *importProgress {
@@ -110,26 +117,63 @@ func (p *importProgress) due(n int) bool {
 // send reports ip (phase "reading").
 func (p *importProgress) send(ip ImportProgress) {
 	p.last = time.Now()
-	ip.Phase, ip.Bytes, ip.Elapsed = "reading", p.bytes, p.last.Sub(p.start)
+	p.emit(ip, p.last)
+}
+
+func (p *importProgress) emit(ip ImportProgress, now time.Time) {
+	ip.Phase, ip.Bytes, ip.Elapsed = "reading", p.bytes.Load(), now.Sub(p.start)
 	p.report(ip)
+}
+
+// publish makes ip the snapshot the ticker reports.
+func (p *importProgress) publish(ip ImportProgress) {
+	p.mu.Lock()
+	p.snap = ip
+	p.mu.Unlock()
+}
+
+// tick reports the published snapshot every p.every until the returned
+// function is called; it returns once no report is running.
+func (p *importProgress) tick() (stop func()) {
+	if p.report == nil {
+		return func() {}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(p.every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-t.C:
+				p.mu.Lock()
+				ip := p.snap
+				p.mu.Unlock()
+				p.emit(ip, now)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // phase reports the start of a phase.
 func (p *importProgress) phase(name string) {
 	if p.report != nil {
-		p.report(ImportProgress{Phase: name, Bytes: p.bytes, Elapsed: time.Since(p.start)})
+		p.report(ImportProgress{Phase: name, Bytes: p.bytes.Load(), Elapsed: time.Since(p.start)})
 	}
 }
 
 // countingReader adds the bytes it reads to *n.
 type countingReader struct {
 	r io.Reader
-	n *int64
+	n *atomic.Int64
 }
 
 func (c countingReader) Read(b []byte) (int, error) {
 	k, err := c.r.Read(b)
-	*c.n += int64(k)
+	c.n.Add(int64(k))
 	return k, err
 }
 

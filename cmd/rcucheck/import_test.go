@@ -7,9 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func gzipFile(t *testing.T, path string, data []byte) {
@@ -183,6 +187,62 @@ func TestImportFollow(t *testing.T) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), errb.String())
 			}
 		})
+	}
+}
+
+// summaryWriter cancels its context once the --follow summaries have
+// repeated the same count of lines want times: the summary goes on while
+// no line arrives.
+type summaryWriter struct {
+	cancelWriter
+	want int
+}
+
+func (w *summaryWriter) Write(p []byte) (int, error) {
+	n, err := w.cancelWriter.Write(p)
+	if k := followLines(w.String()); len(k) >= w.want && slices.Equal(k[len(k)-w.want:], slices.Repeat(k[len(k)-1:], w.want)) && k[len(k)-1] > 0 {
+		w.cancel()
+	}
+	return n, err
+}
+
+var followLine = regexp.MustCompile(`(?m)^follow: [^:]*: (\d+) lines`)
+
+// followLines returns the line counts of the --follow summaries in out.
+func followLines(out string) []int {
+	var ns []int
+	for _, m := range followLine.FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[1])
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// TestImportFollowIdle: with --follow, the summary is printed every
+// --summary-every also while no event arrives (a FIFO whose writer sent
+// part of a capture and stays open), with the lines read so far; Ctrl-C
+// then ends the run (exit 3).
+func TestImportFollowIdle(t *testing.T) {
+	pressure := gunzipCapture(t, "krcu-pressure")
+	body := pressure[bytes.Index(pressure, []byte("\n  "))+1:]
+	const lines = 3000 // fewer than a report's 1024 lines after the last
+	cut := 0
+	for range lines {
+		cut += bytes.IndexByte(body[cut:], '\n') + 1
+	}
+	done := make(chan struct{})
+	defer close(done)
+	fifo := feedFIFO(t, t.TempDir(), body[:cut], true, done)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out := &summaryWriter{cancelWriter: cancelWriter{cancel: cancel}, want: 3}
+	var errb bytes.Buffer
+	code := run(ctx, &env{stdout: out, stderr: &errb}, []string{"import", "ftrace", "--follow", fifo, "--summary-every", "5ms"})
+	if ctx.Err() == context.DeadlineExceeded {
+		t.Fatalf("no 3 summaries in a row while the FIFO was idle in 20 s\nstdout:\n%s", out.String())
+	}
+	if k := followLines(out.String()); code != exitIncomplete || k[len(k)-1] != lines {
+		t.Fatalf("exit %d (want 3), last summary at %v lines (want %d)\nstdout:\n%s\nstderr:\n%s", code, k[len(k)-1:], lines, out.String(), errb.String())
 	}
 }
 
