@@ -133,6 +133,9 @@ func importFtrace(ctx context.Context, r io.Reader, opt ImportOptions, s *stream
 		stopped = "interrupted"
 	}
 	im.fg.Events, im.fg.LostEvents = sc.events, sc.lost
+	if opt.tables != nil {
+		opt.tables(im)
+	}
 	im.finish()
 	if opt.KeepHistory {
 		imp.History = ftraceHistory(im.objs, im.extraRecl, im.gt.gps, im.fg.CPUs, window)
@@ -193,14 +196,19 @@ type kgp struct {
 
 // gpTable collects a capture's grace periods by number.
 type gpTable struct {
-	gps   []*kgp
-	byNum map[int64]*kgp
+	gps          []*kgp
+	byNum        map[int64]*kgp
+	forgotten    int64 // the highest number forgotten (trim), if hasForgotten
+	hasForgotten bool
 }
 
 // start records that grace period num started (rcu_gp_init, from call to
 // the event e). A grace period that starts twice, or after it ended, makes
 // the capture inconsistent: an error naming the lines.
 func (t *gpTable) start(e *kevent, num, call int64) (*kgp, error) {
+	if err := t.check(e, num, "starts"); err != nil {
+		return nil, err
+	}
 	if g := t.byNum[num]; g != nil {
 		if g.started {
 			return nil, fmt.Errorf("line %d: grace period %d (gp_seq >> 2) starts again; it started on line %d", e.line, num, g.startLine)
@@ -217,6 +225,9 @@ func (t *gpTable) start(e *kevent, num, call int64) (*kgp, error) {
 // event e); it may have started before the capture. Ending twice is an
 // error.
 func (t *gpTable) end(e *kevent, num, call int64) (*kgp, error) {
+	if err := t.check(e, num, "ends"); err != nil {
+		return nil, err
+	}
 	g := t.byNum[num]
 	if g == nil {
 		g = &kgp{num: num}
@@ -276,6 +287,7 @@ type importer struct {
 	flight      []flightIv
 	dists       [6]*distAcc // latency ms, GPs, full GPs, GP ms, objects and pages per batch
 	nameBuf     []byte
+	trim0       trimState
 }
 
 const (
@@ -333,6 +345,9 @@ func (im *importer) event(e *kevent) error {
 	}
 	if im.s != nil && e.line&255 == 0 {
 		im.advance(e.ts)
+	}
+	if im.trim0.events++; !im.keep && im.trim0.events%trimEvery == 0 {
+		im.trim(e.ts)
 	}
 	switch e.name {
 	case "tracing_mark_write":
@@ -766,7 +781,7 @@ func (im *importer) finish() {
 	fg.NotReclaimed = fg.Frees - fg.Reclaimed
 	fg.LatencyMS, fg.LatencyGPs, fg.FullGPs = im.dists[dLat].dist(), im.dists[dLatGP].dist(), im.dists[dFull].dist()
 	fg.GPDurationMS, fg.ObjsPerBatch, fg.PagesPerBatch = im.dists[dGP].dist(), im.dists[dObjs].dist(), im.dists[dPages].dist()
-	fg.MaxPagesInFlight = maxInFlight(im.flight)
+	fg.MaxPagesInFlight = max(im.trim0.flightMax, maxInFlight(im.flight))
 	if fg.PageAllocs > 0 {
 		fg.CallsPerAlloc = float64(fg.Frees) / float64(fg.PageAllocs)
 	}

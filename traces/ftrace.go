@@ -64,6 +64,8 @@ type ImportOptions struct {
 	// 1 s) while the capture is read, and when the replay starts.
 	Progress      func(ImportProgress)
 	ProgressEvery time.Duration
+
+	tables func(*importer) // tests: called with the importer at the end of the input
 }
 
 // DefaultReplayLimit is ImportOptions.ReplayLimit's default: five copies

@@ -119,10 +119,10 @@ type streamer struct {
 	objs    map[string]*sobj
 	closed  map[[2]uint64]struct{} // objects judged, by 128-bit hash
 	openSec map[string]*ssec
-	openL   []*ssec // open sections in the order they began
-	secs    []*ssec // ended sections sorted by lock call
-	gps     []cop   // grace-period boundaries sorted by call
-	gpNums  map[int64]struct{}
+	openL   []*ssec           // open sections in the order they began
+	secs    []*ssec           // ended sections sorted by lock call
+	gps     []cop             // grace-period boundaries sorted by call
+	gpHalf  map[int64]copKind // grace periods of which one boundary was seen: its kind
 	maxSec  int64
 	maxGP   int64
 	held    int // operations held
@@ -156,7 +156,7 @@ func newStreamer(ctx context.Context, opt CheckOptions, unit string, exact bool)
 	opt.lazy = cmp.Or(max(opt.lazy, 0), lazyOps)
 	s := &streamer{opt: opt, start: time.Now(), seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		res: &Result{Window: opt.Window, TimeUnit: unit}, objs: map[string]*sobj{}, closed: map[[2]uint64]struct{}{},
-		openSec: map[string]*ssec{}, gpNums: map[int64]struct{}{}, exact: exact,
+		openSec: map[string]*ssec{}, gpHalf: map[int64]copKind{}, exact: exact,
 		maxLo: math.MinInt64, sure: math.MinInt64, judgedH: math.MinInt64,
 		chunk: make(chan chunk, chunkQueue), done: make(chan struct{})}
 	s.lastProg = s.start
@@ -296,8 +296,16 @@ func (s *streamer) addGP(op cop) {
 		s.stop = fmt.Sprintf("line %d: the first grace period comes after partitions were judged without the grace-period rule", op.line)
 	}
 	s.gpSeen = true
-	s.gpNums[op.gp] = struct{}{}
-	s.res.GracePeriods = len(s.gpNums)
+	// A grace period has one start and one end at most (the reader and
+	// the importer refuse more): it is counted at its first boundary, and
+	// forgotten at its second.
+	switch k, ok := s.gpHalf[op.gp]; {
+	case !ok:
+		s.gpHalf[op.gp] = op.kind
+		s.res.GracePeriods++
+	case k != op.kind:
+		delete(s.gpHalf, op.gp)
+	}
 	s.maxGP = max(s.maxGP, op.ret-op.call)
 	i := len(s.gps)
 	for i > 0 && s.gps[i-1].call > op.call {
