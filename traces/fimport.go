@@ -92,7 +92,12 @@ func ImportFtraceStreamFile(ctx context.Context, path string, opt ImportOptions,
 // ("interrupted"), if it did.
 func importFtrace(ctx context.Context, r io.Reader, opt ImportOptions, s *streamer) (*Import, string, error) {
 	pr := newImportProgress(opt)
-	sc := newCaptureScanner(pr.reader(r), opt.Follow)
+	var sc eventSource = newCaptureScanner(pr.reader(r), opt.Follow)
+	if !opt.Follow { // read and parse on another core (follow waits line by line)
+		ps := newPipeScanner(sc.(*captureScanner))
+		defer ps.stop()
+		sc = ps
+	}
 	window := opt.Window
 	if window == 0 {
 		window = int64(DefaultWindow)
@@ -124,15 +129,15 @@ func importFtrace(ctx context.Context, r io.Reader, opt ImportOptions, s *stream
 		}
 		switch {
 		case opt.Follow && pr.report != nil:
-			pr.publish(im.progress(sc.lr.line))
-		case pr.due(sc.lr.line):
-			pr.send(im.progress(sc.lr.line))
+			pr.publish(im.progress(e.line))
+		case pr.due(e.line):
+			pr.send(im.progress(e.line))
 		}
 	}
 	if stopped == "" && ctx.Err() != nil {
 		stopped = "interrupted"
 	}
-	im.fg.Events, im.fg.LostEvents = sc.events, sc.lost
+	im.fg.Events, im.fg.LostEvents = sc.counts()
 	if opt.tables != nil {
 		opt.tables(im)
 	}
