@@ -125,8 +125,9 @@ type streamer struct {
 	gpHalf  map[int64]copKind // grace periods of which one boundary was seen: its kind
 	maxSec  int64
 	maxGP   int64
-	held    int // operations held
-	added   int // operations added
+	scratch []cop // partition's, reused: one allocation of the right size a partition
+	held    int   // operations held
+	added   int   // operations added
 
 	exact       bool  // the producer says when time has advanced (advance)
 	unique      bool  // every free names a new object: a reclaim of no open object is of a judged one
@@ -386,7 +387,7 @@ func (s *streamer) send(c chunk) {
 // window; a section not yet ended counts as never ending (its end, still
 // to come, is after the window and changes no verdict).
 func (s *streamer) partition(name string, o *sobj) part {
-	p := part{obj: name, seq: o.seq, full: append([]cop(nil), o.ops...)}
+	full := append(s.scratch[:0], o.ops...)
 	lo, hi := o.lo, o.hi
 	first := sort.Search(len(s.secs), func(k int) bool { return s.secs[k].lock.call >= lo-s.maxSec })
 	for _, sec := range s.secs[first:] {
@@ -394,12 +395,12 @@ func (s *streamer) partition(name string, o *sobj) part {
 			break
 		}
 		if sec.unlock.ret >= lo {
-			p.full = append(p.full, sec.lock, sec.unlock)
+			full = append(full, sec.lock, sec.unlock)
 		}
 	}
 	for _, sec := range s.openL {
 		if !sec.ended && sec.lock.call <= hi {
-			p.full = append(p.full, sec.lock)
+			full = append(full, sec.lock)
 		}
 	}
 	first = sort.Search(len(s.gps), func(k int) bool { return s.gps[k].call >= lo-s.maxGP })
@@ -408,9 +409,11 @@ func (s *streamer) partition(name string, o *sobj) part {
 			break
 		}
 		if g.ret >= lo {
-			p.full = append(p.full, g)
+			full = append(full, g)
 		}
 	}
+	s.scratch = full
+	p := part{obj: name, seq: o.seq, full: append(make([]cop, 0, len(full)), full...)}
 	if p.ops = reduce(p.full, len(o.ops)); p.ops == nil {
 		p.ops = p.full
 	}
