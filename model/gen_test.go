@@ -209,31 +209,46 @@ func (g *gen) walks(t *testing.T) {
 }
 
 // walk writes walk number i, of rules, the table of designs: the rules'
-// blocks in order in one function. It is not split into parts as Enabled
-// is: on the fast expander's hot path the calls between parts cost about
-// 8% of BenchmarkSuccessors/fast (measured, old and new interleaved).
+// blocks in order, in parts of at most maxWalkLines lines that the walk
+// calls in turn. Parts cost a call per state, not per successor: a walk's
+// parts are larger than Enabled's so that they are few.
 func (g *gen) walk(i int, rules []wordRule, designs []string) {
+	blocks := make([]string, len(rules))
+	for ri := range rules {
+		var b gen
+		b.walkRule(ri, &rules[ri])
+		blocks[ri] = b.String()
+	}
+	ps := partitionBy(blocks, maxWalkLines)
 	g.p("// walk%d emits the transitions of the rules of a table of one structure\n", i)
 	g.p("// (that of %s at some parameters), in order.\n", strings.Join(designs, ", "))
-	g.p("func (x *fastExpander) walk%d(s []uint64, h uint64) {\n\tw, rd := x.w, x.rdSet\n\t_ = rd\n", i)
-	for ri := range rules {
-		g.walkRule(ri, &rules[ri])
+	g.p("func (x *fastExpander) walk%d(s []uint64, h uint64) {\n\tw, rd := x.w, x.rdSet\n", i)
+	for k := range ps {
+		g.p("\tx.walk%dPart%d(s, h, w, rd)\n", i, k)
 	}
 	g.p("}\n\n")
+	for k, part := range ps {
+		g.p("// walk%dPart%d is part %d of walk%d.\n", i, k, k, i)
+		g.p("func (x *fastExpander) walk%dPart%d(s []uint64, h uint64, w []uint64, rd uint64) {\n\t_ = rd\n%s}\n\n", i, k, strings.Join(part, ""))
+	}
 }
 
-// maxPartLines is the most lines of rule blocks a generated function holds.
-const maxPartLines = 70
+// maxPartLines is the most lines of rule blocks a generated Enabled part
+// holds, maxWalkLines a generated walk's part.
+const (
+	maxPartLines = 70
+	maxWalkLines = 110
+)
 
-// partition groups consecutive blocks into parts of at most maxPartLines
-// lines (a longer block is a part of its own), so that no generated
-// function is longer than a reader takes in at once.
-func partition(blocks []string) [][]string {
+// partitionBy groups consecutive blocks into parts of at most limit lines
+// (a longer block is a part of its own), so that no generated function is
+// longer than a reader takes in at once.
+func partitionBy(blocks []string, limit int) [][]string {
 	var parts [][]string
 	lines := 0
 	for _, b := range blocks {
 		n := strings.Count(b, "\n")
-		if len(parts) == 0 || lines+n > maxPartLines {
+		if len(parts) == 0 || lines+n > limit {
 			parts, lines = append(parts, nil), 0
 		}
 		parts[len(parts)-1] = append(parts[len(parts)-1], b)
@@ -513,7 +528,7 @@ func (g *gen) enableds(t *testing.T) {
 			b.enabledRule(ri, &rules[ri], cpu, hdr)
 			blocks[ri] = b.String()
 		}
-		ps := partition(blocks)
+		ps := partitionBy(blocks, maxPartLines)
 		for k := range ps {
 			g.p("buf = enabled%dPart%d(m, s, buf)\n", i, k)
 		}

@@ -88,6 +88,12 @@ func (l *layout) unpackHeader(v uint64, s *State) {
 // (that of head, sync, reserve, early, lockless, lockless-atomic at some parameters), in order.
 func (x *fastExpander) walk0(s []uint64, h uint64) {
 	w, rd := x.w, x.rdSet
+	x.walk0Part0(s, h, w, rd)
+	x.walk0Part1(s, h, w, rd)
+}
+
+// walk0Part0 is part 0 of walk0.
+func (x *fastExpander) walk0Part0(s []uint64, h uint64, w []uint64, rd uint64) {
 	_ = rd
 	{ // free
 		r := &x.rules[0]
@@ -194,6 +200,11 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 			x.all(s, h&^e.hclr|e.hset|rd<<(e.hrd[0]&63), b.codes[0])
 		}
 	}
+}
+
+// walk0Part1 is part 1 of walk0.
+func (x *fastExpander) walk0Part1(s []uint64, h uint64, w []uint64, rd uint64) {
+	_ = rd
 	{ // gp_end
 		r := &x.rules[5]
 		g := &r.guard[0]
@@ -278,6 +289,12 @@ func (x *fastExpander) walk0(s []uint64, h uint64) {
 // (that of limit at some parameters), in order.
 func (x *fastExpander) walk1(s []uint64, h uint64) {
 	w, rd := x.w, x.rdSet
+	x.walk1Part0(s, h, w, rd)
+	x.walk1Part1(s, h, w, rd)
+}
+
+// walk1Part0 is part 0 of walk1.
+func (x *fastExpander) walk1Part0(s []uint64, h uint64, w []uint64, rd uint64) {
 	_ = rd
 	{ // free
 		r := &x.rules[0]
@@ -374,6 +391,11 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 			}
 		}
 	}
+}
+
+// walk1Part1 is part 1 of walk1.
+func (x *fastExpander) walk1Part1(s []uint64, h uint64, w []uint64, rd uint64) {
+	_ = rd
 	{ // gp_start
 		r := &x.rules[4]
 		g := &r.guard[0]
@@ -474,6 +496,12 @@ func (x *fastExpander) walk1(s []uint64, h uint64) {
 // (that of linux-sleepable, linux-head at some parameters), in order.
 func (x *fastExpander) walk2(s []uint64, h uint64) {
 	w, rd := x.w, x.rdSet
+	x.walk2Part0(s, h, w, rd)
+	x.walk2Part1(s, h, w, rd)
+}
+
+// walk2Part0 is part 0 of walk2.
+func (x *fastExpander) walk2Part0(s []uint64, h uint64, w []uint64, rd uint64) {
 	_ = rd
 	{ // free
 		r := &x.rules[0]
@@ -580,6 +608,11 @@ func (x *fastExpander) walk2(s []uint64, h uint64) {
 			x.all(s, h&^e.hclr|e.hset|rd<<(e.hrd[0]&63), b.codes[0])
 		}
 	}
+}
+
+// walk2Part1 is part 1 of walk2.
+func (x *fastExpander) walk2Part1(s []uint64, h uint64, w []uint64, rd uint64) {
+	_ = rd
 	{ // gp_end
 		r := &x.rules[5]
 		g := &r.guard[0]
