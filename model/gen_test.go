@@ -179,24 +179,32 @@ func (g *gen) unpack(name, doc, arg, recv, offs string, fs []goField) {
 	g.p("}\n\n")
 }
 
-// walks writes a straight-line walk of the compiled rules for each
-// structure of table (tableSig) the designs have at the test instances, and
-// generatedWalks, which maps the structures to them.
-func (g *gen) walks(t *testing.T) {
-	var sigs []string
-	of := map[string][]string{}
-	var tables [][]wordRule
-	for _, m := range genModels(t) {
-		rules := newFastExpander(m).rules
-		sig := tableSig(rules)
+// bySig groups models by the signature sigOf gives them: the signatures
+// in the order first met, the table of each (that of its first model), and
+// the names of the designs of each.
+func bySig[T any](ms []*Model, sigOf func(*Model) (string, T)) (sigs []string, tables []T, of map[string][]string) {
+	of = map[string][]string{}
+	for _, m := range ms {
+		sig, table := sigOf(m)
 		if _, ok := of[sig]; !ok {
 			sigs = append(sigs, sig)
-			tables = append(tables, rules)
+			tables = append(tables, table)
 		}
 		if n := m.design.Name(); !slices.Contains(of[sig], n) {
 			of[sig] = append(of[sig], n)
 		}
 	}
+	return sigs, tables, of
+}
+
+// walks writes a straight-line walk of the compiled rules for each
+// structure of table (tableSig) the designs have at the test instances, and
+// generatedWalks, which maps the structures to them.
+func (g *gen) walks(t *testing.T) {
+	sigs, tables, of := bySig(genModels(t), func(m *Model) (string, []wordRule) {
+		rules := newFastExpander(m).rules
+		return tableSig(rules), rules
+	})
 	for i, rules := range tables {
 		g.walk(i, rules, of[sigs[i]])
 	}
@@ -504,19 +512,7 @@ func genModels(t *testing.T) []*Model {
 // enableds writes a straight-line Enabled for each structure of table
 // (rulesSig) the designs have at the test instances, and generatedEnabled.
 func (g *gen) enableds(t *testing.T) {
-	var sigs []string
-	of := map[string][]string{}
-	var tables [][]rule
-	for _, m := range genModels(t) {
-		sig := rulesSig(m.rules)
-		if _, ok := of[sig]; !ok {
-			sigs = append(sigs, sig)
-			tables = append(tables, m.rules)
-		}
-		if n := m.design.Name(); !slices.Contains(of[sig], n) {
-			of[sig] = append(of[sig], n)
-		}
-	}
+	sigs, tables, of := bySig(genModels(t), func(m *Model) (string, []rule) { return rulesSig(m.rules), m.rules })
 	cpu, hdr := fieldsOf(cpuVars(), reflect.TypeOf(CPU{})), fieldsOf(headerVars(), reflect.TypeOf(State{}))
 	for i, rules := range tables {
 		g.p("// enabled%d is Enabled for a table of one structure (that of %s\n", i, strings.Join(of[sigs[i]], ", "))
@@ -663,19 +659,7 @@ func (cc *condCoder) linear(l *linear, src string, j int) string {
 // applies writes a straight-line apply for each structure of table
 // (applySig) the designs have at the test instances, and generatedApply.
 func (g *gen) applies(t *testing.T) {
-	var sigs []string
-	of := map[string][]string{}
-	var tables [][]rule
-	for _, m := range genModels(t) {
-		sig := applySig(m.rules)
-		if _, ok := of[sig]; !ok {
-			sigs = append(sigs, sig)
-			tables = append(tables, m.rules)
-		}
-		if n := m.design.Name(); !slices.Contains(of[sig], n) {
-			of[sig] = append(of[sig], n)
-		}
-	}
+	sigs, tables, of := bySig(genModels(t), func(m *Model) (string, []rule) { return applySig(m.rules), m.rules })
 	for i, rules := range tables {
 		var body strings.Builder
 		for ri := range rules {
