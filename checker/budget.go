@@ -32,7 +32,7 @@ func (e *explorer) memory() uint64 {
 // tableBytes is the memory of the tables that grow with the states and
 // transitions.
 func (e *explorer) tableBytes() uint64 {
-	b := e.st.bytes() + e.link.bytes(4) + e.pool.bytes() +
+	b := e.st.bytes() + e.links.bytes() + e.pool.bytes() +
 		uint64(cap(e.front)+cap(e.nextOrbit)+cap(e.levels))*8 + uint64(cap(e.candIdx))*4 +
 		uint64(len(e.linkBig))*48
 	if e.keepEdges {
@@ -56,7 +56,7 @@ func (e *explorer) notePeak() {
 func (c *chunk) bytes() int64 {
 	b := int64(cap(c.cw)+cap(c.ch)+cap(c.orbit)+cap(c.edge))*8 +
 		int64(cap(c.from)+cap(c.cord)+cap(c.ref)+cap(c.deg))*4 + int64(cap(c.isNew)) +
-		int64(cap(c.bigLinks))*24 + chunkOverhead
+		int64(cap(c.bigLinks))*24 + c.links.bytes() + chunkOverhead
 	for _, s := range c.byShard {
 		b += int64(cap(s)) * 4
 	}
@@ -114,6 +114,7 @@ func (e *explorer) trimChunks(k int) {
 		}
 		c.cw, c.ch, c.from, c.cord, c.orbit, c.isNew = nil, nil, nil, nil, nil, nil
 		c.ref, c.deg, c.edge, c.bigLinks = nil, nil, nil, nil
+		c.links = linkSeg{}
 		c.byShard = [numShards][]int32{}
 		e.noteChunk(c)
 	}
@@ -163,7 +164,7 @@ func (e *explorer) storeCost(cands, trans, states uint64, counts *[numShards]uin
 	for sh, n := range counts {
 		b += e.st.grownBytes(sh, n)
 	}
-	b += e.link.extraBytes(e.n+cands, 4) + e.next.extraBytes(e.next.n+cands)
+	b += e.links.extraBytes(cands) + e.next.extraBytes(e.next.n+cands)
 	b += uint64(len(e.goalBits)) * (cands/8 + 16)
 	if e.symmetric {
 		b += cands * 8 * 2 // nextOrbit grows by append

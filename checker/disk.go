@@ -385,17 +385,22 @@ func (e *explorer) readChains() error {
 	return nil
 }
 
-// linkAt is the link of state i: from the links in memory, or, in a disk
-// run, from those readChains read back.
-func (e *explorer) linkAt(i uint64) uint32 {
+// linkAt is the link of state i, its parent's position in the level before
+// and the ordinal of the transition: from the links in memory, or, in a
+// disk run, from those readChains read back.
+func (e *explorer) linkAt(i uint64) (uint64, uint32) {
 	if e.disk == nil {
-		return e.link.at(i)
+		return e.links.at(i)
 	}
 	v, ok := e.disk.chain[i]
 	if !ok {
 		panic(fmt.Sprintf("checker: the parent link of state %d was not read back", i))
 	}
-	return v
+	if v == linkBig {
+		b := e.linkBig[i]
+		return b[0], uint32(b[1])
+	}
+	return uint64(v >> ordBits), v & (1<<ordBits - 1)
 }
 
 // countBits counts the bits set in bm from bit lo to bit hi.

@@ -44,24 +44,6 @@ type tuning struct {
 	beforeGoals func(e *explorer)
 }
 
-// A state's link names its parent, by its position in the level before, and
-// the ordinal of the transition that first reached it: position<<ordBits |
-// ordinal. A link that does not fit is linkBig, the pair being kept in a map.
-const (
-	ordBits = 5
-	linkBig = 1<<32 - 1
-)
-
-// packLink returns the link of parent position pos and ordinal o, and
-// whether it fits.
-func packLink(pos uint64, o uint32) (uint32, bool) {
-	v := pos<<ordBits | uint64(o)
-	if o >= 1<<ordBits || pos >= 1<<(32-ordBits) || v == linkBig {
-		return linkBig, false
-	}
-	return uint32(v), true
-}
-
 // explorer holds one run of Explore.
 //
 // The search is breadth first and level synchronous. The states of depth d
@@ -83,8 +65,8 @@ type explorer struct {
 	st      *store
 
 	n       uint64               // states stored
-	link    bigArray[uint32]     // link of each state (packLink)
-	linkBig map[uint64][2]uint64 // state: parent position, ordinal; for links that do not fit
+	links   linkLog              // link of each state: parent position, ordinal (links.go)
+	linkBig map[uint64][2]uint64 // disk runs: state: parent position, ordinal; for links that do not fit
 	levels  []uint64             // levels[d]: number of the first state at depth d
 	pool    blockPool
 	// lastCounts[s]: the candidates of the last batch in shard s.
@@ -187,7 +169,8 @@ type chunk struct {
 	metricAt   []uint64
 	metricSeen bool
 	fullStates uint64
-	bigLinks   [][3]uint64 // state, parent position, ordinal
+	links      linkSeg     // the links of its new states
+	bigLinks   [][3]uint64 // disk runs: state, parent position, ordinal
 
 	// The rank check of its states (see ranking): frontier positions.
 	rankFirst []int64
@@ -313,7 +296,7 @@ func (e *explorer) newWorkers(nw int, sym Symmetric) {
 // free returns the memory of the tables mapped outside the heap.
 func (e *explorer) free() {
 	e.st.free()
-	e.link.free()
+	e.links.free()
 	e.succ.free()
 	e.succStart.free()
 	e.frontier.reset()
@@ -366,7 +349,10 @@ func (e *explorer) begin() string {
 	h := hashState(init)
 	e.st.insert(init, h, 0)
 	e.n = 1
-	e.link.push(0)
+	var link linkSeg
+	link.reset(0)
+	link.add(0, 0)
+	e.links.append(&link)
 	e.levels = append(e.levels, 0)
 	e.frontier.resize(1)
 	e.frontier.put(0, init)
@@ -676,7 +662,6 @@ func (e *explorer) capNew(total uint64) (uint64, string) {
 // record is phase 3: it numbers the keep first new states from number
 // first, records their parents and observes them.
 func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
-	e.link.resize(first + keep)
 	e.growGoals(first + keep)
 	off := e.next.n
 	e.next.resize(off + keep)
@@ -695,6 +680,7 @@ func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
 		c := chunks[i]
 		e.resetObs(c)
 		r := c.newBase
+		c.links.reset(first + r)
 		for j, ok := range c.isNew {
 			if !ok {
 				continue
@@ -705,12 +691,7 @@ func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
 			idx := first + r
 			s := c.cw[j*e.words : (j+1)*e.words]
 			e.next.put(off+r, s)
-			pos := c.lo + uint64(c.from[j])
-			v, ok := packLink(pos, c.cord[j])
-			e.link.set(idx, v)
-			if !ok {
-				c.bigLinks = append(c.bigLinks, [3]uint64{idx, pos, uint64(c.cord[j])})
-			}
+			c.links.add(c.lo+uint64(c.from[j]), c.cord[j])
 			if e.symmetric {
 				nextOrbit[r] = c.orbit[j]
 				c.fullStates += c.orbit[j]
@@ -722,6 +703,9 @@ func (e *explorer) record(chunks []*chunk, first, keep, cands uint64) {
 			r++
 		}
 	})
+	for _, c := range chunks {
+		e.links.append(&c.links)
+	}
 	e.notePeak()
 }
 

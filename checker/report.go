@@ -164,11 +164,6 @@ func (e *explorer) parentOf(i uint64) (uint64, uint32) {
 	// levels[d] is the first state of depth d: i has depth d, its parent
 	// d-1.
 	d := sort.Search(len(e.levels), func(d int) bool { return e.levels[d] > i }) - 1
-	v := e.linkAt(i)
-	pos, o := uint64(v>>ordBits), v&(1<<ordBits-1)
-	if v == linkBig {
-		b := e.linkBig[i]
-		pos, o = b[0], uint32(b[1])
-	}
+	pos, o := e.linkAt(i)
 	return e.levels[d-1] + pos, o
 }

@@ -1,0 +1,211 @@
+package checker
+
+import "fmt"
+
+// This file keeps the parent link of every state (the position of its
+// parent in the level before, and the ordinal of the transition that first
+// reached it) in a compressed log, about 1.2 bytes a state instead of 4.
+//
+// States are numbered breadth first and, within a level, in the order of
+// their parents (phase 3 walks the chunks in frontier order and each
+// chunk's candidates in the order they were generated), so the parent
+// position never decreases within a level: each link is kept as the delta
+// from the previous link's position, and most take one byte.
+//
+// An entry is a tag byte, tag<<5 | ordinal, then up to two uvarints:
+//
+//	tag 0..5  the position is the previous one plus tag
+//	tag 6     the position is the previous one plus the uvarint that follows
+//	tag 7     the position is the uvarint that follows (absolute)
+//	ordinal 31: the ordinal is 31 plus the (last) uvarint that follows
+//
+// Entry i is absolute when i is a multiple of linkGroup, and so is the
+// first entry of every segment (what one chunk records in a batch, and with
+// it the first entry of every level): a segment is encoded alone, in the
+// order of the chunk, by the worker that records the chunk. The log keeps
+// the offset of every linkGroup-th entry, and reading entry i decodes at
+// most linkGroup-1 entries before it.
+
+const (
+	linkGroup    = 64 // entries between offsets kept
+	linkTagShift = 5
+	linkOrdEsc   = 1<<linkTagShift - 1 // ordinal escape: the ordinal follows
+	linkTagDelta = 6                   // the delta follows
+	linkTagAbs   = 7                   // the position follows
+	linkMaxEntry = 1 + 2*maxVarint32   // bytes of an entry at most, for a position below 2^32
+	maxVarint32  = 5                   // bytes of a uvarint of 32 bits at most
+	maxShortStep = linkTagDelta - 1    // the largest delta held in the tag
+)
+
+// linkSeg is the encoded links of a run of consecutive states.
+type linkSeg struct {
+	buf   []byte
+	marks []uint64 // offsets in buf of the entries whose number is a multiple of linkGroup
+	first uint64   // number of the first entry
+	n     uint64   // entries
+	last  uint64   // position of the last entry
+}
+
+// reset empties the segment, whose first entry will be entry first.
+func (s *linkSeg) reset(first uint64) {
+	s.buf, s.marks = s.buf[:0], s.marks[:0]
+	s.first, s.n, s.last = first, 0, 0
+}
+
+// add appends the link of parent position pos and ordinal o.
+func (s *linkSeg) add(pos uint64, o uint32) {
+	idx := s.first + s.n
+	rel := idx%linkGroup != 0 && s.n > 0 && pos >= s.last // the delta may be kept
+	s.n++
+	if d := pos - s.last; rel && d <= maxShortStep && o < linkOrdEsc {
+		s.buf = append(s.buf, byte(d<<linkTagShift)|byte(o))
+		s.last = pos
+		return
+	}
+	if idx%linkGroup == 0 {
+		s.marks = append(s.marks, uint64(len(s.buf)))
+	}
+	s.addLong(rel, pos, o)
+}
+
+// addLong appends an entry that takes more than its tag byte, or is
+// absolute (rel false).
+func (s *linkSeg) addLong(rel bool, pos uint64, o uint32) {
+	tag, arg := uint64(linkTagAbs), pos
+	if d := pos - s.last; rel && d <= maxShortStep {
+		tag, arg = d, 0
+	} else if rel {
+		tag, arg = linkTagDelta, d
+	}
+	ord := min(o, linkOrdEsc)
+	s.buf = append(s.buf, byte(tag<<linkTagShift)|byte(ord))
+	if tag >= linkTagDelta {
+		s.buf = appendUvarint(s.buf, arg)
+	}
+	if ord == linkOrdEsc {
+		s.buf = appendUvarint(s.buf, uint64(o-linkOrdEsc))
+	}
+	s.last = pos
+}
+
+func appendUvarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+// bytes is the memory of the segment's buffers.
+func (s *linkSeg) bytes() int64 {
+	return int64(cap(s.buf)) + int64(cap(s.marks))*8
+}
+
+// linkLog is the links of every state, appended segment by segment.
+type linkLog struct {
+	data  bigArray[byte]
+	marks bigArray[uint64] // marks[k]: the offset in data of entry k*linkGroup
+	n     uint64           // entries
+}
+
+// append appends a segment, which must start at entry l.n.
+func (l *linkLog) append(s *linkSeg) {
+	if s.n == 0 {
+		return
+	}
+	if s.first != l.n {
+		panic(fmt.Sprintf("checker: link segment of states %d.. appended after %d states", s.first, l.n))
+	}
+	base := l.data.n
+	l.data.resize(base + uint64(len(s.buf)))
+	for b, at := s.buf, base; len(b) > 0; {
+		k := copy(l.data.blocks[at>>blockBits][at&(1<<blockBits-1):], b)
+		b, at = b[k:], at+uint64(k)
+	}
+	for _, m := range s.marks {
+		l.marks.push(base + m)
+	}
+	l.n += s.n
+}
+
+// at returns the parent position and the ordinal of entry i.
+func (l *linkLog) at(i uint64) (uint64, uint32) {
+	if i >= l.n {
+		panic(fmt.Sprintf("checker: link of state %d asked, %d recorded", i, l.n))
+	}
+	off := l.marks.at(i / linkGroup)
+	var pos uint64
+	for j := i - i%linkGroup; ; j++ {
+		b := l.data.at(off)
+		off++
+		var arg uint64
+		if tag := uint64(b >> linkTagShift); tag >= linkTagDelta {
+			arg, off = l.uvarint(off)
+			if tag == linkTagAbs {
+				pos = 0
+			}
+		} else {
+			arg = tag
+		}
+		pos += arg
+		o := uint64(b & linkOrdEsc)
+		if o == linkOrdEsc {
+			var more uint64
+			more, off = l.uvarint(off)
+			o += more
+		}
+		if j == i {
+			return pos, uint32(o)
+		}
+	}
+}
+
+// uvarint decodes the uvarint at offset off; it returns it and the offset
+// after it.
+func (l *linkLog) uvarint(off uint64) (uint64, uint64) {
+	var v uint64
+	for s := uint(0); ; s += 7 {
+		b := l.data.at(off)
+		off++
+		v |= uint64(b&0x7f) << s
+		if b < 0x80 {
+			return v, off
+		}
+	}
+}
+
+// bytes is the memory the log holds.
+func (l *linkLog) bytes() uint64 { return l.data.bytes(1) + l.marks.bytes(8) }
+
+// extraBytes bounds the memory that recording cands more links, of
+// positions below 2^32, in at most maxChunks segments may add: the log
+// grown, and the segments (counted whole, as if none had room yet).
+func (l *linkLog) extraBytes(cands uint64) uint64 {
+	segs := cands*linkMaxEntry + (cands/linkGroup+maxChunks)*8
+	return l.data.extraBytes(l.data.n+cands*linkMaxEntry, 1) +
+		l.marks.extraBytes(l.marks.n+cands/linkGroup+1, 8) + segs
+}
+
+// free returns the log's memory; the log is empty afterwards.
+func (l *linkLog) free() {
+	l.data.free()
+	l.marks.free()
+	l.n = 0
+}
+
+// A link of the disk engine's links file is position<<ordBits | ordinal; one
+// that does not fit is linkBig, the pair being kept in a map.
+const (
+	ordBits = 5
+	linkBig = 1<<32 - 1
+)
+
+// packLink returns the disk engine's link of parent position pos and
+// ordinal o, and whether it fits.
+func packLink(pos uint64, o uint32) (uint32, bool) {
+	v := pos<<ordBits | uint64(o)
+	if o >= 1<<ordBits || pos >= 1<<(32-ordBits) || v == linkBig {
+		return linkBig, false
+	}
+	return uint32(v), true
+}
