@@ -43,7 +43,8 @@ type CheckOptions struct {
 	// it is found (from another goroutine than the caller's).
 	OnFailure func(Failure)
 
-	lazy int // operations held before streaming rounds start (lazyOps when 0; tests)
+	lazy     int // operations held before streaming rounds start (lazyOps when 0; tests)
+	remember int // judged objects a generation of the closed set holds (closedGen when 0; tests)
 }
 
 // CheckProgress is a snapshot of a running Check.
@@ -83,6 +84,37 @@ type Result struct {
 	StopReason   string        `json:"stop_reason,omitempty"`
 	Failures     []Failure     `json:"failures,omitempty"`
 	elapsed      time.Duration // for callers in Go
+
+	// What a streaming check forgot to stay in bounded memory (zero:
+	// nothing, the verdict is exact): judged objects, capture addresses
+	// with their last free, ended read sections and grace periods of a
+	// trace file. LossNote says in words what the verdict then rests on.
+	ForgottenObjects   int    `json:"forgotten_objects,omitempty"`
+	ForgottenAddresses int    `json:"forgotten_addresses,omitempty"`
+	ForgottenSections  int    `json:"forgotten_sections,omitempty"`
+	ForgottenGPs       int    `json:"forgotten_grace_periods,omitempty"`
+	LossNote           string `json:"loss_note,omitempty"`
+}
+
+// Lossy returns what to print beside the verdict: "" when nothing was
+// forgotten, else " (lossy: LossNote)".
+func (r *Result) Lossy() string {
+	if r.LossNote == "" {
+		return ""
+	}
+	return " (lossy: " + r.LossNote + ")"
+}
+
+// addLoss records that n things were forgotten (note says what and what
+// the verdict then rests on): a note beside the verdict.
+func (r *Result) addLoss(n int, note string) {
+	if n <= 0 {
+		return
+	}
+	if r.LossNote != "" {
+		r.LossNote += "; "
+	}
+	r.LossNote += note
 }
 
 // Elapsed returns the time the check took.

@@ -113,11 +113,18 @@ func TestTimeoutGivesUnknown(t *testing.T) {
 // period ends.
 func syntheticHistory(nops int, bad int) *History {
 	h := &History{Header: NewHeader(SourceRecorder, UnitNS)}
+	synthRecords(nops, bad, func(r Record) { h.Records = append(h.Records, r) })
+	return h
+}
+
+// synthRecords hands the records of syntheticHistory(nops, bad) to emit,
+// one at a time: a history of any length in constant memory.
+func synthRecords(nops int, bad int, emit func(Record)) {
 	id := int64(0)
 	add := func(r Record) {
 		id++
 		r.Type, r.ID, r.Result = "op", id, "ok"
-		h.Records = append(h.Records, r)
+		emit(r)
 	}
 	var tnow int64 = 100
 	gp := int64(0)
@@ -127,7 +134,7 @@ func syntheticHistory(nops int, bad int) *History {
 	}
 	var waiting, next []pend
 	obj := 0
-	for len(h.Records) < nops {
+	for id < int64(nops) {
 		for k := 0; k < 8; k++ {
 			obj++
 			o := fmt.Sprintf("o%d", obj)
@@ -150,5 +157,4 @@ func syntheticHistory(nops int, bad int) *History {
 		waiting, next = next, nil
 		tnow += 400
 	}
-	return h
 }

@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -55,6 +56,8 @@ func ImportFtraceStream(ctx context.Context, r io.Reader, opt ImportOptions, cop
 	}
 	res := s.finish()
 	res.Label = "kernel ftrace capture"
+	res.ForgottenAddresses = imp.Figures.ForgottenAddresses
+	res.addLoss(res.ForgottenAddresses, fmt.Sprintf("the last free of %d addresses forgotten to stay in bounded memory: the last %d or more addresses freed are remembered, and a second reclaim of a forgotten one counts as a reclaim of an object freed before the capture, not as a violation", res.ForgottenAddresses, opt.lastGen()))
 	if stopped != "" && res.StopReason == "" {
 		res.StopReason = stopped
 		if res.Verdict == Linearizable {
@@ -246,10 +249,10 @@ func (t *gpTable) end(e *kevent, num, call int64) (*kgp, error) {
 	return g, nil
 }
 
-// lastFree is the latest free of an address.
+// lastFree is the latest free of an address: its object is ADDR#n.
 type lastFree struct {
-	name string
-	cpu  int
+	n   int
+	cpu int32
 }
 
 // flightIv is a batch handed to RCU: queued at q, freed at end.
@@ -277,10 +280,10 @@ type importer struct {
 	batches     []*kbatch
 	frees       int
 	nbatches    int
-	outstanding map[uint64][]*kobj // addr -> freed, not yet reclaimed (FIFO)
-	lastObj     map[uint64]lastFree
-	running     map[int]*kbatch    // pid -> running kfree_rcu_work
-	queued      map[uint64]*kbatch // krwp -> batch queued, its work not yet run
+	outstanding map[uint64][]*kobj       // addr -> freed, not yet reclaimed (FIFO)
+	lastObj     genMap[uint64, lastFree] // the last addresses freed (the maps of what is open are exact)
+	running     map[int]*kbatch          // pid -> running kfree_rcu_work
+	queued      map[uint64]*kbatch       // krwp -> batch queued, its work not yet run
 	gt          gpTable
 	gpInitEntry map[int]int64
 	gpCleanAt   map[int]int64
@@ -307,7 +310,7 @@ const (
 func newImporter(fg *Figures, s *streamer, window int64, opt ImportOptions) *importer {
 	fg.EventCounts, fg.ByPath = map[string]int{}, map[string]int{}
 	im := &importer{fg: fg, s: s, window: window, keepHist: opt.KeepHistory, replayLimit: opt.ReplayLimit,
-		outstanding: map[uint64][]*kobj{}, lastObj: map[uint64]lastFree{},
+		outstanding: map[uint64][]*kobj{}, lastObj: newGenMap[uint64, lastFree](opt.lastGen()),
 		running: map[int]*kbatch{}, queued: map[uint64]*kbatch{}, gt: gpTable{byNum: map[int64]*kgp{}},
 		gpInitEntry: map[int]int64{}, gpCleanAt: map[int]int64{}, maxCPU: -1, counts: map[string]*int{}}
 	if im.replayLimit <= 0 {
@@ -474,9 +477,7 @@ func (im *importer) free(e *kevent) error {
 		im.fg.Headless++
 	}
 	im.frees++
-	im.nameBuf = strconv.AppendUint(append(im.nameBuf[:0], "0x"...), addr, 16)
-	im.nameBuf = strconv.AppendInt(append(im.nameBuf, '#'), int64(im.frees), 10)
-	o := &kobj{name: string(im.nameBuf), addr: addr, cpu: e.cpu, freeAt: e.ts, freeLine: e.line, batch: -1}
+	o := &kobj{name: im.objName(addr, im.frees), addr: addr, cpu: e.cpu, freeAt: e.ts, freeLine: e.line, batch: -1}
 	for len(im.perCPU) <= e.cpu {
 		im.perCPU = append(im.perCPU, 0)
 	}
@@ -485,7 +486,7 @@ func (im *importer) free(e *kevent) error {
 		im.objs = append(im.objs, o)
 	}
 	im.outstanding[addr] = append(im.outstanding[addr], o)
-	im.lastObj[addr] = lastFree{o.name, o.cpu}
+	im.lastObj.put(addr, lastFree{im.frees, int32(o.cpu)})
 	im.emit(kFree, o.name, 0, e.ts, e.ts, e.cpu, e.line)
 	return nil
 }
@@ -617,7 +618,7 @@ func (im *importer) kvfree(e *kevent) error {
 func (im *importer) reclaim(e *kevent, addr uint64, path string, b *kbatch) {
 	q := im.outstanding[addr]
 	var o *kobj
-	switch last, ok := im.lastObj[addr]; {
+	switch last, ok := im.lastObj.get(addr); {
 	case len(q) > 0:
 		o = q[0]
 		if len(q) == 1 {
@@ -628,11 +629,11 @@ func (im *importer) reclaim(e *kevent, addr uint64, path string, b *kbatch) {
 	case ok:
 		// Freed once in the capture and reclaimed again: a double
 		// reclaim the contract must see.
-		o = &kobj{name: last.name, addr: addr, cpu: last.cpu, batch: -1, freeAt: -1, extra: true}
+		o = &kobj{name: im.objName(addr, last.n), addr: addr, cpu: int(last.cpu), batch: -1, freeAt: -1, extra: true}
 		if im.keep {
 			im.extraRecl = append(im.extraRecl, o)
 		}
-	default:
+	default: // or freed before the last addresses lastObj remembers
 		im.fg.PreCapture++
 		return
 	}
@@ -651,6 +652,22 @@ func (im *importer) reclaim(e *kevent, addr uint64, path string, b *kbatch) {
 		return
 	}
 	b.recl = append(b.recl, o)
+}
+
+// lastGen is the generation of the importer's lastObj: unbounded when the
+// history is kept (memory then grows with the capture anyway).
+func (opt *ImportOptions) lastGen() int {
+	if opt.KeepHistory {
+		return 0
+	}
+	return cmp.Or(opt.addrGen, addrGen)
+}
+
+// objName names the n-th free of the capture, of addr: ADDR#n.
+func (im *importer) objName(addr uint64, n int) string {
+	im.nameBuf = strconv.AppendUint(append(im.nameBuf[:0], "0x"...), addr, 16)
+	im.nameBuf = strconv.AppendInt(append(im.nameBuf, '#'), int64(n), 10)
+	return string(im.nameBuf)
 }
 
 func (im *importer) emitReclaim(o *kobj) {
@@ -784,6 +801,7 @@ func (im *importer) finish() {
 	copy(fg.FreesPerCPU, im.perCPU)
 	fg.Frees = im.frees
 	fg.NotReclaimed = fg.Frees - fg.Reclaimed
+	fg.ForgottenAddresses = im.lastObj.forgotten
 	fg.LatencyMS, fg.LatencyGPs, fg.FullGPs = im.dists[dLat].dist(), im.dists[dLatGP].dist(), im.dists[dFull].dist()
 	fg.GPDurationMS, fg.ObjsPerBatch, fg.PagesPerBatch = im.dists[dGP].dist(), im.dists[dObjs].dist(), im.dists[dPages].dist()
 	fg.MaxPagesInFlight = max(im.trim0.flightMax, maxInFlight(im.flight))

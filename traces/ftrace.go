@@ -65,7 +65,8 @@ type ImportOptions struct {
 	Progress      func(ImportProgress)
 	ProgressEvery time.Duration
 
-	tables func(*importer) // tests: called with the importer at the end of the input
+	tables  func(*importer) // tests: called with the importer at the end of the input
+	addrGen int             // tests: addresses a generation of lastObj holds (addrGen when 0)
 }
 
 // DefaultReplayLimit is ImportOptions.ReplayLimit's default: five copies
@@ -222,6 +223,11 @@ type Figures struct {
 	DirectReclaim    int            `json:"direct_reclaims"`
 	CallsPerAlloc    float64        `json:"frees_per_page_allocation"`
 	CallsPerPage     float64        `json:"frees_per_bulk_page"`
+
+	// ForgottenAddresses is the addresses whose last free was forgotten
+	// (bounded memory): a second reclaim of one of them counts in
+	// PreCapture.
+	ForgottenAddresses int `json:"forgotten_addresses,omitempty"`
 }
 
 // Import is an imported ftrace capture: its figures, its history of

@@ -19,8 +19,8 @@ func importTables(t *testing.T, text []byte, keep bool) (map[string]int, string)
 		s = im.s
 		for k, n := range map[string]int{"grace periods": len(im.gt.gps), "grace periods by number": len(im.gt.byNum),
 			"ends": len(im.gpEnds), "spans": len(im.gpSpans), "batches in flight": len(im.flight),
-			"addresses": len(im.lastObj), "outstanding": len(im.outstanding),
-			"check: grace periods": len(s.gps), "check: half grace periods": len(s.gpHalf), "check: sections": len(s.secs),
+			"addresses": im.lastObj.len(), "outstanding": len(im.outstanding),
+			"check: grace periods": len(s.gps), "check: half grace periods": s.gpHalf.len(), "check: sections": len(s.secs),
 			"check: objects": len(s.objs)} {
 			sizes[k] = n
 		}

@@ -118,9 +118,12 @@ func (ls *linSink) record(r *Record) error {
 	return nil
 }
 
-func (ls *linSink) end() error {
+func (ls *linSink) end(forgotSecs, forgotGPs int) error {
 	res := ls.s.finish()
 	ls.s = nil
+	res.ForgottenSections, res.ForgottenGPs = forgotSecs, forgotGPs
+	res.addLoss(forgotSecs, fmt.Sprintf("%d ended read sections forgotten: a later section of the same name counts as a new one", forgotSecs))
+	res.addLoss(forgotGPs, fmt.Sprintf("%d grace periods forgotten: a later gp_start or gp_end of the same number counts as a new one", forgotGPs))
 	res.Label, res.Design, res.Expected = ls.hd.Label, ls.hd.Design, ls.hd.Expected
 	ls.out = append(ls.out, res)
 	return nil

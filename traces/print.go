@@ -30,7 +30,11 @@ func PrintImport(w io.Writer, imp *Import) {
 		}
 		fmt.Fprintf(w, "%s %d", p, f.ByPath[p])
 	}
-	fmt.Fprintf(w, "); still pending at the end %d; reclaims of objects freed before the capture %d\n", f.NotReclaimed, f.PreCapture)
+	fmt.Fprintf(w, "); still pending at the end %d; reclaims of objects freed before the capture %d", f.NotReclaimed, f.PreCapture)
+	if f.ForgottenAddresses > 0 {
+		fmt.Fprintf(w, " (or freed at one of %d addresses forgotten to stay in bounded memory)", f.ForgottenAddresses)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "fallback path: %d objects through the rcu_head list (channel 3), %d inline synchronize_rcu()+kvfree\n", f.ByPath["rcu_head"], f.ByPath["inline_sync"])
 	fmt.Fprintf(w, "grace periods: %d started, %d ended; duration ms %s\n", f.GPsStarted, f.GPsEnded, fmtDist(f.GPDurationMS, "%.3f"))
 	fmt.Fprintf(w, "batches (kfree_rcu_work runs): %d; objects per batch %s; pages per batch %s\n", f.Batches, fmtDist(f.ObjsPerBatch, "%.0f"), fmtDist(f.PagesPerBatch, "%.0f"))

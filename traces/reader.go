@@ -2,6 +2,7 @@ package traces
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,15 +97,17 @@ type reading struct {
 	check  histCheck
 	line   int
 	stream historySink
+	gens   [2]int // tests: histCheck.gens
 }
 
 // historySink receives a trace read as a stream: each header, each record
 // (valid alone and with those before it), and each end line once the
-// history is whole.
+// history is whole, with what the record check forgot of it (ended
+// read sections and grace periods: histCheck.loss).
 type historySink interface {
 	header(h *Header) error
 	record(r *Record) error
-	end() error
+	end(forgotSecs, forgotGPs int) error
 }
 
 func (rd *reading) closed() bool { return rd.cur == nil }
@@ -141,7 +144,7 @@ func (rd *reading) add(text []byte) error {
 			h.Clients = nil // "clients": [] is no list, as the writer omits it
 		}
 		h.line = line
-		rd.cur, rd.nrec, rd.check = &History{Header: h}, 0, histCheck{}
+		rd.cur, rd.nrec, rd.check = &History{Header: h}, 0, histCheck{gens: rd.gens}
 		if rd.stream != nil {
 			return rd.stream.header(&rd.cur.Header)
 		}
@@ -171,7 +174,7 @@ func (rd *reading) add(text []byte) error {
 		}
 		rd.cur = nil
 		if rd.stream != nil {
-			return rd.stream.end()
+			return rd.stream.end(rd.check.loss())
 		}
 	case "":
 		return ferr(line, "type", "missing (want header, op, step or end)")
@@ -364,20 +367,36 @@ func (r *Record) validate(line, clients int) error {
 // histCheck checks, record by record, what spans records: unique ids,
 // read sections that begin once, end once and end after they begin, grace
 // periods that start and end once each and do not end before they start.
-// It keeps a few bytes per run of ids, read section and grace period.
+// It keeps a few bytes per run of ids, the read sections begun and not
+// ended, the grace periods of which one boundary was recorded, and the
+// names of the last ended sections and numbers of the last whole grace
+// periods (genMaps: what it forgot is counted, and a later record of a
+// forgotten one is taken for a new one).
 type histCheck struct {
-	ids  idSet
-	secs map[string]*secRecs
-	gps  map[[2]int64]gpRec
+	ids    idSet
+	secs   map[string]*secRecs        // begun, not ended
+	ended  genMap[[2]uint64, secDone] // ended, by the hash of their name
+	gps    genMap[[2]int64, gpRec]    // {gp, 0 start or 1 end}: the other not recorded
+	gpDone genMap[int64, [2]int]      // both recorded: their lines
+	names  nameHasher
+	bad    struct {
+		gp         int64
+		start, end gpRec
+		found      bool
+	} // the first to end before it starts
+	gens [2]int // generations of ended and gpDone (secGen, gpGen when 0; tests)
 }
 
-// secRecs is what the check keeps of a read section's records.
+// secRecs is what the check keeps of a read section begun.
 type secRecs struct {
-	lock, unlock, whole bool  // recorded
-	lockLine, endLine   int   // lines of the read_lock and of the read_unlock or section
-	lockCall            int64 // the read_lock's call
-	lockPending         bool
+	lockLine    int   // line of the read_lock
+	lockCall    int64 // the read_lock's call
+	lockPending bool
 }
+
+// secDone is what the check keeps of an ended section: the lines of its
+// read_lock (0: it was one section record) and of its end.
+type secDone struct{ lockLine, endLine int }
 
 // gpRec is what the check keeps of a gp_start or gp_end record.
 type gpRec struct {
@@ -392,7 +411,10 @@ func (hc *histCheck) add(r *Record) error {
 		return nil
 	}
 	if hc.secs == nil {
-		hc.secs, hc.gps = map[string]*secRecs{}, map[[2]int64]gpRec{}
+		hc.secs, hc.names = map[string]*secRecs{}, newNameHasher()
+		hc.ended = newGenMap[[2]uint64, secDone](cmp.Or(hc.gens[0], secGen))
+		hc.gpDone = newGenMap[int64, [2]int](cmp.Or(hc.gens[1], gpGen))
+		hc.gps = newGenMap[[2]int64, gpRec](cmp.Or(hc.gens[1], gpGen))
 	}
 	if prev, dup := hc.ids.add(r.ID, r.Line); dup {
 		return ferr(r.Line, "id", "%d already used at line %d", r.ID, prev)
@@ -401,40 +423,30 @@ func (hc *histCheck) add(r *Record) error {
 	case OpReadLock, OpReadUnlock, OpSection:
 		return hc.section(r)
 	case OpGPStart, OpGPEnd:
-		k := [2]int64{*r.GP, 0}
-		if r.Op == OpGPEnd {
-			k[1] = 1
-		}
-		if prev, ok := hc.gps[k]; ok {
-			return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, *r.GP, prev.line)
-		}
-		g := gpRec{line: r.Line, pends: r.Pending, hasRet: r.Return != nil}
-		if r.Call != nil {
-			g.call = *r.Call
-		}
-		if r.Return != nil {
-			g.ret = *r.Return
-		}
-		hc.gps[k] = g
+		return hc.gp(r)
 	}
 	return nil
 }
 
 // section checks a record of a read section.
 func (hc *histCheck) section(r *Record) error {
-	s := hc.secs[r.Section]
-	if s == nil {
-		s = &secRecs{}
-		hc.secs[r.Section] = s
+	key := hc.names.key(r.Section)
+	if d, ok := hc.ended.get(key); ok {
+		switch {
+		case d.lockLine == 0 || r.Op == OpSection:
+			return ferr(r.Line, "section", "section %q is already recorded", r.Section)
+		case r.Op == OpReadLock:
+			return ferr(r.Line, "section", "section %q already began at line %d", r.Section, d.lockLine)
+		}
+		return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, d.endLine)
 	}
+	s := hc.secs[r.Section]
 	switch {
-	case s.whole || (r.Op == OpSection && (s.lock || s.unlock)):
+	case s != nil && r.Op == OpSection:
 		return ferr(r.Line, "section", "section %q is already recorded", r.Section)
-	case r.Op == OpReadLock && s.lock:
+	case s != nil && r.Op == OpReadLock:
 		return ferr(r.Line, "section", "section %q already began at line %d", r.Section, s.lockLine)
-	case r.Op == OpReadUnlock && s.unlock:
-		return ferr(r.Line, "section", "section %q already ended at line %d", r.Section, s.endLine)
-	case r.Op == OpReadUnlock && !s.lock:
+	case r.Op == OpReadUnlock && s == nil:
 		return ferr(r.Line, "section", "read_unlock of section %q, which has not begun", r.Section)
 	case r.Op == OpReadUnlock && r.Return != nil && s.lockPending:
 		return ferr(r.Line, "section", "section %q ends while its read_lock is still pending", r.Section)
@@ -443,16 +455,60 @@ func (hc *histCheck) section(r *Record) error {
 	}
 	switch r.Op {
 	case OpReadLock:
-		s.lock, s.lockLine, s.lockPending = true, r.Line, r.Pending
+		s = &secRecs{lockLine: r.Line, lockPending: r.Pending}
 		if r.Call != nil {
 			s.lockCall = *r.Call
 		}
+		hc.secs[r.Section] = s
 	case OpReadUnlock:
-		s.unlock, s.endLine = true, r.Line
+		delete(hc.secs, r.Section)
+		hc.ended.put(key, secDone{s.lockLine, r.Line})
 	default:
-		s.whole, s.endLine = true, r.Line
+		hc.ended.put(key, secDone{0, r.Line})
 	}
 	return nil
+}
+
+// gp checks a gp_start or gp_end record; once both of a grace period are
+// recorded, that it does not surely end before it starts.
+func (hc *histCheck) gp(r *Record) error {
+	g, kind := *r.GP, int64(0)
+	if r.Op == OpGPEnd {
+		kind = 1
+	}
+	if lines, ok := hc.gpDone.get(g); ok {
+		return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, g, lines[kind])
+	}
+	if prev, ok := hc.gps.get([2]int64{g, kind}); ok {
+		return ferr(r.Line, "gp", "%s(%d) already recorded at line %d", r.Op, g, prev.line)
+	}
+	rec := gpRec{line: r.Line, pends: r.Pending, hasRet: r.Return != nil}
+	if r.Call != nil {
+		rec.call = *r.Call
+	}
+	if r.Return != nil {
+		rec.ret = *r.Return
+	}
+	other, ok := hc.gps.get([2]int64{g, 1 - kind})
+	if !ok {
+		hc.gps.put([2]int64{g, kind}, rec)
+		return nil
+	}
+	hc.gps.del([2]int64{g, 1 - kind})
+	start, end := other, rec
+	if kind == 0 {
+		start, end = rec, other
+	}
+	hc.gpDone.put(g, [2]int{start.line, end.line})
+	if end.hasRet && (start.pends || end.ret < start.call) && (!hc.bad.found || end.line < hc.bad.end.line) {
+		hc.bad.gp, hc.bad.start, hc.bad.end, hc.bad.found = g, start, end, true
+	}
+	return nil
+}
+
+// loss returns the ended sections and grace periods forgotten.
+func (hc *histCheck) loss() (sections, gps int) {
+	return hc.ended.forgotten, hc.gps.forgotten + hc.gpDone.forgotten
 }
 
 // validate checks what spans the records of h (histCheck).
@@ -466,31 +522,17 @@ func (h *History) validate() error {
 	return hc.finish()
 }
 
-// finish checks the grace periods' order once the history is whole.
-func (hc *histCheck) finish() error { return gpOrder(hc.gps) }
-
-// gpOrder reports a grace period that surely ends before it begins: its
-// gp_end returns before its gp_start is called, or returns while the
+// finish reports, once the history is whole, the grace period that
+// surely ends before it begins and whose gp_end comes first in the file:
+// its gp_end returns before its gp_start is called, or returns while the
 // gp_start is still pending.
-func gpOrder(gps map[[2]int64]gpRec) error {
-	var bad gpRec
-	var badGP int64
-	found := false
-	for k, end := range gps {
-		start, ok := gps[[2]int64{k[0], 0}]
-		if k[1] == 0 || !ok || !end.hasRet {
-			continue
-		}
-		if (start.pends || end.ret < start.call) && (!found || end.line < bad.line) {
-			bad, badGP, found = end, k[0], true
-		}
-	}
-	if !found {
+func (hc *histCheck) finish() error {
+	if !hc.bad.found {
 		return nil
 	}
-	start := gps[[2]int64{badGP, 0}]
-	if start.pends {
-		return ferr(bad.line, "gp", "gp_end(%d) returns while its gp_start (line %d) is still pending", badGP, start.line)
+	b := &hc.bad
+	if b.start.pends {
+		return ferr(b.end.line, "gp", "gp_end(%d) returns while its gp_start (line %d) is still pending", b.gp, b.start.line)
 	}
-	return ferr(bad.line, "return", "gp_end(%d) returns at %d, before its gp_start (line %d) is called at %d", badGP, bad.ret, start.line, start.call)
+	return ferr(b.end.line, "return", "gp_end(%d) returns at %d, before its gp_start (line %d) is called at %d", b.gp, b.end.ret, b.start.line, b.start.call)
 }

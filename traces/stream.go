@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"slices"
 	"sort"
@@ -114,15 +113,15 @@ type streamer struct {
 	opt   CheckOptions
 	res   *Result
 	start time.Time
-	seed  [2]maphash.Seed
+	names nameHasher
 
 	objs    map[string]*sobj
-	closed  map[[2]uint64]struct{} // objects judged, by 128-bit hash
+	closed  genMap[[2]uint64, struct{}] // objects judged, by 128-bit hash (the last ones)
 	openSec map[string]*ssec
-	openL   []*ssec           // open sections in the order they began
-	secs    []*ssec           // ended sections sorted by lock call
-	gps     []cop             // grace-period boundaries sorted by call
-	gpHalf  map[int64]copKind // grace periods of which one boundary was seen: its kind
+	openL   []*ssec                // open sections in the order they began
+	secs    []*ssec                // ended sections sorted by lock call
+	gps     []cop                  // grace-period boundaries sorted by call
+	gpHalf  genMap[int64, copKind] // grace periods of which one boundary was seen: its kind
 	maxSec  int64
 	maxGP   int64
 	scratch []cop // partition's, reused: one allocation of the right size a partition
@@ -155,9 +154,10 @@ func newStreamer(ctx context.Context, opt CheckOptions, unit string, exact bool)
 	opt.MaxFailures = cmp.Or(max(opt.MaxFailures, 0), 10)
 	opt.MaxOpen = cmp.Or(max(opt.MaxOpen, 0), DefaultMaxOpen)
 	opt.lazy = cmp.Or(max(opt.lazy, 0), lazyOps)
-	s := &streamer{opt: opt, start: time.Now(), seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		res: &Result{Window: opt.Window, TimeUnit: unit}, objs: map[string]*sobj{}, closed: map[[2]uint64]struct{}{},
-		openSec: map[string]*ssec{}, gpHalf: map[int64]copKind{}, exact: exact,
+	opt.remember = cmp.Or(max(opt.remember, 0), closedGen)
+	s := &streamer{opt: opt, start: time.Now(), names: newNameHasher(),
+		res: &Result{Window: opt.Window, TimeUnit: unit}, objs: map[string]*sobj{}, closed: newGenMap[[2]uint64, struct{}](opt.remember),
+		openSec: map[string]*ssec{}, gpHalf: newGenMap[int64, copKind](gpGen), exact: exact,
 		maxLo: math.MinInt64, sure: math.MinInt64, judgedH: math.MinInt64,
 		chunk: make(chan chunk, chunkQueue), done: make(chan struct{})}
 	s.lastProg = s.start
@@ -228,18 +228,16 @@ func (s *streamer) ownOfClosed(op cop) bool {
 	if op.kind != kFree && op.kind != kReclaim {
 		return false
 	}
-	_, ok := s.closed[s.key(op.name)]
+	_, ok := s.closed.get(s.key(op.name))
 	return ok && s.objs[op.name] == nil
 }
 
 func (s *streamer) isClosed(name string) bool {
-	_, ok := s.closed[s.key(name)]
+	_, ok := s.closed.get(s.key(name))
 	return ok
 }
 
-func (s *streamer) key(name string) [2]uint64 {
-	return [2]uint64{maphash.String(s.seed[0], name), maphash.String(s.seed[1], name)}
-}
+func (s *streamer) key(name string) [2]uint64 { return s.names.key(name) }
 
 // addOwn adds a free or reclaim to its object's partition. An object whose
 // partition was judged (it had a reclaim) gets a second free or reclaim:
@@ -300,12 +298,12 @@ func (s *streamer) addGP(op cop) {
 	// A grace period has one start and one end at most (the reader and
 	// the importer refuse more): it is counted at its first boundary, and
 	// forgotten at its second.
-	switch k, ok := s.gpHalf[op.gp]; {
+	switch k, ok := s.gpHalf.get(op.gp); {
 	case !ok:
-		s.gpHalf[op.gp] = op.kind
+		s.gpHalf.put(op.gp, op.kind)
 		s.res.GracePeriods++
 	case k != op.kind:
-		delete(s.gpHalf, op.gp)
+		s.gpHalf.del(op.gp)
 	}
 	s.maxGP = max(s.maxGP, op.ret-op.call)
 	i := len(s.gps)
@@ -354,7 +352,7 @@ func (s *streamer) close(objs []named, final bool) {
 		delete(s.objs, name)
 		s.held -= len(o.ops)
 		if !final && !s.unique {
-			s.closed[s.key(name)] = struct{}{}
+			s.closed.put(s.key(name), struct{}{})
 		}
 		if len(o.ops) == 1 && o.ops[0].kind == kFree {
 			s.res.Trivial++
@@ -481,6 +479,9 @@ func (s *streamer) finish() *Result {
 	<-s.done
 	res := s.res
 	s.jd.conclude(res)
+	res.ForgottenObjects = s.closed.forgotten
+	res.addLoss(s.gpHalf.forgotten, fmt.Sprintf("%d grace periods of which one boundary was seen forgotten: their other boundary, if it came, counted one more grace period", s.gpHalf.forgotten))
+	res.addLoss(res.ForgottenObjects, fmt.Sprintf("%d judged objects forgotten to stay in bounded memory: later frees and reclaims were checked against the last %d or more judged objects only, and one of a forgotten object counts as a new object", res.ForgottenObjects, s.opt.remember))
 	if s.stop == "overflow" {
 		res.StopReason = cmp.Or(res.StopReason, s.overflowMsg)
 	} else if s.stop != "" {

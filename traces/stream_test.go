@@ -269,22 +269,30 @@ func deref(r Record) []any {
 // long after its partition was judged is not linearizable, as when it is
 // judged whole.
 func TestStreamingDoubleReclaim(t *testing.T) {
+	text := reclaimAgainCapture(3000, 1) // object 1 again
+	for _, lazy := range []int{64, 0} {
+		_, res, err := ImportFtraceStream(context.Background(), strings.NewReader(text), ImportOptions{NoReplay: true}, CheckOptions{Window: 10, lazy: lazy})
+		if err != nil || res.Verdict != NotLinearizable || res.Failed != 1 || !strings.Contains(res.Failures[0].Reason, "0x1000#1") {
+			t.Fatalf("lazy %d: err %v, result %+v", lazy, err, res)
+		}
+	}
+}
+
+// reclaimAgainCapture is a capture of n objects at addresses 0x1000 to
+// 0xn000, each freed, then a grace period, then reclaimed, second after
+// second; then address 0x<again>000 reclaimed once more.
+func reclaimAgainCapture(n, again int) string {
 	const free = " x-1 [000] ..... %d.000000: kvfree_call_rcu: (kvfree_call_rcu+0x0/0x330) head=0x%x008 func=0x8\n"
 	const gp = " r-15 [001] ..... %d.000100: gp_init: (rcu_gp_init+0x0/0x550) gp_seq=%d\n r-15 [001] ..... %d.000110: gp_init_ret: (a <- rcu_gp_init) started=1 gp_seq=%d\n" +
 		" r-15 [001] ..... %d.000200: gp_cleanup: (rcu_gp_cleanup+0x0/0x460) gp_seq=%d\n r-15 [001] ..... %d.000210: gp_cleanup_ret: (a <- rcu_gp_cleanup) gp_seq=%d\n"
 	const kv = " k-17 [000] ..... %d.000300: kvfree: (kvfree+0x0/0x30) addr=0x%x000 caller=kvfree_call_rcu+0x1/0x2\n"
 	var b strings.Builder
 	b.WriteString("# tracer: nop\n")
-	for i := 1; i <= 3000; i++ {
+	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, free, i, i)
 		fmt.Fprintf(&b, gp, i, 4*i, i, 4*i+1, i, 4*i+1, i, 4*i+4)
 		fmt.Fprintf(&b, kv, i, i)
 	}
-	fmt.Fprintf(&b, kv, 5000, 1) // object 1 again
-	for _, lazy := range []int{64, 0} {
-		_, res, err := ImportFtraceStream(context.Background(), strings.NewReader(b.String()), ImportOptions{NoReplay: true}, CheckOptions{Window: 10, lazy: lazy})
-		if err != nil || res.Verdict != NotLinearizable || res.Failed != 1 || !strings.Contains(res.Failures[0].Reason, "0x1000#1") {
-			t.Fatalf("lazy %d: err %v, result %+v", lazy, err, res)
-		}
-	}
+	fmt.Fprintf(&b, kv, n+2000, again)
+	return b.String()
 }

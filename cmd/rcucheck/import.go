@@ -101,8 +101,8 @@ func runImport(ctx context.Context, e *env, path string, o *importOpts) (int, er
 		}
 	} else {
 		traces.PrintImport(e.stdout, imp)
-		fmt.Fprintf(e.stdout, "contract (window %s): %s: %d objects, %d reclaimed, %d grace periods, %d partitions, largest %d operations, %.2fs\n",
-			time.Duration(w), res.Verdict, res.Objects, res.Reclaimed, res.GracePeriods, res.Partitions, res.MaxPartOps, res.ElapsedSec)
+		fmt.Fprintf(e.stdout, "contract (window %s): %s%s: %d objects, %d reclaimed, %d grace periods, %d partitions, largest %d operations, %.2fs\n",
+			time.Duration(w), res.Verdict, res.Lossy(), res.Objects, res.Reclaimed, res.GracePeriods, res.Partitions, res.MaxPartOps, res.ElapsedSec)
 		for _, f := range res.Failures {
 			fmt.Fprintf(e.stdout, "  - %s\n", f.Reason)
 		}

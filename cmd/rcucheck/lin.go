@@ -243,7 +243,7 @@ func printLin(w io.Writer, rep *linReport) {
 		if label == "" {
 			label = "history"
 		}
-		fmt.Fprintf(w, "%d. %s: %s\n", i+1, label, strings.ToUpper(r.Verdict))
+		fmt.Fprintf(w, "%d. %s: %s%s\n", i+1, label, strings.ToUpper(r.Verdict), r.Lossy())
 		fmt.Fprintf(w, "   %d operations, %d objects (%d reclaimed), %d read sections, %d grace periods; %d partitions checked, largest %d operations; window %d %s; %.3fs\n",
 			r.Operations, r.Objects, r.Reclaimed, r.Sections, r.GracePeriods, r.Partitions, r.MaxPartOps, r.Window, r.TimeUnit, r.ElapsedSec)
 		if r.Expected != "" && r.Expected != r.Verdict && r.Verdict != traces.Unknown {
@@ -269,5 +269,11 @@ func printLin(w io.Writer, rep *linReport) {
 	for _, h := range rep.HTML {
 		fmt.Fprintf(w, "visualisation: %s\n", h)
 	}
-	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
+	lossy := ""
+	for _, r := range rep.Histories {
+		if r.LossNote != "" {
+			lossy = " (lossy: see above)"
+		}
+	}
+	fmt.Fprintf(w, "verdict: %s%s\n", rep.Verdict, lossy)
 }
