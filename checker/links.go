@@ -23,8 +23,11 @@ import "fmt"
 // first entry of every segment (what one chunk records in a batch, and with
 // it the first entry of every level): a segment is encoded alone, in the
 // order of the chunk, by the worker that records the chunk. The log keeps
-// the offset of every linkGroup-th entry, and reading entry i decodes at
-// most linkGroup-1 entries before it.
+// the offset of every linkGroup-th entry (a mark), and reading entry i
+// decodes at most linkGroup-1 entries before it. A mark takes 2 bytes: the
+// distance from the offset of the first mark of its run of linkGroup marks
+// (a base, 8 bytes), which is less than 2^16 since linkGroup-1 groups of
+// linkGroup entries of at most 16 bytes (a position of 64 bits) take less.
 
 const (
 	linkGroup    = 64 // entries between offsets kept
@@ -104,8 +107,9 @@ func (s *linkSeg) bytes() int64 {
 // linkLog is the links of every state, appended segment by segment.
 type linkLog struct {
 	data  bigArray[byte]
-	marks bigArray[uint64] // marks[k]: the offset in data of entry k*linkGroup
-	n     uint64           // entries
+	bases []uint64 // bases[k]: the offset in data of entry k*linkGroup*linkGroup
+	marks []uint16 // marks[k]: the offset of entry k*linkGroup, from bases[k/linkGroup]
+	n     uint64   // entries
 }
 
 // append appends a segment, which must start at entry l.n.
@@ -123,7 +127,11 @@ func (l *linkLog) append(s *linkSeg) {
 		b, at = b[k:], at+uint64(k)
 	}
 	for _, m := range s.marks {
-		l.marks.push(base + m)
+		k := len(l.marks)
+		if k%linkGroup == 0 {
+			l.bases = append(l.bases, base+m)
+		}
+		l.marks = append(l.marks, uint16(base+m-l.bases[k/linkGroup]))
 	}
 	l.n += s.n
 }
@@ -133,7 +141,8 @@ func (l *linkLog) at(i uint64) (uint64, uint32) {
 	if i >= l.n {
 		panic(fmt.Sprintf("checker: link of state %d asked, %d recorded", i, l.n))
 	}
-	off := l.marks.at(i / linkGroup)
+	k := i / linkGroup
+	off := l.bases[k/linkGroup] + uint64(l.marks[k])
 	var pos uint64
 	for j := i - i%linkGroup; ; j++ {
 		b := l.data.at(off)
@@ -175,22 +184,42 @@ func (l *linkLog) uvarint(off uint64) (uint64, uint64) {
 }
 
 // bytes is the memory the log holds.
-func (l *linkLog) bytes() uint64 { return l.data.bytes(1) + l.marks.bytes(8) }
+func (l *linkLog) bytes() uint64 {
+	return l.data.bytes(1) + uint64(cap(l.marks))*2 + uint64(cap(l.bases))*8
+}
+
+// used is the memory the log's entries and marks take.
+func (l *linkLog) used() uint64 {
+	return l.data.n + uint64(len(l.marks))*2 + uint64(len(l.bases))*8
+}
 
 // extraBytes bounds the memory that recording cands more links, of
 // positions below 2^32, in at most maxChunks segments may add: the log
 // grown, and the segments (counted whole, as if none had room yet).
 func (l *linkLog) extraBytes(cands uint64) uint64 {
 	segs := cands*linkMaxEntry + (cands/linkGroup+maxChunks)*8
-	return l.data.extraBytes(l.data.n+cands*linkMaxEntry, 1) +
-		l.marks.extraBytes(l.marks.n+cands/linkGroup+1, 8) + segs
+	marks := cands/linkGroup + 1
+	return l.data.extraBytes(l.data.n+cands*linkMaxEntry, 1) + segs +
+		appendBytes(len(l.marks), cap(l.marks), marks, 2) +
+		appendBytes(len(l.bases), cap(l.bases), marks/linkGroup+1, 8)
+}
+
+// appendBytes bounds the memory that appending add elements of elem bytes
+// to a slice of length n and capacity c allocates: a new array of up to
+// twice the larger of the length needed and the capacity, rounded up to
+// the allocator's pages.
+func appendBytes(n, c int, add, elem uint64) uint64 {
+	need := uint64(n) + add
+	if need <= uint64(c) {
+		return 0
+	}
+	return 2*max(need, uint64(c))*elem + 8<<10
 }
 
 // free returns the log's memory; the log is empty afterwards.
 func (l *linkLog) free() {
 	l.data.free()
-	l.marks.free()
-	l.n = 0
+	l.bases, l.marks, l.n = nil, nil, 0
 }
 
 // A link of the disk engine's links file is position<<ordBits | ordinal; one
