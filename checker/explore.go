@@ -143,7 +143,8 @@ type chunk struct {
 	lo, hi uint64 // frontier positions
 
 	cw    []uint64 // candidates, packed back to back
-	ch    []uint64 // their hashes
+	ck    []uint64 // exact store: their keys as the visited set keeps them (store.key)
+	ch    []uint64 // their hashes (store.key)
 	from  []uint32 // frontier position of the parent, minus lo
 	cord  []uint32 // successor ordinal
 	orbit []uint64 // orbit size (symmetry)
@@ -346,8 +347,9 @@ func (e *explorer) begin() string {
 	}
 	e.fullKnown = orbit > 0
 	e.fullStates = orbit
-	h := hashState(init)
-	e.st.insert(init, h, 0)
+	var buf [maxStackWords]uint64
+	k, h := e.st.key(init, &buf)
+	e.st.insert(k, h, 0)
 	e.n = 1
 	var link linkSeg
 	link.reset(0)
@@ -503,7 +505,7 @@ func (e *explorer) expandAll(chunks []*chunk) string {
 	e.notePeak()
 	e.parallel(len(grows)+len(chunks), func(w *worker, i int) {
 		if i < len(grows) {
-			rebuilt[i] = e.st.rebuilt(&e.st.shards[grows[i]])
+			rebuilt[i] = e.st.rebuilt(grows[i])
 			return
 		}
 		// The first chunk is always expanded: a batch cut by a worker
@@ -611,7 +613,7 @@ func (e *explorer) insertAll(chunks []*chunk) {
 				j := int(j32)
 				h := c.ch[j]
 				id := c.candBase + uint32(j)
-				v, found := e.st.insert(c.cw[j*e.words:(j+1)*e.words], h, id)
+				v, found := e.st.insert(e.keyAt(c, j), h, id)
 				c.isNew[j] = !found
 				if e.keepEdges {
 					if found {
@@ -726,7 +728,7 @@ func (e *explorer) storeEdges(chunks []*chunk) {
 		for _, c := range chunks {
 			for _, j32 := range c.byShard[sh] {
 				if j := int(j32); c.isNew[j] {
-					e.st.setValue(c.cw[j*e.words:(j+1)*e.words], c.ch[j], e.candIdx[c.candBase+uint32(j)])
+					e.st.setValue(e.keyAt(c, j), c.ch[j], e.candIdx[c.candBase+uint32(j)])
 				}
 			}
 		}
@@ -769,7 +771,7 @@ func (e *explorer) merge(base uint64, chunks []*chunk) {
 // expand runs phase 1 on a chunk.
 func (w *worker) expand(c *chunk) {
 	e := w.e
-	c.cw, c.ch, c.from, c.cord, c.orbit = c.cw[:0], c.ch[:0], c.from[:0], c.cord[:0], c.orbit[:0]
+	c.cw, c.ck, c.ch, c.from, c.cord, c.orbit = c.cw[:0], c.ck[:0], c.ch[:0], c.from[:0], c.cord[:0], c.orbit[:0]
 	c.deg, c.edge = c.deg[:0], c.edge[:0]
 	c.transitions, c.fullTrans, c.deadlocks, c.firstDead = 0, 0, 0, -1
 	w.c = c
@@ -816,12 +818,42 @@ func (w *worker) add(_ Action, next []uint64) {
 		s = w.scratch
 	}
 	c.cw = append(c.cw, s...)
-	c.ch = append(c.ch, hashState(s))
+	c.ch = append(c.ch, w.key(c, s))
 	c.from = append(c.from, uint32(w.pos-c.lo))
 	c.cord = append(c.cord, k)
 	if w.canon != nil {
 		c.orbit = append(c.orbit, orbit)
 	}
+}
+
+// key appends the key of successor s to c.ck, when the visited set is
+// exact, and returns its hash: the visited set's (store.key), or in a disk
+// run, whose files order states by it, hashState's.
+func (w *worker) key(c *chunk, s []uint64) uint64 {
+	e := w.e
+	if e.st.fp || e.disk != nil {
+		return hashState(s)
+	}
+	n := len(c.ck)
+	c.ck = append(c.ck, s...)
+	return e.st.keys.slotKey(c.ck[n:], s)
+}
+
+// stored looks candidate j of c (hash h) up in the visited set. A disk run
+// keeps its visited set in files, where its levels are merged.
+func (e *explorer) stored(c *chunk, j int, h uint64) (uint32, bool) {
+	if e.disk != nil {
+		return 0, false
+	}
+	return e.st.lookup(e.keyAt(c, j), h)
+}
+
+// keyAt is the key of candidate j of c as store.key gives it.
+func (e *explorer) keyAt(c *chunk, j int) []uint64 {
+	if len(c.ck) == 0 {
+		return nil
+	}
+	return c.ck[j*e.words : (j+1)*e.words]
 }
 
 // filter drops the successors of a chunk that are stored, keeping the
@@ -846,12 +878,15 @@ func (w *worker) filter(c *chunk) {
 				continue
 			}
 			edge = c.edge[k]
-		} else if v, ok := e.st.lookup(c.cw[j*words:(j+1)*words], h); ok {
+		} else if v, ok := e.stored(c, j, h); ok {
 			edge = uint64(v)
 		} else {
 			edge = candMark | uint64(kept)
 			if kept != j {
 				copy(c.cw[kept*words:], c.cw[j*words:(j+1)*words])
+				if len(c.ck) > 0 {
+					copy(c.ck[kept*words:], c.ck[j*words:(j+1)*words])
+				}
 				c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
 				if w.canon != nil {
 					c.orbit[kept] = c.orbit[j]
@@ -864,6 +899,9 @@ func (w *worker) filter(c *chunk) {
 		}
 	}
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
+	if len(c.ck) > 0 {
+		c.ck = c.ck[:kept*words]
+	}
 	if w.canon != nil {
 		c.orbit = c.orbit[:kept]
 	}

@@ -61,9 +61,10 @@ func isZero(a []uint64) bool {
 
 // shard is an open-addressing table with linear probing. In fingerprint
 // mode a slot holds fpBytes of the state's hash (a zero fingerprint, the
-// mark of an empty slot, is stored as 1); in exact mode it holds the state
-// in kb bytes, as many as its bits need (the all-zero state, which would
-// look like an empty slot, is kept aside). With values, each slot also
+// mark of an empty slot, is stored as 1); in exact mode it holds the
+// state's key (keyer) in kb bytes, as many as its bits need less those the
+// shard gives (the all-zero key, which would look like an empty slot, is
+// kept aside). With values, each slot also
 // carries a 32-bit value (the state's number).
 type shard struct {
 	fp      []byte // fingerprint mode: size*fpBytes bytes and one of padding
@@ -79,8 +80,9 @@ type shard struct {
 // store is the visited set.
 type store struct {
 	words   int    // words of a state
-	kb      uint64 // bytes of an exact key: (bits+7)/8 for states of bits bits
-	last    uint64 // the bits of a state's last word that an exact key keeps
+	keys    keyer  // exact mode: the states' keys
+	kb      uint64 // bytes of an exact key: (bits-keys.drop+7)/8 for states of bits bits
+	last    uint64 // the bits of a key's last word that the kb bytes cover
 	fp      bool   // keys are fingerprints
 	indexed bool   // slots carry values
 	shards  [numShards]shard
@@ -89,8 +91,8 @@ type store struct {
 // newStore returns an empty visited set of states of words words, whose
 // bits from bits on are 0.
 func newStore(words, bits int, fingerprint, indexed bool) *store {
-	s := &store{words: words, fp: fingerprint, indexed: indexed}
-	s.kb = uint64(bits+7) / 8
+	s := &store{words: words, fp: fingerprint, indexed: indexed, keys: newKeyer(words, bits)}
+	s.kb = uint64(bits-int(s.keys.drop)+7) / 8
 	s.last = lowBits64(8 * (s.kb - 8*uint64(words-1)))
 	for i := range s.shards {
 		// Shards start at sizes spread over one growth step (64 to 94
@@ -245,26 +247,43 @@ func (s *store) zeroRest(keys []byte, p uint64) bool {
 	return true
 }
 
-// find returns the shard of state w (hash h) and its slot there, or the
-// empty slot where it would go; zero reports the all-zero state of exact
-// mode, which has no slot.
-func (s *store) find(w []uint64, h uint64) (sh *shard, slot uint64, found, zero bool) {
+// key returns what the store looks state w up by: in exact mode its slot
+// key (keyer.slotKey), in buf when it fits, and that key's hash; in
+// fingerprint mode no key and hashState's hash. Lookups and insertions take
+// both.
+func (s *store) key(w []uint64, buf *[maxStackWords]uint64) ([]uint64, uint64) {
+	if s.fp {
+		return nil, hashState(w)
+	}
+	key := buf[:]
+	if s.words > maxStackWords {
+		key = make([]uint64, s.words)
+	}
+	key = key[:s.words]
+	return key, s.keys.slotKey(key, w)
+}
+
+// find returns the shard of the state of key k and hash h (from key) and
+// its slot there, or the empty slot where it would go; zero reports the
+// all-zero key of exact mode, which has no slot.
+func (s *store) find(key []uint64, h uint64) (sh *shard, slot uint64, found, zero bool) {
 	sh = &s.shards[shardOf(h)]
 	if s.fp {
 		slot, found = sh.findFP(fingerprint(h))
 		return sh, slot, found, false
 	}
-	if isZero(w) {
+	if isZero(key) {
 		return sh, 0, sh.zero, true
 	}
-	slot, found = s.findExact(sh, w, h)
+	slot, found = s.findExact(sh, key, h)
 	return sh, slot, found, false
 }
 
-// lookup reports whether the state w (hash h) is stored and its value.
-// It only reads, so workers may call it concurrently while nobody inserts.
-func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
-	sh, slot, found, zero := s.find(w, h)
+// lookup reports whether the state of key k and hash h (from key) is
+// stored and its value. It only reads, so workers may call it concurrently
+// while nobody inserts.
+func (s *store) lookup(k []uint64, h uint64) (uint32, bool) {
+	sh, slot, found, zero := s.find(k, h)
 	switch {
 	case !found:
 		return 0, false
@@ -276,11 +295,11 @@ func (s *store) lookup(w []uint64, h uint64) (uint32, bool) {
 	return 0, true
 }
 
-// insert adds the state w (hash h) with value v unless it is stored; it
-// returns whether it was already there and, if so, its value. Only the owner
-// of the shard may call it.
-func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
-	sh, slot, found, zero := s.find(w, h)
+// insert adds the state of key k and hash h (from key) with value v unless
+// it is stored; it returns whether it was already there and, if so, its
+// value. Only the owner of the shard may call it.
+func (s *store) insert(k []uint64, h uint64, v uint32) (uint32, bool) {
+	sh, slot, found, zero := s.find(k, h)
 	switch {
 	case found && zero:
 		return sh.zeroVal, true
@@ -297,13 +316,13 @@ func (s *store) insert(w []uint64, h uint64, v uint32) (uint32, bool) {
 	case s.fp:
 		sh.setFP(slot, fingerprint(h))
 	default:
-		s.setKey(sh.keys, slot*s.kb, w)
+		s.setKey(sh.keys, slot*s.kb, k)
 	}
 	if s.indexed {
 		sh.val[slot] = v
 	}
 	if sh.n*1024 > sh.size*maxLoad {
-		s.grow(sh)
+		s.grow(shardOf(h))
 	}
 	return 0, false
 }
@@ -319,14 +338,14 @@ func (s *store) mustGrow(i int, n uint64) bool {
 // Only the shard's owner may call it.
 func (s *store) reserve(i int, n uint64) {
 	for s.mustGrow(i, n) {
-		s.grow(&s.shards[i])
+		s.grow(i)
 	}
 }
 
 // setValue changes the value of a stored state. Only the shard's owner may
 // call it.
-func (s *store) setValue(w []uint64, h uint64, v uint32) {
-	sh, slot, found, zero := s.find(w, h)
+func (s *store) setValue(k []uint64, h uint64, v uint32) {
+	sh, slot, found, zero := s.find(k, h)
 	switch {
 	case zero:
 		sh.zeroVal = v
@@ -335,17 +354,18 @@ func (s *store) setValue(w []uint64, h uint64, v uint32) {
 	}
 }
 
-// grow rebuilds sh with half as many slots again.
-func (s *store) grow(sh *shard) {
-	old := *sh
-	*sh = s.rebuilt(&old)
+// grow rebuilds shard i with half as many slots again.
+func (s *store) grow(i int) {
+	old := s.shards[i]
+	s.shards[i] = s.rebuilt(i)
 	old.release()
 }
 
-// rebuilt returns a copy of sh with half as many slots again. It only reads
-// sh, so lookups may run meanwhile. A fingerprint is placed by itself; a
-// whole state is hashed again.
-func (s *store) rebuilt(sh *shard) shard {
+// rebuilt returns a copy of shard si with half as many slots again. It only
+// reads the shard, so lookups may run meanwhile. A fingerprint or a key is
+// placed by itself: the hash of a key is made of its bits and the shard's.
+func (s *store) rebuilt(si int) shard {
+	sh := &s.shards[si]
 	nsh := shard{n: sh.n, zero: sh.zero, zeroVal: sh.zeroVal}
 	s.alloc(&nsh, sh.size+sh.size/2)
 	k := make([]uint64, s.words)
@@ -365,7 +385,9 @@ func (s *store) rebuilt(sh *shard) shard {
 			if isZero(k) {
 				continue
 			}
-			slot, _ = s.findExact(&nsh, k, hashState(k))
+			h := s.keys.restore(k, si)
+			k[s.words-1] &= s.keys.keep
+			slot, _ = s.findExact(&nsh, k, h)
 			s.setKey(nsh.keys, slot*s.kb, k)
 		}
 		if s.indexed {

@@ -11,7 +11,7 @@ import (
 // widths that end inside a byte, on a byte and on a word, through growth
 // and with the all-zero state.
 func TestExactStoreAgainstMap(t *testing.T) {
-	for _, bits := range []int{1, 7, 8, 63, 64, 65, 76, 128, 129, 200} {
+	for _, bits := range []int{1, 5, 7, 8, 63, 64, 65, 68, 69, 74, 76, 128, 129, 200} {
 		t.Run(fmt.Sprint(bits), func(t *testing.T) {
 			words := (bits + 63) / 64
 			rng := rand.New(rand.NewPCG(uint64(bits), 1))
@@ -34,7 +34,9 @@ func TestExactStoreAgainstMap(t *testing.T) {
 			for i := range 20000 {
 				w := state()
 				k := fmt.Sprint(w)
-				v, found := s.insert(w, hashState(w), uint32(i))
+				var buf [maxStackWords]uint64
+				key, h := s.key(w, &buf)
+				v, found := s.insert(key, h, uint32(i))
 				old, ok := want[k]
 				if ok != found || (ok && old != v) {
 					t.Fatalf("insert %v: found %v value %d; map %v %d", w, found, v, ok, old)
@@ -43,7 +45,7 @@ func TestExactStoreAgainstMap(t *testing.T) {
 					want[k] = uint32(i)
 				}
 				w = state()
-				v, found = s.lookup(w, hashState(w))
+				v, found = s.lookup(s.key(w, &buf))
 				if old, ok := want[fmt.Sprint(w)]; ok != found || (ok && old != v) {
 					t.Fatalf("lookup %v: found %v value %d; map %v %d", w, found, v, ok, old)
 				}

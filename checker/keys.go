@@ -1,0 +1,111 @@
+package checker
+
+import "math/bits"
+
+// keyer turns the states of the exact store into keys: mix is a bijection
+// on the bits a state has, so a key stands for exactly one state, and its
+// hash (keyHash) is made of the key's own bits. The top shardBits bits of
+// the hash name the shard, and the key's last word gives them (drop bits)
+// so that a slot need not keep them: the shard knows them. At the spec's
+// defaults a state of 76 bits is kept in 9 bytes instead of 10. Because the
+// hash is read off the key, a shard that grows places its keys again
+// without hashing anything.
+type keyer struct {
+	words    int
+	lastBits uint   // bits of the state's last word, 1 to 64
+	drop     uint   // bits of the last word given by the shard: shardBits, or 0 when the word is that short
+	keep     uint64 // the bits of the last word that a slot keeps
+}
+
+// newKeyer returns the keyer of states of words words and nbits bits.
+func newKeyer(words, nbits int) keyer {
+	k := keyer{words: words, lastBits: uint(nbits - 64*(words-1))}
+	if k.lastBits > shardBits {
+		k.drop = shardBits
+	}
+	k.keep = lowBits64(uint64(k.lastBits - k.drop))
+	return k
+}
+
+// Odd multipliers of the mix (from wyhash and splitmix64).
+const (
+	mixA = 0xA0761D6478BD642F
+	mixB = 0xE7037ED1A0B428DB
+	mixC = 0xBF58476D1CE4E5B9
+	mixD = 0x94D049BB133111EB
+)
+
+// mix writes the key of state src to dst. Each step can be undone given
+// what it leaves alone, so the whole is a bijection on states whose bits
+// past the last word's lastBits are 0, and keys keep those bits 0:
+//  1. the first word takes a hash of the others (xor);
+//  2. the first word is scrambled by a bijection of its bits;
+//  3. every other word takes a hash of the new first word (xor).
+func (k *keyer) mix(dst, src []uint64) {
+	if k.words == 1 {
+		dst[0] = scramble(src[0], k.lastBits)
+		return
+	}
+	acc := uint64(0x9E3779B97F4A7C15)
+	for _, x := range src[1:] {
+		hi, lo := bits.Mul64(acc^x, mixA)
+		acc = hi ^ lo
+	}
+	x0 := scramble(src[0]^acc, 64)
+	dst[0] = x0
+	for i := 1; i < k.words; i++ {
+		b := uint(64)
+		if i == k.words-1 {
+			b = k.lastBits
+		}
+		y := (x0 ^ uint64(i)*mixB) * mixC
+		dst[i] = src[i] ^ y>>(64-b)
+	}
+}
+
+// scramble is a bijection of the values of b bits (xor-shifts and odd
+// multipliers modulo 2^b) whose top bits depend on all of x's.
+func scramble(x uint64, b uint) uint64 {
+	m := ^uint64(0) >> (64 - b)
+	r := max(b/2, 1)
+	x ^= x >> r
+	x = x * mixC & m
+	x ^= x >> r
+	x = x * mixD & m
+	return x ^ x>>r
+}
+
+// keyHash is the hash of a whole key (its dropped bits in place): the
+// shard in the top shardBits bits, then bits of the first word, which every
+// slot keeps.
+func (k *keyer) keyHash(key []uint64) uint64 {
+	switch {
+	case k.words == 1:
+		return key[0] << (64 - k.lastBits)
+	case k.drop == 0:
+		return key[0]
+	}
+	shard := key[k.words-1] >> (k.lastBits - k.drop)
+	return shard<<(64-shardBits) | key[0]>>shardBits
+}
+
+// slotKey writes to dst the key of state src as a slot keeps it: mixed,
+// without the bits the shard gives. It returns the key's hash.
+func (k *keyer) slotKey(dst, src []uint64) uint64 {
+	k.mix(dst, src)
+	h := k.keyHash(dst)
+	dst[k.words-1] &= k.keep
+	return h
+}
+
+// restore puts back into key, as a slot of shard sh keeps it, the bits
+// the shard gives, and returns its hash.
+func (k *keyer) restore(key []uint64, sh int) uint64 {
+	if k.drop > 0 {
+		key[k.words-1] |= uint64(sh) << (k.lastBits - k.drop)
+	}
+	return k.keyHash(key)
+}
+
+// maxStackWords is the widest state whose key is built on the stack.
+const maxStackWords = 8

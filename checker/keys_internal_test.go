@@ -1,0 +1,115 @@
+package checker
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"testing"
+)
+
+// unscramble undoes scramble, step by step: an xor-shift by solving it
+// from the top bits down, an odd multiplier by its inverse modulo 2^b.
+func unscramble(x uint64, b uint) uint64 {
+	m := ^uint64(0) >> (64 - b)
+	r := max(b/2, 1)
+	unshift := func(y uint64) uint64 {
+		x := y
+		for range b {
+			x = y ^ x>>r
+		}
+		return x
+	}
+	inverse := func(c uint64) uint64 {
+		inv := c
+		for range 6 {
+			inv *= 2 - c*inv
+		}
+		return inv
+	}
+	x = unshift(x)
+	x = x * inverse(mixD) & m
+	x = unshift(x)
+	x = x * inverse(mixC) & m
+	return unshift(x)
+}
+
+// unmix undoes keyer.mix: the words after the first lose the hash of the
+// first, the first is unscrambled and loses the hash of the others.
+func unmix(k *keyer, key []uint64) []uint64 {
+	src := make([]uint64, k.words)
+	if k.words == 1 {
+		src[0] = unscramble(key[0], k.lastBits)
+		return src
+	}
+	x0 := key[0]
+	for i := 1; i < k.words; i++ {
+		b := uint(64)
+		if i == k.words-1 {
+			b = k.lastBits
+		}
+		src[i] = key[i] ^ ((x0^uint64(i)*mixB)*mixC)>>(64-b)
+	}
+	acc := uint64(0x9E3779B97F4A7C15)
+	for _, x := range src[1:] {
+		hi, lo := bits.Mul64(acc^x, mixA)
+		acc = hi ^ lo
+	}
+	src[0] = unscramble(x0, 64) ^ acc
+	return src
+}
+
+// TestKeysAreStates: a key stands for one state. mix is undone by its
+// inverse on random states of many widths (so it is a bijection), its keys
+// keep the bits past the state's at 0, a slot's key with the shard's bits
+// put back gives the same hash and names the shard, and on widths small
+// enough to enumerate no two states share a key.
+func TestKeysAreStates(t *testing.T) {
+	for _, nbits := range []int{1, 3, 4, 5, 12, 63, 64, 65, 67, 68, 69, 76, 128, 129, 200} {
+		t.Run(fmt.Sprint(nbits), func(t *testing.T) {
+			words := (nbits + 63) / 64
+			k := newKeyer(words, nbits)
+			rng := rand.New(rand.NewPCG(uint64(nbits), 2))
+			for range 5000 {
+				s := make([]uint64, words)
+				for i := range s {
+					s[i] = rng.Uint64() & rng.Uint64()
+				}
+				s[words-1] &= ^uint64(0) >> (64 - k.lastBits)
+				checkKey(t, &k, s)
+			}
+		})
+	}
+	for _, nbits := range []int{1, 2, 5, 9, 13, 16} {
+		k := newKeyer(1, nbits)
+		seen := map[uint64]bool{}
+		for x := range uint64(1) << nbits {
+			key := make([]uint64, 1)
+			k.mix(key, []uint64{x})
+			if seen[key[0]] || key[0]>>nbits != 0 {
+				t.Fatalf("%d bits: state %d gives key %d, seen before or too wide", nbits, x, key[0])
+			}
+			seen[key[0]] = true
+		}
+	}
+}
+
+// checkKey checks state s's key as TestKeysAreStates says.
+func checkKey(t *testing.T, k *keyer, s []uint64) {
+	t.Helper()
+	key := make([]uint64, k.words)
+	k.mix(key, s)
+	if back := unmix(k, key); fmt.Sprint(back) != fmt.Sprint(s) {
+		t.Fatalf("state %x: key %x undoes to %x", s, key, back)
+	}
+	if key[k.words-1]>>(k.lastBits-1)>>1 != 0 {
+		t.Fatalf("state %x: key %x has bits past the state's %d of its last word", s, key, k.lastBits)
+	}
+	slot := make([]uint64, k.words)
+	h := k.slotKey(slot, s)
+	if h != k.keyHash(key) {
+		t.Fatalf("state %x: hashes %x and %x differ", s, h, k.keyHash(key))
+	}
+	if got := k.restore(slot, shardOf(h)); got != h || fmt.Sprint(slot) != fmt.Sprint(key) {
+		t.Fatalf("state %x: slot key restored to %x (hash %x), want %x (hash %x)", s, slot, got, key, h)
+	}
+}
