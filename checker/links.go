@@ -47,38 +47,47 @@ type linkSeg struct {
 	first uint64   // number of the first entry
 	n     uint64   // entries
 	last  uint64   // position of the last entry
+	left  uint64   // entries that may still be relative before the next absolute one
 }
 
 // reset empties the segment, whose first entry will be entry first.
 func (s *linkSeg) reset(first uint64) {
 	s.buf, s.marks = s.buf[:0], s.marks[:0]
-	s.first, s.n, s.last = first, 0, 0
+	s.first, s.n, s.last, s.left = first, 0, 0, 0
 }
 
-// add appends the link of parent position pos and ordinal o.
+// add appends the link of parent position pos and ordinal o. A position
+// below the last one makes pos-s.last wrap past maxShortStep.
 func (s *linkSeg) add(pos uint64, o uint32) {
-	idx := s.first + s.n
-	rel := idx%linkGroup != 0 && s.n > 0 && pos >= s.last // the delta may be kept
-	s.n++
-	if d := pos - s.last; rel && d <= maxShortStep && o < linkOrdEsc {
+	if d := pos - s.last; s.left != 0 && d <= maxShortStep && o < linkOrdEsc {
 		s.buf = append(s.buf, byte(d<<linkTagShift)|byte(o))
 		s.last = pos
+		s.left--
+		s.n++
 		return
 	}
-	if idx%linkGroup == 0 {
-		s.marks = append(s.marks, uint64(len(s.buf)))
-	}
-	s.addLong(rel, pos, o)
+	s.addLong(pos, o)
 }
 
 // addLong appends an entry that takes more than its tag byte, or is
-// absolute (rel false).
-func (s *linkSeg) addLong(rel bool, pos uint64, o uint32) {
+// absolute: the first of the segment, one whose number is a multiple of
+// linkGroup, or one whose position is below the last.
+func (s *linkSeg) addLong(pos uint64, o uint32) {
+	idx := s.first + s.n
+	s.n++
 	tag, arg := uint64(linkTagAbs), pos
-	if d := pos - s.last; rel && d <= maxShortStep {
+	switch d := pos - s.last; {
+	case s.left == 0 || pos < s.last:
+		if idx%linkGroup == 0 {
+			s.marks = append(s.marks, uint64(len(s.buf)))
+		}
+		s.left = linkGroup - 1 - idx%linkGroup
+	case d <= maxShortStep:
 		tag, arg = d, 0
-	} else if rel {
+		s.left--
+	default:
 		tag, arg = linkTagDelta, d
+		s.left--
 	}
 	ord := min(o, linkOrdEsc)
 	s.buf = append(s.buf, byte(tag<<linkTagShift)|byte(ord))

@@ -186,3 +186,41 @@ func TestLinkLogRefuses(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLinkRecord times recording a link as phase 3 does, per link: in
+// a chunk's segment then appended to the log ("log"), against the
+// uint32 array of packed links that came before it ("packed").
+func BenchmarkLinkRecord(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	const n = 1 << 16
+	pos, ord := make([]uint64, n), make([]uint32, n)
+	for i := 1; i < n; i++ {
+		pos[i] = pos[i-1] + uint64(r.Intn(3))
+		ord[i] = uint32(r.Intn(8))
+	}
+	b.Run("log", func(b *testing.B) {
+		var l linkLog
+		defer l.free()
+		var s linkSeg
+		for i := 0; i < b.N; i++ {
+			j := i % n
+			if j%256 == 0 {
+				l.append(&s)
+				s.reset(uint64(i))
+			}
+			s.add(pos[j], ord[j])
+		}
+	})
+	b.Run("packed", func(b *testing.B) {
+		var a bigArray[uint32]
+		defer a.free()
+		for i := 0; i < b.N; i++ {
+			j := i % n
+			if j%256 == 0 {
+				a.resize(uint64(i + 256))
+			}
+			v, _ := packLink(pos[j], ord[j])
+			a.set(uint64(i), v)
+		}
+	})
+}
