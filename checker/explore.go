@@ -835,7 +835,7 @@ func (w *worker) key(c *chunk, s []uint64) uint64 {
 		return hashState(s)
 	}
 	n := len(c.ck)
-	c.ck = append(c.ck, s...)
+	c.ck = slices.Grow(c.ck, len(s))[:n+len(s)]
 	return e.st.keys.slotKey(c.ck[n:], s)
 }
 

@@ -41,17 +41,29 @@ const (
 //  1. the first word takes a hash of the others (xor);
 //  2. the first word is scrambled by a bijection of its bits;
 //  3. every other word takes a hash of the new first word (xor).
+//
+// States of two words, the spec's, take a shorter way of the same steps.
 func (k *keyer) mix(dst, src []uint64) {
-	if k.words == 1 {
+	switch k.words {
+	case 1:
 		dst[0] = scramble(src[0], k.lastBits)
-		return
+	case 2:
+		x0 := scramble64(src[0] ^ src[1]*mixA)
+		dst[0] = x0
+		dst[1] = src[1] ^ x0*mixC>>(64-k.lastBits)
+	default:
+		k.mixN(dst, src)
 	}
+}
+
+// mixN is mix for states of more than two words.
+func (k *keyer) mixN(dst, src []uint64) {
 	acc := uint64(0x9E3779B97F4A7C15)
 	for _, x := range src[1:] {
 		hi, lo := bits.Mul64(acc^x, mixA)
 		acc = hi ^ lo
 	}
-	x0 := scramble(src[0]^acc, 64)
+	x0 := scramble64(src[0] ^ acc)
 	dst[0] = x0
 	for i := 1; i < k.words; i++ {
 		b := uint(64)
@@ -61,6 +73,15 @@ func (k *keyer) mix(dst, src []uint64) {
 		y := (x0 ^ uint64(i)*mixB) * mixC
 		dst[i] = src[i] ^ y>>(64-b)
 	}
+}
+
+// scramble64 is a bijection of 64-bit words whose top bits depend on all
+// of x's: cheaper than scramble, for words that a hash of others was
+// already xored into.
+func scramble64(x uint64) uint64 {
+	x ^= x >> 32
+	x *= mixD
+	return x ^ x>>29
 }
 
 // scramble is a bijection of the values of b bits (xor-shifts and odd

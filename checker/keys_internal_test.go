@@ -7,30 +7,41 @@ import (
 	"testing"
 )
 
-// unscramble undoes scramble, step by step: an xor-shift by solving it
-// from the top bits down, an odd multiplier by its inverse modulo 2^b.
+// unshift undoes y = x ^ x>>r on b bits, solving it from the top bits down.
+func unshift(y uint64, r, b uint) uint64 {
+	x := y
+	for range b {
+		x = y ^ x>>r
+	}
+	return x
+}
+
+// inverse is the inverse of the odd c modulo 2^64 (Newton's iteration).
+func inverse(c uint64) uint64 {
+	inv := c
+	for range 6 {
+		inv *= 2 - c*inv
+	}
+	return inv
+}
+
+// unscramble undoes scramble, step by step: an xor-shift by unshift, an
+// odd multiplier by its inverse modulo 2^b.
 func unscramble(x uint64, b uint) uint64 {
 	m := ^uint64(0) >> (64 - b)
 	r := max(b/2, 1)
-	unshift := func(y uint64) uint64 {
-		x := y
-		for range b {
-			x = y ^ x>>r
-		}
-		return x
-	}
-	inverse := func(c uint64) uint64 {
-		inv := c
-		for range 6 {
-			inv *= 2 - c*inv
-		}
-		return inv
-	}
-	x = unshift(x)
+	x = unshift(x, r, b)
 	x = x * inverse(mixD) & m
-	x = unshift(x)
+	x = unshift(x, r, b)
 	x = x * inverse(mixC) & m
-	return unshift(x)
+	return unshift(x, r, b)
+}
+
+// unscramble64 undoes scramble64.
+func unscramble64(x uint64) uint64 {
+	x = unshift(x, 29, 64)
+	x *= inverse(mixD)
+	return unshift(x, 32, 64)
 }
 
 // unmix undoes keyer.mix: the words after the first lose the hash of the
@@ -42,6 +53,11 @@ func unmix(k *keyer, key []uint64) []uint64 {
 		return src
 	}
 	x0 := key[0]
+	if k.words == 2 {
+		src[1] = key[1] ^ x0*mixC>>(64-k.lastBits)
+		src[0] = unscramble64(x0) ^ src[1]*mixA
+		return src
+	}
 	for i := 1; i < k.words; i++ {
 		b := uint(64)
 		if i == k.words-1 {
@@ -54,7 +70,7 @@ func unmix(k *keyer, key []uint64) []uint64 {
 		hi, lo := bits.Mul64(acc^x, mixA)
 		acc = hi ^ lo
 	}
-	src[0] = unscramble(x0, 64) ^ acc
+	src[0] = unscramble64(x0) ^ acc
 	return src
 }
 
