@@ -1,22 +1,33 @@
 package checker
 
-// blockBits is log2 of the length of a block of a bigArray.
-const blockBits = 19
+import (
+	"math/bits"
+	"unsafe"
+)
 
-// bigArray is an array grown in fixed blocks: growing never copies what is
-// stored, so it never holds twice its size, and distinct indices may be
-// written concurrently once reserved. Blocks come from makeTable: large
-// ones live outside Go's heap until free is called.
+// bigArray is an array grown in fixed blocks of hugeMin bytes: growing never
+// copies what is stored, so it never holds twice its size, and distinct
+// indices may be written concurrently once reserved. The blocks come from
+// makeTable, which maps them outside Go's heap (the collector then neither
+// scans them nor lets garbage pile up beside them) until free is called.
+// T's size must be a power of two no larger than hugeMin.
 type bigArray[T any] struct {
 	blocks [][]T
 	maps   [][]byte
 	n      uint64 // length
 }
 
+// shift is log2 of the elements of a block.
+func (a *bigArray[T]) shift() uint {
+	var zero T
+	return uint(bits.TrailingZeros64(hugeMin / uint64(unsafe.Sizeof(zero))))
+}
+
 // reserve makes room for n elements.
 func (a *bigArray[T]) reserve(n uint64) {
-	for uint64(len(a.blocks))<<blockBits < n {
-		b, m := makeTable[T](1 << blockBits)
+	sh := a.shift()
+	for uint64(len(a.blocks))<<sh < n {
+		b, m := makeTable[T](1 << sh)
 		a.blocks, a.maps = append(a.blocks, b), append(a.maps, m)
 	}
 }
@@ -27,9 +38,21 @@ func (a *bigArray[T]) resize(n uint64) {
 	a.n = n
 }
 
-func (a *bigArray[T]) at(i uint64) T { return a.blocks[i>>blockBits][i&(1<<blockBits-1)] }
+// tail returns the elements from i to the end of i's block.
+func (a *bigArray[T]) tail(i uint64) []T {
+	sh := a.shift()
+	return a.blocks[i>>sh][i&(1<<sh-1):]
+}
 
-func (a *bigArray[T]) set(i uint64, v T) { a.blocks[i>>blockBits][i&(1<<blockBits-1)] = v }
+func (a *bigArray[T]) at(i uint64) T {
+	sh := a.shift()
+	return a.blocks[i>>sh][i&(1<<sh-1)]
+}
+
+func (a *bigArray[T]) set(i uint64, v T) {
+	sh := a.shift()
+	a.blocks[i>>sh][i&(1<<sh-1)] = v
+}
 
 func (a *bigArray[T]) push(v T) {
 	a.resize(a.n + 1)
@@ -38,7 +61,7 @@ func (a *bigArray[T]) push(v T) {
 
 // bytes is the memory held, given the size of an element.
 func (a *bigArray[T]) bytes(elem uint64) uint64 {
-	return uint64(len(a.blocks)) << blockBits * elem
+	return uint64(len(a.blocks)) << a.shift() * elem
 }
 
 // free returns the blocks; the array is empty afterwards.
@@ -52,9 +75,10 @@ func (a *bigArray[T]) free() {
 // extraBytes is the memory that growing the array to n elements of elem
 // bytes adds.
 func (a *bigArray[T]) extraBytes(n, elem uint64) uint64 {
-	need := (n + 1<<blockBits - 1) >> blockBits
+	sh := a.shift()
+	need := (n + 1<<sh - 1) >> sh
 	if have := uint64(len(a.blocks)); need > have {
-		return (need - have) << blockBits * elem
+		return (need - have) << sh * elem
 	}
 	return 0
 }

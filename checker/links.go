@@ -132,7 +132,7 @@ func (l *linkLog) append(s *linkSeg) {
 	base := l.data.n
 	l.data.resize(base + uint64(len(s.buf)))
 	for b, at := s.buf, base; len(b) > 0; {
-		k := copy(l.data.blocks[at>>blockBits][at&(1<<blockBits-1):], b)
+		k := copy(l.data.tail(at), b)
 		b, at = b[k:], at+uint64(k)
 	}
 	for _, m := range s.marks {
