@@ -15,7 +15,7 @@ const (
 )
 
 // maxLoad is the fill ratio (in 1/1024) beyond which a shard grows by half.
-const maxLoad = 768
+const maxLoad = 800
 
 // fpBytes is the size of a slot of the fingerprint store: the 56 bits of a
 // state's hash right below the shardBits that chose its shard, so that a

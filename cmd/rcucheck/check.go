@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -47,6 +48,7 @@ func runCheck(ctx context.Context, e *env, o *checkOpts) (int, error) {
 		return exitUsage, err
 	}
 	lf.every = e.every()
+	defer exploreGC(os.Getenv)()
 	wholeList := mf.design == "all" || len(ms) > 1
 	list := wholeList || !o.sf.sh.Whole()    // a shard prints a list, of any length
 	picked := o.sf.pick(equalCosts(len(ms))) // a round robin
