@@ -103,6 +103,9 @@ func runImport(ctx context.Context, e *env, path string, o *importOpts) (int, er
 		traces.PrintImport(e.stdout, imp)
 		fmt.Fprintf(e.stdout, "contract (window %s): %s%s: %d objects, %d reclaimed, %d grace periods, %d partitions, largest %d operations, %.2fs\n",
 			time.Duration(w), res.Verdict, res.Lossy(), res.Objects, res.Reclaimed, res.GracePeriods, res.Partitions, res.MaxPartOps, res.ElapsedSec)
+		if res.Undecided > 0 || res.StopReason != "" {
+			fmt.Fprintf(e.stdout, "  %d partitions undecided (%s)\n", res.Undecided, res.StopReason)
+		}
 		for _, f := range res.Failures {
 			fmt.Fprintf(e.stdout, "  - %s\n", f.Reason)
 		}

@@ -163,7 +163,7 @@ func TestImportFollow(t *testing.T) {
 	}{
 		{"pressure capture", body, false, exitOK, []string{"follow: ", "frees", "contract (window 10µs): linearizable: 20000 objects"}},
 		{"a violation", []byte(earlyReclaim), false, exitViolated, []string{"VIOLATION: 0xffff000000001000#1 is reclaimed by", "not linearizable"}},
-		{"Ctrl-C", body, true, exitIncomplete, []string{"follow: ", "contract (window 10µs): unknown", "objects freed (kvfree_call_rcu): "}},
+		{"Ctrl-C", body, true, exitIncomplete, []string{"follow: ", "contract (window 10µs): unknown", "partitions undecided (", "objects freed (kvfree_call_rcu): "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
