@@ -831,12 +831,14 @@ func (w *worker) add(_ Action, next []uint64) {
 // run, whose files order states by it, hashState's.
 func (w *worker) key(c *chunk, s []uint64) uint64 {
 	e := w.e
-	if e.st.fp || e.disk != nil {
+	if e.disk != nil {
 		return hashState(s)
 	}
 	n := len(c.ck)
-	c.ck = slices.Grow(c.ck, len(s))[:n+len(s)]
-	return e.st.keys.slotKey(c.ck[n:], s)
+	if !e.st.fp {
+		c.ck = slices.Grow(c.ck, len(s))[:n+len(s)]
+	}
+	return e.st.keyInto(c.ck[n:], s)
 }
 
 // stored looks candidate j of c (hash h) up in the visited set. A disk run

@@ -253,14 +253,23 @@ func (s *store) zeroRest(keys []byte, p uint64) bool {
 // both.
 func (s *store) key(w []uint64, buf *[maxStackWords]uint64) ([]uint64, uint64) {
 	if s.fp {
-		return nil, hashState(w)
+		return nil, s.keyInto(nil, w)
 	}
 	key := buf[:]
 	if s.words > maxStackWords {
 		key = make([]uint64, s.words)
 	}
 	key = key[:s.words]
-	return key, s.keys.slotKey(key, w)
+	return key, s.keyInto(key, w)
+}
+
+// keyInto is key writing the key to dst (words long; unused in
+// fingerprint mode).
+func (s *store) keyInto(dst, w []uint64) uint64 {
+	if s.fp {
+		return hashState(w)
+	}
+	return s.keys.slotKey(dst, w)
 }
 
 // find returns the shard of the state of key k and hash h (from key) and
