@@ -143,7 +143,7 @@ type chunk struct {
 	lo, hi uint64 // frontier positions
 
 	cw    []uint64 // candidates, packed back to back
-	ck    []uint64 // exact store: their keys as the visited set keeps them (store.key)
+	ck    []uint64 // their keys as the visited set keeps them (store.key)
 	ch    []uint64 // their hashes (store.key)
 	from  []uint32 // frontier position of the parent, minus lo
 	cord  []uint32 // successor ordinal
@@ -545,8 +545,7 @@ func (e *explorer) growsAhead() []int {
 	for sh, n := range e.lastCounts {
 		if e.st.mustGrow(sh, n) {
 			grows = append(grows, sh)
-			sz := e.st.shards[sh].size
-			bytes += e.st.sizeBytes(sz + sz/2)
+			bytes += e.st.sizeBytes(grown(e.st.shards[sh].buckets))
 		}
 	}
 	if e.opt.MaxMemory > 0 && e.memory()+bytes+e.budget > e.opt.MaxMemory {
@@ -826,18 +825,16 @@ func (w *worker) add(_ Action, next []uint64) {
 	}
 }
 
-// key appends the key of successor s to c.ck, when the visited set is
-// exact, and returns its hash: the visited set's (store.key), or in a disk
-// run, whose files order states by it, hashState's.
+// key appends the key of successor s to c.ck and returns its hash: the
+// visited set's (store.key), or in a disk run, whose files order states by
+// it, hashState's.
 func (w *worker) key(c *chunk, s []uint64) uint64 {
 	e := w.e
 	if e.disk != nil {
 		return hashState(s)
 	}
 	n := len(c.ck)
-	if !e.st.fp {
-		c.ck = slices.Grow(c.ck, len(s))[:n+len(s)]
-	}
+	c.ck = slices.Grow(c.ck, e.st.kw)[:n+e.st.kw]
 	return e.st.keyInto(c.ck[n:], s)
 }
 
@@ -855,7 +852,8 @@ func (e *explorer) keyAt(c *chunk, j int) []uint64 {
 	if len(c.ck) == 0 {
 		return nil
 	}
-	return c.ck[j*e.words : (j+1)*e.words]
+	kw := e.st.kw
+	return c.ck[j*kw : (j+1)*kw]
 }
 
 // filter drops the successors of a chunk that are stored, keeping the
@@ -886,8 +884,8 @@ func (w *worker) filter(c *chunk) {
 			edge = candMark | uint64(kept)
 			if kept != j {
 				copy(c.cw[kept*words:], c.cw[j*words:(j+1)*words])
-				if len(c.ck) > 0 {
-					copy(c.ck[kept*words:], c.ck[j*words:(j+1)*words])
+				if kw := e.st.kw; len(c.ck) > 0 {
+					copy(c.ck[kept*kw:], c.ck[j*kw:(j+1)*kw])
 				}
 				c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
 				if w.canon != nil {
@@ -902,7 +900,7 @@ func (w *worker) filter(c *chunk) {
 	}
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
 	if len(c.ck) > 0 {
-		c.ck = c.ck[:kept*words]
+		c.ck = c.ck[:kept*e.st.kw]
 	}
 	if w.canon != nil {
 		c.orbit = c.orbit[:kept]

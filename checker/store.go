@@ -50,72 +50,70 @@ func equalWords(a, b []uint64) bool {
 	return true
 }
 
-func isZero(a []uint64) bool {
-	for _, x := range a {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// shard is an open-addressing table with linear probing. In fingerprint
-// mode a slot holds fpBytes of the state's hash (a zero fingerprint, the
-// mark of an empty slot, is stored as 1); in exact mode it holds the
-// state's key (keyer) in kb bytes, as many as its bits need less those the
-// shard gives (the all-zero key, which would look like an empty slot, is
-// kept aside). With values, each slot also
-// carries a 32-bit value (the state's number).
+// shard is an open-addressing table of buckets, each one cache line (or
+// more, for keys of more than 63 bytes) of slots and, in its last byte, how
+// many of them are used, filled from the first. A key goes to the first
+// bucket from its home bucket that has room (linear probing by buckets), so
+// a lookup reads one line unless its home bucket is full: at the loads the
+// store runs at, about one lookup in twenty. A bucket that is not full ends
+// every search through it. In fingerprint mode a slot holds fpBytes of the
+// state's hash; in exact mode it holds the state's key (keyer) in kb bytes,
+// as many as its bits need less those the shard gives. With values, each
+// slot also carries a 32-bit value (the state's number).
 type shard struct {
-	fp      []byte // fingerprint mode: size*fpBytes bytes and one of padding
-	keys    []byte // exact mode: size*kb bytes and 8 of padding
+	tab     []byte // buckets*bucket bytes and 8 of padding
 	val     []uint32
-	maps    [3][]byte // the mappings of fp, keys and val (makeTable)
-	size    uint64    // slots
-	n       uint64    // keys stored (the zero key included)
-	zero    bool
-	zeroVal uint32
+	maps    [2][]byte // the mappings of tab and val (makeTable)
+	buckets uint64
+	n       uint64 // keys stored
 }
 
 // store is the visited set.
 type store struct {
 	words   int    // words of a state
 	keys    keyer  // exact mode: the states' keys
-	kb      uint64 // bytes of an exact key: (bits-keys.drop+7)/8 for states of bits bits
+	kw      int    // words of a key: words, or 1 in fingerprint mode
+	kb      uint64 // bytes of a key in a slot: fpBytes, or (bits-keys.drop+7)/8 for states of bits bits
 	last    uint64 // the bits of a key's last word that the kb bytes cover
+	bucket  uint64 // bytes of a bucket
+	per     uint64 // slots of a bucket
 	fp      bool   // keys are fingerprints
 	indexed bool   // slots carry values
 	shards  [numShards]shard
 }
 
+// lineBytes is the size of a cache line, the unit of a bucket.
+const lineBytes = 64
+
 // newStore returns an empty visited set of states of words words, whose
 // bits from bits on are 0.
 func newStore(words, bits int, fingerprint, indexed bool) *store {
-	s := &store{words: words, fp: fingerprint, indexed: indexed, keys: newKeyer(words, bits)}
+	s := &store{words: words, kw: words, fp: fingerprint, indexed: indexed, keys: newKeyer(words, bits)}
 	s.kb = uint64(bits-int(s.keys.drop)+7) / 8
-	s.last = lowBits64(8 * (s.kb - 8*uint64(words-1)))
+	if fingerprint {
+		s.kw, s.kb = 1, fpBytes
+	}
+	s.last = lowBits64(8 * (s.kb - 8*uint64(s.kw-1)))
+	s.bucket = (s.kb + 1 + lineBytes - 1) / lineBytes * lineBytes
+	s.per = (s.bucket - 1) / s.kb
 	for i := range s.shards {
-		// Shards start at sizes spread over one growth step (64 to 94
-		// slots), so that they grow at different times: the load of the
-		// whole set then stays near its mean instead of every shard
-		// halving its load at once.
-		s.alloc(&s.shards[i], 64+uint64(i)*32/numShards)
+		// Shards start at sizes spread over one growth step, so that
+		// they grow at different times: the load of the whole set then
+		// stays near its mean instead of every shard halving its load
+		// at once.
+		s.alloc(&s.shards[i], 8+uint64(i)*4/numShards)
 	}
 	return s
 }
 
-// alloc gives sh new, empty tables of size slots. (Sizes are not rounded
-// to whole huge pages: that would bring the shards to equal sizes, and they
-// would all grow at once.)
-func (s *store) alloc(sh *shard, size uint64) {
-	sh.size = size
-	if s.fp {
-		sh.fp, sh.maps[0] = makeTable[byte](size*fpBytes + 1)
-	} else {
-		sh.keys, sh.maps[1] = makeTable[byte](size*s.kb + 8)
-	}
+// alloc gives sh new, empty tables of buckets buckets. (Sizes are not
+// rounded to whole huge pages: that would bring the shards to equal sizes,
+// and they would all grow at once.)
+func (s *store) alloc(sh *shard, buckets uint64) {
+	sh.buckets = buckets
+	sh.tab, sh.maps[0] = makeTable[byte](buckets*s.bucket + 8)
 	if s.indexed {
-		sh.val, sh.maps[2] = makeTable[uint32](size)
+		sh.val, sh.maps[1] = makeTable[uint32](buckets * s.per)
 	}
 }
 
@@ -124,7 +122,7 @@ func (sh *shard) release() {
 	for _, m := range sh.maps {
 		freeTable(m)
 	}
-	sh.fp, sh.keys, sh.val, sh.maps = nil, nil, nil, [3][]byte{}
+	sh.tab, sh.val, sh.maps = nil, nil, [2][]byte{}
 }
 
 // free returns the store's memory; the store must not be used afterwards.
@@ -134,8 +132,8 @@ func (s *store) free() {
 	}
 }
 
-// home is the first slot probed for hash h in a shard of size slots: the
-// bits of h right below the shard's, scaled to the shard.
+// home is the home bucket of hash h in a shard of size buckets: the bits
+// of h right below the shard's, scaled to the shard.
 func home(h, size uint64) uint64 {
 	hi, _ := bits.Mul64(h<<shardBits, size)
 	return hi
@@ -150,187 +148,186 @@ func fpHome(k, size uint64) uint64 {
 
 // fingerprint is the key of hash h in fingerprint mode: the fpBytes*8 bits
 // below the shard's.
-func fingerprint(h uint64) uint64 {
-	if k := h << shardBits >> (64 - 8*fpBytes); k != 0 {
-		return k
-	}
-	return 1
-}
-
-func (sh *shard) fpAt(i uint64) uint64 {
-	return binary.LittleEndian.Uint64(sh.fp[i*fpBytes:]) & fpMask
-}
-
-func (sh *shard) setFP(i, k uint64) {
-	p := sh.fp[i*fpBytes:]
-	binary.LittleEndian.PutUint64(p, binary.LittleEndian.Uint64(p)&^fpMask|k)
-}
-
-// findFP returns the slot of fingerprint k in sh, or the empty slot where it
-// would go.
-func (sh *shard) findFP(k uint64) (slot uint64, found bool) {
-	i := fpHome(k, sh.size)
-	for {
-		switch sh.fpAt(i) {
-		case k:
-			return i, true
-		case 0:
-			return i, false
-		}
-		if i++; i == sh.size {
-			i = 0
-		}
-	}
-}
+func fingerprint(h uint64) uint64 { return h << shardBits >> (64 - 8*fpBytes) }
 
 // lowBits64 returns a mask of the n low bits, 0 < n <= 64.
 func lowBits64(n uint64) uint64 { return ^uint64(0) >> (64 - n) }
 
-// keyWord returns word w of the exact key at byte p of keys.
-func (s *store) keyWord(keys []byte, p uint64, w int) uint64 {
-	x := binary.LittleEndian.Uint64(keys[p+8*uint64(w):])
-	if w == s.words-1 {
+// homeOf is the home bucket of key k (hash h) in a shard of size buckets.
+func (s *store) homeOf(k []uint64, h, size uint64) uint64 {
+	if s.fp {
+		return fpHome(k[0], size)
+	}
+	return home(h, size)
+}
+
+// keyWord returns word w of the key at byte p of tab.
+func (s *store) keyWord(tab []byte, p uint64, w int) uint64 {
+	x := binary.LittleEndian.Uint64(tab[p+8*uint64(w):])
+	if w == s.kw-1 {
 		x &= s.last
 	}
 	return x
 }
 
-// setKey writes the state k as the exact key at byte p of keys, leaving
-// the bytes after it as they are.
-func (s *store) setKey(keys []byte, p uint64, k []uint64) {
+// setKey writes the key k at byte p of tab, leaving the bytes after it as
+// they are.
+func (s *store) setKey(tab []byte, p uint64, k []uint64) {
 	last := len(k) - 1
 	for w, x := range k[:last] {
-		binary.LittleEndian.PutUint64(keys[p+8*uint64(w):], x)
+		binary.LittleEndian.PutUint64(tab[p+8*uint64(w):], x)
 	}
-	q := keys[p+8*uint64(last):]
+	q := tab[p+8*uint64(last):]
 	binary.LittleEndian.PutUint64(q, binary.LittleEndian.Uint64(q)&^s.last|k[last])
 }
 
-// findExact returns the slot of the nonzero state k (hash h) in sh, or the
-// empty slot where it would go. Probes compare the first word alone, which
-// tells most slots apart.
-func (s *store) findExact(sh *shard, k []uint64, h uint64) (slot uint64, found bool) {
-	i := home(h, sh.size)
-	for {
-		p := i * s.kb
-		switch x := s.keyWord(sh.keys, p, 0); {
-		case x == k[0] && s.sameRest(sh.keys, p, k):
-			return i, true
-		case x == 0 && s.zeroRest(sh.keys, p):
-			return i, false
-		}
-		if i++; i == sh.size {
-			i = 0
-		}
+// match returns the slots of the bucket at byte p of tab whose first key
+// word is k0, a bit each. It compares every slot, used or not, without a
+// branch that depends on the keys.
+func (s *store) match(tab []byte, p, k0 uint64) uint64 {
+	mask := s.last
+	if s.kw > 1 {
+		mask = ^uint64(0)
 	}
+	return matchWords(tab[p:], s.per, s.kb, mask, k0)
+}
+
+// matchWords is match on the per slots of kb bytes at the start of b,
+// their first words masked by mask. Kept apart, its few variables stay in
+// registers.
+//
+//go:noinline
+func matchWords(b []byte, per, kb, mask, k0 uint64) uint64 {
+	var m, bit uint64 = 0, 1
+	for range per {
+		m |= bit & -b2u(binary.LittleEndian.Uint64(b)&mask == k0)
+		bit <<= 1
+		b = b[kb:]
+	}
+	return m
 }
 
 // sameRest reports whether the words after the first of the key at byte p
-// are those of k.
-func (s *store) sameRest(keys []byte, p uint64, k []uint64) bool {
+// of tab are those of k.
+func (s *store) sameRest(tab []byte, p uint64, k []uint64) bool {
 	for w := 1; w < len(k); w++ {
-		if s.keyWord(keys, p, w) != k[w] {
+		if s.keyWord(tab, p, w) != k[w] {
 			return false
 		}
 	}
 	return true
 }
 
-// zeroRest reports whether the words after the first of the key at byte p
-// are 0.
-func (s *store) zeroRest(keys []byte, p uint64) bool {
-	for w := 1; w < s.words; w++ {
-		if s.keyWord(keys, p, w) != 0 {
-			return false
-		}
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint64 {
+	if b {
+		return 1
 	}
-	return true
+	return 0
 }
 
-// key returns what the store looks state w up by: in exact mode its slot
-// key (keyer.slotKey), in buf when it fits, and that key's hash; in
-// fingerprint mode no key and hashState's hash. Lookups and insertions take
-// both.
+// used is the number of used slots of the bucket at byte p of tab.
+func (s *store) used(tab []byte, p uint64) uint64 { return uint64(tab[p+s.bucket-1]) }
+
+// findSlot returns the bucket and the slot in it of key k in sh, searched
+// from bucket b, or the free slot where it would go.
+func (s *store) findSlot(sh *shard, k []uint64, b uint64) (bucket, slot uint64, found bool) {
+	for {
+		p := b * s.bucket
+		n := s.used(sh.tab, p)
+		for m := s.match(sh.tab, p, k[0]) & (1<<n - 1); m != 0; m &= m - 1 {
+			if i := uint64(bits.TrailingZeros64(m)); s.sameRest(sh.tab, p+i*s.kb, k) {
+				return b, i, true
+			}
+		}
+		if n < s.per {
+			return b, n, false
+		}
+		if b++; b == sh.buckets {
+			b = 0
+		}
+	}
+}
+
+// room returns the first free slot from bucket b of sh on, and its bucket:
+// where a key known to be new goes.
+func (s *store) room(sh *shard, b uint64) (bucket, slot uint64) {
+	for {
+		if n := s.used(sh.tab, b*s.bucket); n < s.per {
+			return b, n
+		}
+		if b++; b == sh.buckets {
+			b = 0
+		}
+	}
+}
+
+// put writes key k into slot i, the first free one, of bucket b of sh.
+func (s *store) put(sh *shard, b, i uint64, k []uint64) {
+	p := b * s.bucket
+	s.setKey(sh.tab, p+i*s.kb, k)
+	sh.tab[p+s.bucket-1] = byte(i + 1)
+}
+
+// key returns what the store looks state w up by, in buf when it fits,
+// and that key's hash: in exact mode its slot key (keyer.slotKey), in
+// fingerprint mode its fingerprint. Lookups and insertions take both.
 func (s *store) key(w []uint64, buf *[maxStackWords]uint64) ([]uint64, uint64) {
-	if s.fp {
-		return nil, s.keyInto(nil, w)
-	}
 	key := buf[:]
-	if s.words > maxStackWords {
-		key = make([]uint64, s.words)
+	if s.kw > maxStackWords {
+		key = make([]uint64, s.kw)
 	}
-	key = key[:s.words]
+	key = key[:s.kw]
 	return key, s.keyInto(key, w)
 }
 
-// keyInto is key writing the key to dst (words long; unused in
-// fingerprint mode).
+// keyInto is key writing the key to dst (kw words long).
 func (s *store) keyInto(dst, w []uint64) uint64 {
 	if s.fp {
-		return hashState(w)
+		h := hashState(w)
+		dst[0] = fingerprint(h)
+		return h
 	}
 	return s.keys.slotKey(dst, w)
 }
 
-// find returns the shard of the state of key k and hash h (from key) and
-// its slot there, or the empty slot where it would go; zero reports the
-// all-zero key of exact mode, which has no slot.
-func (s *store) find(key []uint64, h uint64) (sh *shard, slot uint64, found, zero bool) {
+// find returns the shard of the state of key k and hash h (from key), and
+// the bucket and the slot in it of the state, or of the free slot where it
+// would go.
+func (s *store) find(k []uint64, h uint64) (sh *shard, bucket, slot uint64, found bool) {
 	sh = &s.shards[shardOf(h)]
-	if s.fp {
-		slot, found = sh.findFP(fingerprint(h))
-		return sh, slot, found, false
-	}
-	if isZero(key) {
-		return sh, 0, sh.zero, true
-	}
-	slot, found = s.findExact(sh, key, h)
-	return sh, slot, found, false
+	bucket, slot, found = s.findSlot(sh, k, s.homeOf(k, h, sh.buckets))
+	return sh, bucket, slot, found
 }
 
 // lookup reports whether the state of key k and hash h (from key) is
 // stored and its value. It only reads, so workers may call it concurrently
 // while nobody inserts.
 func (s *store) lookup(k []uint64, h uint64) (uint32, bool) {
-	sh, slot, found, zero := s.find(k, h)
-	switch {
-	case !found:
-		return 0, false
-	case zero:
-		return sh.zeroVal, true
-	case s.indexed:
-		return sh.val[slot], true
+	sh, b, i, found := s.find(k, h)
+	if found && s.indexed {
+		return sh.val[b*s.per+i], true
 	}
-	return 0, true
+	return 0, found
 }
 
 // insert adds the state of key k and hash h (from key) with value v unless
 // it is stored; it returns whether it was already there and, if so, its
 // value. Only the owner of the shard may call it.
 func (s *store) insert(k []uint64, h uint64, v uint32) (uint32, bool) {
-	sh, slot, found, zero := s.find(k, h)
+	sh, b, i, found := s.find(k, h)
 	switch {
-	case found && zero:
-		return sh.zeroVal, true
 	case found && s.indexed:
-		return sh.val[slot], true
+		return sh.val[b*s.per+i], true
 	case found:
 		return 0, true
 	}
 	sh.n++
-	switch {
-	case zero:
-		sh.zero, sh.zeroVal = true, v
-		return 0, false
-	case s.fp:
-		sh.setFP(slot, fingerprint(h))
-	default:
-		s.setKey(sh.keys, slot*s.kb, k)
-	}
+	s.put(sh, b, i, k)
 	if s.indexed {
-		sh.val[slot] = v
+		sh.val[b*s.per+i] = v
 	}
-	if sh.n*1024 > sh.size*maxLoad {
+	if s.mustGrow(shardOf(h), 0) {
 		s.grow(shardOf(h))
 	}
 	return 0, false
@@ -340,7 +337,7 @@ func (s *store) insert(k []uint64, h uint64, v uint32) (uint32, bool) {
 // in it.
 func (s *store) mustGrow(i int, n uint64) bool {
 	sh := &s.shards[i]
-	return (sh.n+n)*1024 > sh.size*maxLoad
+	return (sh.n+n)*1024 > sh.buckets*s.per*maxLoad
 }
 
 // reserve grows shard i until n more states fit in it without growing.
@@ -354,53 +351,46 @@ func (s *store) reserve(i int, n uint64) {
 // setValue changes the value of a stored state. Only the shard's owner may
 // call it.
 func (s *store) setValue(k []uint64, h uint64, v uint32) {
-	sh, slot, found, zero := s.find(k, h)
-	switch {
-	case zero:
-		sh.zeroVal = v
-	case found:
-		sh.val[slot] = v
+	if sh, b, i, found := s.find(k, h); found {
+		sh.val[b*s.per+i] = v
 	}
 }
 
-// grow rebuilds shard i with half as many slots again.
+// grow rebuilds shard i with half as many buckets again.
 func (s *store) grow(i int) {
 	old := s.shards[i]
 	s.shards[i] = s.rebuilt(i)
 	old.release()
 }
 
-// rebuilt returns a copy of shard si with half as many slots again. It only
-// reads the shard, so lookups may run meanwhile. A fingerprint or a key is
-// placed by itself: the hash of a key is made of its bits and the shard's.
+// grown is the number of buckets of a shard of size buckets once grown.
+func grown(size uint64) uint64 { return size + size/2 }
+
+// rebuilt returns a copy of shard si with half as many buckets again. It
+// only reads the shard, so lookups may run meanwhile. A fingerprint or a
+// key is placed by itself: the hash of a key is made of its bits and the
+// shard's.
 func (s *store) rebuilt(si int) shard {
 	sh := &s.shards[si]
-	nsh := shard{n: sh.n, zero: sh.zero, zeroVal: sh.zeroVal}
-	s.alloc(&nsh, sh.size+sh.size/2)
-	k := make([]uint64, s.words)
-	for i := uint64(0); i < sh.size; i++ {
-		var slot uint64
-		if s.fp {
-			k := sh.fpAt(i)
-			if k == 0 {
-				continue
-			}
-			slot, _ = nsh.findFP(k)
-			nsh.setFP(slot, k)
-		} else {
+	nsh := shard{n: sh.n}
+	s.alloc(&nsh, grown(sh.buckets))
+	k := make([]uint64, s.kw)
+	for b := range sh.buckets {
+		p := b * s.bucket
+		for i := range s.used(sh.tab, p) {
 			for w := range k {
-				k[w] = s.keyWord(sh.keys, i*s.kb, w)
+				k[w] = s.keyWord(sh.tab, p+i*s.kb, w)
 			}
-			if isZero(k) {
-				continue
+			var h uint64
+			if !s.fp {
+				h = s.keys.restore(k, si)
+				k[s.kw-1] &= s.keys.keep
 			}
-			h := s.keys.restore(k, si)
-			k[s.words-1] &= s.keys.keep
-			slot, _ = s.findExact(&nsh, k, h)
-			s.setKey(nsh.keys, slot*s.kb, k)
-		}
-		if s.indexed {
-			nsh.val[slot] = sh.val[i]
+			nb, ni := s.room(&nsh, s.homeOf(k, h, nsh.buckets))
+			s.put(&nsh, nb, ni, k)
+			if s.indexed {
+				nsh.val[nb*s.per+ni] = sh.val[b*s.per+i]
+			}
 		}
 	}
 	return nsh
@@ -411,25 +401,19 @@ func (s *store) bytes() uint64 {
 	var b uint64
 	for i := range s.shards {
 		sh := &s.shards[i]
-		b += uint64(cap(sh.fp)) + uint64(cap(sh.keys)) + uint64(cap(sh.val))*4
+		b += uint64(cap(sh.tab)) + uint64(cap(sh.val))*4
 	}
 	return b
 }
 
-// touch reads the first slot probed for each hash of hs, so that lookups
-// soon after find them in the cache. The loops have no call and no branch
-// but their own: the processor then keeps many of these loads, which miss
-// the cache, in flight at once.
+// touch reads the home bucket of each hash of hs, so that lookups soon
+// after find it in the cache. The loops have no call and no branch but
+// their own: the processor then keeps many of these loads, which miss the
+// cache, in flight at once.
 func (s *store) touch(hs []uint64) uint64 {
 	var sink uint64
-	if s.fp {
-		for _, h := range hs {
-			sink += s.fpSlot(h)
-		}
-	} else {
-		for _, h := range hs {
-			sink += s.keySlot(h)
-		}
+	for _, h := range hs {
+		sink += s.homeWord(h)
 	}
 	return sink
 }
@@ -437,39 +421,27 @@ func (s *store) touch(hs []uint64) uint64 {
 // touchSome is touch for the hashes hs[i], i in idx.
 func (s *store) touchSome(hs []uint64, idx []int32) uint64 {
 	var sink uint64
-	if s.fp {
-		for _, i := range idx {
-			sink += s.fpSlot(hs[i])
-		}
-	} else {
-		for _, i := range idx {
-			sink += s.keySlot(hs[i])
-		}
+	for _, i := range idx {
+		sink += s.homeWord(hs[i])
 	}
 	return sink
 }
 
-// fpSlot reads the first slot probed for hash h in fingerprint mode.
-func (s *store) fpSlot(h uint64) uint64 {
+// homeWord reads the first word of the home bucket of hash h.
+func (s *store) homeWord(h uint64) uint64 {
 	sh := &s.shards[shardOf(h)]
-	return binary.LittleEndian.Uint64(sh.fp[fpHome(fingerprint(h), sh.size)*fpBytes:])
-}
-
-// keySlot reads the first word of the first slot probed for hash h in exact
-// mode.
-func (s *store) keySlot(h uint64) uint64 {
-	sh := &s.shards[shardOf(h)]
-	return binary.LittleEndian.Uint64(sh.keys[home(h, sh.size)*s.kb:])
-}
-
-// sizeBytes is the memory of a shard of size slots.
-func (s *store) sizeBytes(size uint64) uint64 {
-	b := size*s.kb + 8
+	b := home(h, sh.buckets)
 	if s.fp {
-		b = size*fpBytes + 1
+		b = fpHome(fingerprint(h), sh.buckets)
 	}
+	return binary.LittleEndian.Uint64(sh.tab[b*s.bucket:])
+}
+
+// sizeBytes is the memory of a shard of size buckets.
+func (s *store) sizeBytes(size uint64) uint64 {
+	b := size*s.bucket + 8
 	if s.indexed {
-		b += size * 4
+		b += size * s.per * 4
 	}
 	return b
 }
@@ -480,14 +452,14 @@ func (s *store) sizeBytes(size uint64) uint64 {
 // grows more than once).
 func (s *store) grownBytes(i int, n uint64) uint64 {
 	sh := &s.shards[i]
-	size, prev := sh.size, uint64(0)
-	for (sh.n+n)*1024 > size*maxLoad {
-		if size != sh.size {
+	size, prev := sh.buckets, uint64(0)
+	for (sh.n+n)*1024 > size*s.per*maxLoad {
+		if size != sh.buckets {
 			prev = size
 		}
-		size += size / 2
+		size = grown(size)
 	}
-	if size == sh.size {
+	if size == sh.buckets {
 		return 0
 	}
 	b := s.sizeBytes(size)

@@ -6,50 +6,130 @@ import (
 	"testing"
 )
 
-// TestExactStoreAgainstMap: the exact store, its keys cut to the bytes
-// the states' bits need, finds what a map of the whole states finds, at
-// widths that end inside a byte, on a byte and on a word, through growth
-// and with the all-zero state.
-func TestExactStoreAgainstMap(t *testing.T) {
-	for _, bits := range []int{1, 5, 7, 8, 63, 64, 65, 68, 69, 74, 76, 128, 129, 200} {
-		t.Run(fmt.Sprint(bits), func(t *testing.T) {
-			words := (bits + 63) / 64
-			rng := rand.New(rand.NewPCG(uint64(bits), 1))
-			s := newStore(words, bits, false, true)
-			defer s.free()
-			want := map[string]uint32{}
-			state := func() []uint64 {
-				w := make([]uint64, words)
-				for i := range w {
-					w[i] = rng.Uint64() & rng.Uint64() // many zero bits
-				}
-				if r := bits % 64; r != 0 {
-					w[words-1] &= 1<<r - 1
-				}
-				if rng.IntN(50) == 0 {
-					clear(w)
-				}
-				return w
+// TestStoreAgainstMap: the store finds what a map finds: in exact mode, a
+// map of the whole states, the keys cut to the bytes the states' bits need,
+// at widths that end inside a byte, on a byte and on a word (from 63 slots
+// a bucket to one), through growth and with the all-zero state; in
+// fingerprint mode, a map of the states' shards and fingerprints. Widths of
+// 12 and 16 bits fill the buckets of their shards with keys of 1 and 2
+// bytes.
+func TestStoreAgainstMap(t *testing.T) {
+	for _, bits := range []int{1, 5, 7, 8, 12, 16, 63, 64, 65, 68, 69, 74, 76, 128, 129, 200, 600} {
+		for _, fp := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/fp=%v", bits, fp), func(t *testing.T) { testStoreAgainstMap(t, bits, fp) })
+		}
+	}
+}
+
+func testStoreAgainstMap(t *testing.T, bits int, fp bool) {
+	words := (bits + 63) / 64
+	rng := rand.New(rand.NewPCG(uint64(bits), 1))
+	s := newStore(words, bits, fp, true)
+	defer s.free()
+	name := func(w []uint64) string {
+		if !fp {
+			return fmt.Sprint(w)
+		}
+		h := hashState(w)
+		return fmt.Sprint(shardOf(h), fingerprint(h))
+	}
+	want := map[string]uint32{}
+	state := func() []uint64 {
+		w := make([]uint64, words)
+		for i := range w {
+			w[i] = rng.Uint64() & rng.Uint64() // many zero bits
+		}
+		if r := bits % 64; r != 0 {
+			w[words-1] &= 1<<r - 1
+		}
+		if rng.IntN(50) == 0 {
+			clear(w)
+		}
+		return w
+	}
+	for i := range 20000 {
+		w := state()
+		k := name(w)
+		var buf [maxStackWords]uint64
+		key, h := s.key(w, &buf)
+		v, found := s.insert(key, h, uint32(i))
+		old, ok := want[k]
+		if ok != found || (ok && old != v) {
+			t.Fatalf("insert %v: found %v value %d; map %v %d", w, found, v, ok, old)
+		}
+		if !ok {
+			want[k] = uint32(i)
+		}
+		w = state()
+		v, found = s.lookup(s.key(w, &buf))
+		if old, ok := want[name(w)]; ok != found || (ok && old != v) {
+			t.Fatalf("lookup %v: found %v value %d; map %v %d", w, found, v, ok, old)
+		}
+	}
+}
+
+// TestStoreFirstWordTies: keys that share their first word, which a search
+// compares first, and so their home bucket, are told apart by the rest, in
+// both the bucket they fill and those they overflow into, before and after
+// their shard grows.
+func TestStoreFirstWordTies(t *testing.T) {
+	s := newStore(2, 76, false, true)
+	defer s.free()
+	key := func(x, y uint64) ([]uint64, uint64) {
+		k := []uint64{x, y}
+		h := s.keys.restore(k, 3)
+		k[1] &= s.keys.keep
+		return k, h
+	}
+	const n = 256 // every value of the 8 bits a slot keeps of the second word
+	for y := range uint64(n) {
+		k, h := key(0x0123456789abcdef, y)
+		if v, found := s.insert(k, h, uint32(y)); found {
+			t.Fatalf("key %d: found (value %d) before it was inserted", y, v)
+		}
+	}
+	for y := range uint64(n) {
+		k, h := key(0x0123456789abcdef, y)
+		if v, found := s.lookup(k, h); !found || v != uint32(y) {
+			t.Fatalf("key %d: found %v value %d, want value %d", y, found, v, y)
+		}
+		if _, found := s.lookup(key(0x0123456789abcdee, y)); found {
+			t.Fatalf("key %d of another first word found", y)
+		}
+	}
+}
+
+// BenchmarkStoreLookup looks up keys of a store of 4M states as the
+// explorer does, a chunk at a time: their home buckets touched first, then
+// searched; about 70% of the keys are stored.
+func BenchmarkStoreLookup(b *testing.B) {
+	const n, m = 4 << 20, 1536
+	s := newStore(2, 76, false, false)
+	defer s.free()
+	state := func(i uint64) []uint64 { return []uint64{i * 0x9E3779B97F4A7C15, i >> 52 & 0xfff} }
+	var buf [maxStackWords]uint64
+	for i := range uint64(n) {
+		k, h := s.key(state(i), &buf)
+		s.reserve(shardOf(h), 1)
+		s.insert(k, h, 0)
+	}
+	keys, hs := make([]uint64, 2*m), make([]uint64, m)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var sink uint64
+	b.ResetTimer()
+	for range b.N {
+		for j := range m {
+			hs[j] = s.keyInto(keys[2*j:2*j+2], state(rng.Uint64N(n*10/7)))
+		}
+		sink += s.touch(hs)
+		for j, h := range hs {
+			if _, ok := s.lookup(keys[2*j:2*j+2], h); ok {
+				sink++
 			}
-			for i := range 20000 {
-				w := state()
-				k := fmt.Sprint(w)
-				var buf [maxStackWords]uint64
-				key, h := s.key(w, &buf)
-				v, found := s.insert(key, h, uint32(i))
-				old, ok := want[k]
-				if ok != found || (ok && old != v) {
-					t.Fatalf("insert %v: found %v value %d; map %v %d", w, found, v, ok, old)
-				}
-				if !ok {
-					want[k] = uint32(i)
-				}
-				w = state()
-				v, found = s.lookup(s.key(w, &buf))
-				if old, ok := want[fmt.Sprint(w)]; ok != found || (ok && old != v) {
-					t.Fatalf("lookup %v: found %v value %d; map %v %d", w, found, v, ok, old)
-				}
-			}
-		})
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*m), "ns/key")
+	if sink == 0 {
+		b.Fatal("nothing found")
 	}
 }
