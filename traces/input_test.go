@@ -3,11 +3,12 @@ package traces
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rcucheck/rcucheck/internal/gztest"
 )
 
 // smallCapture is a well-formed capture: a free, a grace period, the
@@ -61,24 +62,6 @@ func flip(b []byte, i int) []byte {
 	return c
 }
 
-func gunzip(t testing.TB, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestImportWholeCaptures: a capture out of time order, cut mid-line (plain
 // or gzipped) or with a cut gzip stream is an error naming the line; it is
 // never judged as if it were whole (issue 11).
@@ -87,7 +70,7 @@ func TestImportWholeCaptures(t *testing.T) {
 		t.Fatalf("the well-formed capture: %v", err)
 	}
 	bulk := "../../shared/data/kernel-traces/krcu-bulk.trace.gz"
-	raw := gunzip(t, bulk)
+	raw := gztest.Read(t, bulk)
 	whole, err := os.ReadFile(bulk)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/rcucheck/rcucheck/internal/gztest"
 )
 
 var (
@@ -73,7 +75,7 @@ func mustInt(b []byte) int64 {
 
 // readCapture reads a gzipped capture of ../shared/data/kernel-traces.
 func readCapture(tb testing.TB, name string) []byte {
-	return gunzip(tb, "../../shared/data/kernel-traces/"+name+".trace.gz")
+	return gztest.Read(tb, "../../shared/data/kernel-traces/"+name+".trace.gz")
 }
 
 // TestWriteScaledCapture writes the acceptance input of issue 16 when

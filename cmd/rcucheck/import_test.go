@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rcucheck/rcucheck/internal/gztest"
 )
 
 func gzipFile(t *testing.T, path string, data []byte) {
@@ -283,19 +284,5 @@ func TestImportStdin(t *testing.T) {
 
 // gunzipCapture returns the text of a capture of ../shared/data/kernel-traces.
 func gunzipCapture(t *testing.T, name string) []byte {
-	t.Helper()
-	f, err := os.Open(kernelTrace(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return gztest.Read(t, kernelTrace(name))
 }
