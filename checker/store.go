@@ -50,11 +50,11 @@ func equalWords(a, b []uint64) bool {
 	return true
 }
 
-// shard is an open-addressing table of buckets, each one cache line (or
-// more, for keys of more than 63 bytes) of slots and, in its last byte, how
-// many of them are used, filled from the first. A key goes to the first
+// shard is an open-addressing table of buckets, each of one or more cache
+// lines (bucketShape): in its first byte, how many of its slots are used,
+// then the slots, filled from the first. A key goes to the first
 // bucket from its home bucket that has room (linear probing by buckets), so
-// a lookup reads one line unless its home bucket is full (at a load of 0.67,
+// a lookup reads one bucket unless its home bucket is full (at a load of 0.67,
 // the mean between two growths, 18% of the buckets of 7 slots are). A
 // bucket that is not full ends every search through it. In fingerprint mode a slot holds fpBytes of the
 // state's hash; in exact mode it holds the state's key (keyer) in kb bytes,
@@ -86,6 +86,20 @@ type store struct {
 // lineBytes is the size of a cache line, the unit of a bucket.
 const lineBytes = 64
 
+// bucketShape returns the bytes of a bucket for keys of kb bytes, and how
+// many slots it has: one cache line, or as few more as keep the bytes
+// unused (the count's byte included) within an eighth of the bucket, so
+// that no key width wastes more than that (keys of 9 bytes: 7 in one line;
+// 18: 7 in two; 34: 5 in three).
+func bucketShape(kb uint64) (bytes, per uint64) {
+	for bytes = lineBytes; ; bytes += lineBytes {
+		per = (bytes - 1) / kb
+		if per > 0 && 8*(bytes-per*kb) <= bytes {
+			return bytes, per
+		}
+	}
+}
+
 // newStore returns an empty visited set of states of words words, whose
 // bits from bits on are 0.
 func newStore(words, bits int, fingerprint, indexed bool) *store {
@@ -99,8 +113,7 @@ func newStore(words, bits int, fingerprint, indexed bool) *store {
 	if s.kw == 1 {
 		s.first = s.last
 	}
-	s.bucket = (s.kb + 1 + lineBytes - 1) / lineBytes * lineBytes
-	s.per = (s.bucket - 1) / s.kb
+	s.bucket, s.per = bucketShape(s.kb)
 	for i := range s.shards {
 		// Shards start at sizes spread over one growth step, so that
 		// they grow at different times: the load of the whole set then
@@ -223,7 +236,10 @@ func b2u(b bool) uint64 {
 }
 
 // used is the number of used slots of the bucket at byte p of tab.
-func (s *store) used(tab []byte, p uint64) uint64 { return uint64(tab[p+s.bucket-1]) }
+func (s *store) used(tab []byte, p uint64) uint64 { return uint64(tab[p]) }
+
+// slot is the byte of slot i of the bucket at byte p.
+func (s *store) slot(p, i uint64) uint64 { return p + 1 + i*s.kb }
 
 // findSlot returns the bucket and the slot in it of key k in sh, searched
 // from bucket b, or the free slot where it would go.
@@ -231,8 +247,8 @@ func (s *store) findSlot(sh *shard, k []uint64, b uint64) (bucket, slot uint64, 
 	for {
 		p := b * s.bucket
 		n := s.used(sh.tab, p)
-		for m := matchWords(sh.tab[p:], s.per, s.kb, s.first, k[0]) & (1<<n - 1); m != 0; m &= m - 1 {
-			if i := uint64(bits.TrailingZeros64(m)); s.sameRest(sh.tab, p+i*s.kb, k) {
+		for m := matchWords(sh.tab[s.slot(p, 0):], s.per, s.kb, s.first, k[0]) & (1<<n - 1); m != 0; m &= m - 1 {
+			if i := uint64(bits.TrailingZeros64(m)); s.sameRest(sh.tab, s.slot(p, i), k) {
 				return b, i, true
 			}
 		}
@@ -261,8 +277,8 @@ func (s *store) room(sh *shard, b uint64) (bucket, slot uint64) {
 // put writes key k into slot i, the first free one, of bucket b of sh.
 func (s *store) put(sh *shard, b, i uint64, k []uint64) {
 	p := b * s.bucket
-	s.setKey(sh.tab, p+i*s.kb, k)
-	sh.tab[p+s.bucket-1] = byte(i + 1)
+	s.setKey(sh.tab, s.slot(p, i), k)
+	sh.tab[p] = byte(i + 1)
 }
 
 // key returns what the store looks state w up by, in buf when it fits,
@@ -376,7 +392,7 @@ func (s *store) rebuilt(si int) shard {
 		p := b * s.bucket
 		for i := range s.used(sh.tab, p) {
 			for w := range k {
-				k[w] = s.keyWord(sh.tab, p+i*s.kb, w)
+				k[w] = s.keyWord(sh.tab, s.slot(p, i), w)
 			}
 			var h uint64
 			if !s.fp {

@@ -133,3 +133,26 @@ func BenchmarkStoreLookup(b *testing.B) {
 		b.Fatal("nothing found")
 	}
 }
+
+// TestBucketShape: a bucket is the fewest cache lines whose unused bytes
+// (the count's byte included) are within an eighth of it, with at most 63
+// slots, so that a bucket's slots fit the bits of a word.
+func TestBucketShape(t *testing.T) {
+	for _, c := range []struct{ kb, bytes, per uint64 }{
+		{1, 64, 63}, {7, 64, 9}, {8, 64, 7}, {9, 64, 7}, {18, 128, 7}, {34, 192, 5}, {64, 512, 7},
+	} {
+		if bytes, per := bucketShape(c.kb); bytes != c.bytes || per != c.per {
+			t.Errorf("bucketShape(%d) = %d bytes, %d slots; want %d, %d", c.kb, bytes, per, c.bytes, c.per)
+		}
+	}
+	fits := func(kb, bytes uint64) bool {
+		per := (bytes - 1) / kb
+		return per > 0 && 8*(bytes-per*kb) <= bytes
+	}
+	for kb := uint64(1); kb <= 1024; kb++ {
+		bytes, per := bucketShape(kb)
+		if bytes%lineBytes != 0 || per == 0 || per > 63 || 1+per*kb > bytes || !fits(kb, bytes) || (bytes > lineBytes && fits(kb, bytes-lineBytes)) {
+			t.Fatalf("bucketShape(%d) = %d bytes, %d slots", kb, bytes, per)
+		}
+	}
+}
