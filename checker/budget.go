@@ -183,7 +183,7 @@ func (e *explorer) adaptChunks() {
 		return
 	}
 	deg := max(1, (e.transitions+e.expanded-1)/e.expanded)
-	per := uint64(e.words)*8 + 8 + 4 + 4 + 1 + 4 + 12 // state, hash, from, ordinal, isNew, shard list, dedupe
+	per := uint64(e.words+e.st.kw)*8 + 8 + 4 + 4 + 1 + 4 + 12 // state, key, hash, from, ordinal, isNew, shard list, dedupe
 	if e.symmetric {
 		per += 8
 	}

@@ -150,15 +150,13 @@ func (s *store) free() {
 	}
 }
 
-// home is the home bucket of hash h in a shard of size buckets: the bits
-// of h right below the shard's, scaled to the shard.
-func home(h, size uint64) uint64 {
-	hi, _ := bits.Mul64(h<<shardBits, size)
-	return hi
-}
+// home is the home bucket of hash h in a shard of size buckets: its
+// fingerprint's, so that in fingerprint mode a shard can grow from its
+// fingerprints alone.
+func home(h, size uint64) uint64 { return fpHome(fingerprint(h), size) }
 
-// fpHome is home for fingerprint k: the same top bits, taken from the
-// fingerprint alone so that a shard can grow without the states.
+// fpHome is the home bucket of fingerprint k in a shard of size buckets: its
+// bits, the hash's right below the shard's, scaled to the shard.
 func fpHome(k, size uint64) uint64 {
 	hi, _ := bits.Mul64(k<<(64-8*fpBytes), size)
 	return hi
@@ -170,14 +168,6 @@ func fingerprint(h uint64) uint64 { return h << shardBits >> (64 - 8*fpBytes) }
 
 // lowBits64 returns a mask of the n low bits, 0 < n <= 64.
 func lowBits64(n uint64) uint64 { return ^uint64(0) >> (64 - n) }
-
-// homeOf is the home bucket of key k (hash h) in a shard of size buckets.
-func (s *store) homeOf(k []uint64, h, size uint64) uint64 {
-	if s.fp {
-		return fpHome(k[0], size)
-	}
-	return home(h, size)
-}
 
 // keyWord returns word w of the key at byte p of tab.
 func (s *store) keyWord(tab []byte, p uint64, w int) uint64 {
@@ -308,7 +298,7 @@ func (s *store) keyInto(dst, w []uint64) uint64 {
 // would go.
 func (s *store) find(k []uint64, h uint64) (sh *shard, bucket, slot uint64, found bool) {
 	sh = &s.shards[shardOf(h)]
-	bucket, slot, found = s.findSlot(sh, k, s.homeOf(k, h, sh.buckets))
+	bucket, slot, found = s.findSlot(sh, k, home(h, sh.buckets))
 	return sh, bucket, slot, found
 }
 
@@ -316,8 +306,7 @@ func (s *store) find(k []uint64, h uint64) (sh *shard, bucket, slot uint64, foun
 // stored and its value. It only reads, so workers may call it concurrently
 // while nobody inserts.
 func (s *store) lookup(k []uint64, h uint64) (uint32, bool) {
-	sh := &s.shards[shardOf(h)]
-	b, i, found := s.findSlot(sh, k, s.homeOf(k, h, sh.buckets))
+	sh, b, i, found := s.find(k, h)
 	if found && s.indexed {
 		return sh.val[b*s.per+i], true
 	}
@@ -394,12 +383,14 @@ func (s *store) rebuilt(si int) shard {
 			for w := range k {
 				k[w] = s.keyWord(sh.tab, s.slot(p, i), w)
 			}
-			var h uint64
-			if !s.fp {
-				h = s.keys.restore(k, si)
+			var nb uint64
+			if s.fp {
+				nb = fpHome(k[0], nsh.buckets)
+			} else {
+				nb = home(s.keys.restore(k, si), nsh.buckets)
 				k[s.kw-1] &= s.keys.keep
 			}
-			nb, ni := s.room(&nsh, s.homeOf(k, h, nsh.buckets))
+			nb, ni := s.room(&nsh, nb)
 			s.put(&nsh, nb, ni, k)
 			if s.indexed {
 				nsh.val[nb*s.per+ni] = sh.val[b*s.per+i]
@@ -443,11 +434,7 @@ func (s *store) touchSome(hs []uint64, idx []int32) uint64 {
 // homeWord reads the first word of the home bucket of hash h.
 func (s *store) homeWord(h uint64) uint64 {
 	sh := &s.shards[shardOf(h)]
-	b := home(h, sh.buckets)
-	if s.fp {
-		b = fpHome(fingerprint(h), sh.buckets)
-	}
-	return binary.LittleEndian.Uint64(sh.tab[b*s.bucket:])
+	return binary.LittleEndian.Uint64(sh.tab[home(h, sh.buckets)*s.bucket:])
 }
 
 // sizeBytes is the memory of a shard of size buckets.
