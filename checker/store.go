@@ -197,6 +197,9 @@ func (s *store) setKey(tab []byte, p uint64, k []uint64) {
 //
 //go:noinline
 func matchWords(b []byte, per, kb, mask, k0 uint64) uint64 {
+	if per == 7 && kb == 9 {
+		return match7x9(b, mask, k0)
+	}
 	var m, bit uint64 = 0, 1
 	for range per {
 		m |= bit & -b2u(binary.LittleEndian.Uint64(b)&mask == k0)
@@ -204,6 +207,14 @@ func matchWords(b []byte, per, kb, mask, k0 uint64) uint64 {
 		b = b[kb:]
 	}
 	return m
+}
+
+// match7x9 is matchWords for buckets of 7 slots of 9 bytes (states of 2
+// words at the defaults), unrolled: a third of the instructions.
+func match7x9(b []byte, mask, k0 uint64) uint64 {
+	_ = b[61]
+	eq := func(i uint64) uint64 { return b2u(binary.LittleEndian.Uint64(b[9*i:])&mask == k0) << i }
+	return eq(0) | eq(1) | eq(2) | eq(3) | eq(4) | eq(5) | eq(6)
 }
 
 // sameRest reports whether the words after the first of the key at byte p
