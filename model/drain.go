@@ -83,28 +83,38 @@ func cpuTerms(objs, heads, pages, rd, blk, ph0, ph1, bobjs, bheads uint64) (pend
 	return pending + bheads, rd, owed
 }
 
+// wordTerms is cpuTerms of the CPU whose bits are w.
+func (f *drainFields) wordTerms(w uint64) (pending, readers, owed uint64) {
+	return cpuTerms(f.objs.of(w), f.heads.of(w), f.pages.of(w), f.rd.of(w), f.blk.of(w), f.phase[0].of(w), f.phase[1].of(w),
+		f.bobjs[0].of(w)+f.bobjs[1].of(w), f.bheads[0].of(w)+f.bheads[1].of(w))
+}
+
 // cpuRank is cpuTerms of CPU c of s.
 func (f *drainFields) cpuRank(s []uint64, c int) (pending, readers, owed uint64) {
 	base := f.hb + uint(c)*f.cb
 	if f.cb <= 64 {
-		w := getBits(s, base, f.cb)
-		return cpuTerms(f.objs.of(w), f.heads.of(w), f.pages.of(w), f.rd.of(w), f.blk.of(w), f.phase[0].of(w), f.phase[1].of(w),
-			f.bobjs[0].of(w)+f.bobjs[1].of(w), f.bheads[0].of(w)+f.bheads[1].of(w))
+		return f.wordTerms(getBits(s, base, f.cb))
 	}
 	return cpuTerms(f.objs.in(s, base), f.heads.in(s, base), f.pages.in(s, base), f.rd.in(s, base), f.blk.in(s, base),
 		f.phase[0].in(s, base), f.phase[1].in(s, base),
 		f.bobjs[0].in(s, base)+f.bobjs[1].in(s, base), f.bheads[0].in(s, base)+f.bheads[1].in(s, base))
 }
 
-// rank returns the Drainable rank of the packed state s.
-func (f *drainFields) rank(s []uint64) uint64 {
+// rank returns the Drainable rank of the packed state s; memo, when not
+// nil, holds the terms of CPU words seen before.
+func (f *drainFields) rank(s []uint64, memo *rankMemo) uint64 {
 	if f.stuck.in(s, 0) != 0 {
 		return math.MaxUint64
 	}
 	steps := f.gp.in(s, 0)
 	var pending, readers uint64
 	for c := 0; c < f.n; c++ {
-		p, r, o := f.cpuRank(s, c)
+		var p, r, o uint64
+		if memo != nil {
+			p, r, o = memo.terms(f, getBits(s, f.hb+uint(c)*f.cb, f.cb))
+		} else {
+			p, r, o = f.cpuRank(s, c)
+		}
 		pending, readers, steps = pending+p, readers+r, steps+2*o
 	}
 	if pending >= 1<<(64-rankStepBits-rankReaderBits) {
@@ -113,12 +123,49 @@ func (f *drainFields) rank(s []uint64) uint64 {
 	return pending<<(rankStepBits+rankReaderBits) | readers<<rankStepBits | steps
 }
 
+// rankMemoBits is log2 of the entries of a rankMemo (32 KiB).
+const rankMemoBits = 10
+
+// rankMemo is an expander's cache of cpuTerms by CPU word: the states of a
+// run share few CPU words, and a word's terms cost a dozen field reads.
+// It is direct-mapped; every entry holds a word and that word's terms, from
+// the start (all ones, whose terms are computed), so a hit is never wrong.
+type rankMemo struct {
+	word [1 << rankMemoBits]uint64
+	got  [1 << rankMemoBits][3]uint64
+}
+
+// newRankMemo returns a memo for the CPUs of f, or nil when a CPU's bits do
+// not fit a word.
+func newRankMemo(f *drainFields) *rankMemo {
+	if f.cb > 64 {
+		return nil
+	}
+	m := &rankMemo{}
+	p, r, o := f.wordTerms(^uint64(0))
+	for i := range m.word {
+		m.word[i], m.got[i] = ^uint64(0), [3]uint64{p, r, o}
+	}
+	return m
+}
+
+// terms returns cpuTerms of the CPU whose bits are w.
+func (m *rankMemo) terms(f *drainFields, w uint64) (pending, readers, owed uint64) {
+	i := w * 0x9E3779B97F4A7C15 >> (64 - rankMemoBits)
+	if m.word[i] != w {
+		p, r, o := f.wordTerms(w)
+		m.word[i], m.got[i] = w, [3]uint64{p, r, o}
+	}
+	t := &m.got[i]
+	return t[0], t[1], t[2]
+}
+
 // Rank implements checker.Ranker for the reference expander.
-func (x *expander) Rank(s []uint64, _ int) uint64 { return x.m.drain.rank(s) }
+func (x *expander) Rank(s []uint64, _ int) uint64 { return x.m.drain.rank(s, nil) }
 
 // Rank implements checker.Ranker for the fast expander.
-func (x *fastExpander) Rank(s []uint64, _ int) uint64 { return x.m.drain.rank(s) }
+func (x *fastExpander) Rank(s []uint64, _ int) uint64 { return x.m.drain.rank(s, x.memo) }
 
 // Rank implements checker.Ranker for a verified run (check --verify), so
 // that it decides Drainable as the plain run does.
-func (x *verifyExpander) Rank(s []uint64, _ int) uint64 { return x.v.m.drain.rank(s) }
+func (x *verifyExpander) Rank(s []uint64, _ int) uint64 { return x.v.m.drain.rank(s, nil) }

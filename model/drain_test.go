@@ -94,7 +94,7 @@ func BenchmarkDrainRank(b *testing.B) {
 // TestDrainRankOfStates compares the packed rank with the definition at the
 // top of drain.go computed on the typed state, on random walks, at sizes
 // where a CPU's bits fit in a register (N <= 3) and where they do not
-// (N = 12).
+// (N = 12), with and without the memo of CPU words.
 func TestDrainRankOfStates(t *testing.T) {
 	oracle := func(m *Model, s *State) uint64 {
 		if s.Stuck {
@@ -121,10 +121,15 @@ func TestDrainRankOfStates(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(n), 7))
 			s := m.Initial()
 			packed := make([]uint64, m.layout.words)
+			memo := newRankMemo(&m.drain)
 			for step := 0; step < 3000; step++ {
 				m.Pack(s, packed)
-				if got, want := m.drain.rank(packed), oracle(m, s); got != want {
+				want := oracle(m, s)
+				if got := m.drain.rank(packed, nil); got != want {
 					t.Fatalf("%s N=%d step %d: rank %x, want %x in %s", d.Name(), n, step, got, want, s)
+				}
+				if got := m.drain.rank(packed, memo); got != want {
+					t.Fatalf("%s N=%d step %d: rank through the memo %x, want %x in %s", d.Name(), n, step, got, want, s)
 				}
 				acts := m.Enabled(s, nil)
 				if len(acts) == 0 {

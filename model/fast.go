@@ -46,6 +46,7 @@ type fastExpander struct {
 	// walk is the generated walk of rules (zz_generated.go) whose
 	// structure is the table's, or nil: the table is walked generically.
 	walk func(x *fastExpander, s []uint64, h uint64)
+	memo *rankMemo // Rank's
 }
 
 // slotW is a slot in a CPU's word: its phase, its bits with the channel's
@@ -85,6 +86,7 @@ func newFastExpander(m *Model) *fastExpander {
 		m: m, rules: k.compile(), hb: l.hb, cb: l.cb, hMask: lowBits(l.hb),
 		cur: &State{CPUs: make([]CPU, n)}, eval: &State{CPUs: make([]CPU, n)},
 		w: make([]uint64, n), nw: make([]uint64, n), out: make([]uint64, l.words),
+		memo: newRankMemo(&m.drain),
 	}
 	for i, v := range l.cpu {
 		f := k.cpu[i]
