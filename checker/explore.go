@@ -21,7 +21,8 @@ const maxIndex = 1<<32 - 2
 // states when the candidates of chunkStates states would take more than
 // chunkBytes (large states, many successors); a batch is cut short once its
 // chunks' buffers pass the batch budget (batchBytes, or less under a memory
-// cap), and holds at most maxChunks chunks.
+// cap), and holds at most maxChunks chunks. batchStates is the smallest
+// batch Explore uses, the one tests give explore.
 //
 // Small chunks keep what phase 1 reads ahead in the cache until it is used:
 // the home buckets of a chunk's successors (768 lines at the defaults)
