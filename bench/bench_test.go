@@ -14,7 +14,7 @@ func TestSummarise(t *testing.T) {
 	r := &Report{Settings: []*Setting{
 		mk("rcucheck", "fp", false, NewSample(100, 500, 5, 1, 1000, 1e-9), NewSample(100, 500, 5, 3, 3000, 1e-9), NewSample(100, 500, 5, 2, 2000, 1e-9)),
 		mk("rcucheck", "exact", true, NewSample(100, 500, 5, 4, 4000, 0)),
-		mk("spin", "plain", true, NewSample(100, 500, 0, 8, 8000, 0), NewSample(100, 500, 0, 4, 8000, 0)),
+		mk("spin", "plain", true, NewSample(100, 500, 0, 8, 8000, 0), NewSample(100, 500, 0, 4, 8000, 0), NewSample(100, 500, 0, 4, 8000, 0)),
 		mk("spin", "hc4", false, NewSample(90, 450, 0, 1, 500, 0)),
 	}}
 	r.Summarise()
@@ -27,12 +27,19 @@ func TestSummarise(t *testing.T) {
 	var got float64
 	for _, q := range r.Ratios {
 		if q.Rcucheck == "fp" && q.Spin == "plain" {
-			// Each setting's median of states/s: 50 for fp, (12.5+25)/2 for plain.
+			// Each setting's median of states/s: 50 for fp, 25 for plain.
 			got = q.StatesPerSec
 		}
 	}
-	if want := 50 / ((12.5 + 25) / 2); math.Abs(got-want) > 1e-9 {
+	if want := 50.0 / 25; math.Abs(got-want) > 1e-9 {
 		t.Fatalf("states/s ratio %g, want %g", got, want)
+	}
+	// Rounds: fp's runs (100, 33.3, 50 states/s) against plain's (12.5, 25,
+	// 25): x8, x1.33, x2.
+	for _, q := range r.Ratios {
+		if q.Rcucheck == "fp" && q.Spin == "plain" && (math.Abs(q.StatesPerSecMin-(100.0/3)/25) > 1e-9 || math.Abs(q.StatesPerSecMax-100/12.5) > 1e-9) {
+			t.Fatalf("states/s ratio over the rounds x%g to x%g, want x%g to x%g", q.StatesPerSecMin, q.StatesPerSecMax, (100.0/3)/25, 100/12.5)
+		}
 	}
 	r.Settings[2].Samples[1].Transitions++
 	r.Summarise()

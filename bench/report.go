@@ -10,6 +10,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"text/tabwriter"
 
@@ -79,12 +80,34 @@ type Report struct {
 	Complete    bool         `json:"complete"`
 }
 
-// Ratio compares an rcucheck setting with a SPIN setting.
+// Ratio compares an rcucheck setting with a SPIN setting: the ratios of
+// their medians, and the range of the states/s ratio over the rounds (the
+// two tools' k-th runs, which ran one after the other), which shows how
+// far the host's drift moves it.
 type Ratio struct {
-	Rcucheck      string  `json:"rcucheck"`
-	Spin          string  `json:"spin"`
-	StatesPerSec  float64 `json:"states_per_sec_ratio"`
-	BytesPerState float64 `json:"bytes_per_state_ratio"`
+	Rcucheck        string  `json:"rcucheck"`
+	Spin            string  `json:"spin"`
+	StatesPerSec    float64 `json:"states_per_sec_ratio"`
+	BytesPerState   float64 `json:"bytes_per_state_ratio"`
+	StatesPerSecMin float64 `json:"states_per_sec_ratio_min"`
+	StatesPerSecMax float64 `json:"states_per_sec_ratio_max"`
+}
+
+// roundRange returns the least and the largest ratio of a's states/s to
+// b's over the rounds both ran.
+func roundRange(a, b []Sample) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for k := range min(len(a), len(b)) {
+		if b[k].StatesPerSec == 0 {
+			continue
+		}
+		q := a[k].StatesPerSec / b[k].StatesPerSec
+		lo, hi = min(lo, q), max(hi, q)
+	}
+	if lo > hi {
+		return 0, 0
+	}
+	return lo, hi
 }
 
 func median(xs []float64) float64 {
@@ -147,11 +170,13 @@ func (r *Report) Summarise() {
 			if b.Tool != "spin" || len(b.Samples) == 0 || b.Median.StatesPerSec == 0 || b.Median.BytesPerState == 0 {
 				continue
 			}
-			r.Ratios = append(r.Ratios, Ratio{
+			q := Ratio{
 				Rcucheck: a.Setting, Spin: b.Setting,
 				StatesPerSec:  a.Median.StatesPerSec / b.Median.StatesPerSec,
 				BytesPerState: a.Median.BytesPerState / b.Median.BytesPerState,
-			})
+			}
+			q.StatesPerSecMin, q.StatesPerSecMax = roundRange(a.Samples, b.Samples)
+			r.Ratios = append(r.Ratios, q)
 		}
 	}
 }
@@ -184,7 +209,11 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nratios (rcucheck / SPIN; states/s higher is better, bytes/state lower is better):")
 	for _, q := range r.Ratios {
-		fmt.Fprintf(w, "  %-28s vs spin %-9s states/s x%.2f  bytes/state x%.2f\n", q.Rcucheck, q.Spin, q.StatesPerSec, q.BytesPerState)
+		rounds := ""
+		if r.Runs > 1 {
+			rounds = fmt.Sprintf(" (rounds x%.2f to x%.2f)", q.StatesPerSecMin, q.StatesPerSecMax)
+		}
+		fmt.Fprintf(w, "  %-28s vs spin %-9s states/s x%.2f%s  bytes/state x%.2f\n", q.Rcucheck, q.Spin, q.StatesPerSec, rounds, q.BytesPerState)
 	}
 	fmt.Fprintln(w, "\ncommands:")
 	for _, s := range r.Settings {
