@@ -122,7 +122,7 @@ func TestInterruptedDecidingGoals(t *testing.T) {
 	}
 	for _, sweep := range []bool{false, true} {
 		ctx, cancel := context.WithCancel(context.Background())
-		tune := tuning{batch: batchStates, chunkBytes: chunkBytes, sweep: sweep, beforeGoals: func(e *explorer) {
+		tune := tuning{chunkBytes: chunkBytes, sweep: sweep, beforeGoals: func(e *explorer) {
 			cancel()
 			for !e.stop.Load() { // the monitor halts the run
 				time.Sleep(time.Millisecond)

@@ -21,8 +21,7 @@ const maxIndex = 1<<32 - 2
 // states when the candidates of chunkStates states would take more than
 // chunkBytes (large states, many successors); a batch is cut short once its
 // chunks' buffers pass the batch budget (batchBytes, or less under a memory
-// cap), and holds at most maxChunks chunks. batchStates is the smallest
-// batch Explore uses, the one tests give explore.
+// cap), and holds at most maxChunks chunks.
 //
 // Small chunks keep what phase 1 reads ahead in the cache until it is used:
 // the home buckets of a chunk's successors (768 lines at the defaults)
@@ -36,7 +35,6 @@ const (
 	chunkStates    = 128
 	batchChunks    = 32
 	minBatchChunks = 16
-	batchStates    = minBatchChunks * chunkStates
 	chunkBytes     = 1 << 20
 	batchBytes     = 256 << 20
 	maxChunks      = 512
