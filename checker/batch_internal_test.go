@@ -81,6 +81,27 @@ func TestBatchesKeepOrder(t *testing.T) {
 			t.Fatalf("%+v: results differ from one batch per level", c)
 		}
 	}
+	// Without goals, one worker stores each chunk's candidates as it
+	// expands it (direct): the same figures as the phases of two workers.
+	skip := Options{Workers: 2, SkipGoals: true}
+	ref, err = explore(context.Background(), g, skip, tuning{batch: 1 << 40, chunkBytes: chunkBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ batch, chunk uint64 }{{1 << 40, chunkBytes}, {chunkStates, chunkBytes}, {1000, 1}, {77, 700}} {
+		tune := tuning{batch: c.batch, chunkBytes: c.chunk}
+		r, err := explore(context.Background(), g, Options{Workers: 1, SkipGoals: true}, tune)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := *ref, *r
+		for _, x := range []*Result{&a, &b} {
+			x.Elapsed, x.MemoryBytes, x.PeakBytes, x.Workers = 0, 0, 0, 0
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("direct, %+v: results differ from two workers'", c)
+		}
+	}
 }
 
 // TestPackLink: links keep position and ordinal when they fit, and say so

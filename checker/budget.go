@@ -137,8 +137,8 @@ func (e *explorer) fit(chunks []*chunk) []*chunk {
 		k++
 	}
 	chunks = chunks[:k]
-	if e.opt.MaxMemory == 0 {
-		return chunks
+	if e.opt.MaxMemory == 0 || e.direct {
+		return chunks // a direct run fitted each chunk before storing it
 	}
 	used := e.memory()
 	var counts [numShards]uint64
@@ -155,6 +155,32 @@ func (e *explorer) fit(chunks []*chunk) []*chunk {
 		}
 	}
 	return chunks
+}
+
+// fitsDirect reports whether a direct run may store chunk c, whose
+// successors are not yet filtered (first: dedupe's): whether the memory
+// cap holds with every successor that is not a duplicate within c taken
+// for a candidate, beside what the batch's chunks stored before it may
+// still cost (their shards have grown already: memory counts them). If so,
+// c is added to e.directSum.
+func (e *explorer) fitsDirect(c *chunk, first []int32) bool {
+	if e.opt.MaxMemory == 0 {
+		return true
+	}
+	var counts [numShards]uint64
+	var n uint64
+	for j, h := range c.ch {
+		if first[j] < 0 {
+			counts[shardOf(h)]++
+			n++
+		}
+	}
+	b := &e.directSum
+	if e.memory()+e.storeCost(b.cands+n, b.trans+c.transitions, b.states+c.hi-c.lo, &counts) > e.opt.MaxMemory {
+		return false
+	}
+	b.cands, b.trans, b.states = b.cands+n, b.trans+c.transitions, b.states+c.hi-c.lo
+	return true
 }
 
 // storeCost is the memory that storing cands candidates of states frontier

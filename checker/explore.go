@@ -66,6 +66,9 @@ type tuning struct {
 // first. Phase 3: the new states are numbered in that order, their parents
 // (state number and successor ordinal) recorded and their properties
 // evaluated. Every figure is therefore the same for any number of workers.
+// A single worker expands the chunks in order, so it does phase 2 within
+// phase 1 (direct): it stores a chunk's candidates as it looks them up, one
+// search each, while their buckets are in the cache.
 type explorer struct {
 	m       Model
 	opt     Options
@@ -100,6 +103,8 @@ type explorer struct {
 	// Transition graph, kept when goals are decided: the successors of
 	// state i are succ[succStart[i]:succStart[i+1]].
 	keepEdges bool
+	direct    bool     // phase 2 is done in phase 1 (one worker)
+	directSum batchSum // the chunks a direct batch has stored so far
 	succ      bigArray[uint32]
 	succStart bigArray[uint64]
 
@@ -187,9 +192,15 @@ type chunk struct {
 	rankFirst []int64
 	rankOpen  []bool
 
-	done bool  // phase 1 expanded it
-	held int64 // bytes of its buffers, as counted in e.heldBytes
+	done     bool  // phase 1 expanded it
+	rejected bool  // a direct run did not store it: over the memory cap
+	held     int64 // bytes of its buffers, as counted in e.heldBytes
 }
+
+// batchSum sums chunks of a batch: their candidates (in a direct run, every
+// successor that is not a duplicate within its chunk), transitions and
+// frontier states; what storing them may cost (storeCost).
+type batchSum struct{ cands, trans, states uint64 }
 
 const candMark = 1 << 63
 
@@ -227,6 +238,7 @@ func explore(ctx context.Context, m Model, opt Options, tune tuning) (*Result, e
 		return nil, err
 	}
 	e := newExplorer(ctx, m, opt, tune)
+	e.direct = len(e.workers) == 1 && !e.keepEdges
 	if tune.again {
 		e.mon.setPhase("exploring again, keeping the transition graph: the rank left states open", 0)
 	}
@@ -513,6 +525,7 @@ func (e *explorer) cutChunks(lo, size uint64) []*chunk {
 func (e *explorer) expandAll(chunks []*chunk) string {
 	grows := e.growsAhead()
 	rebuilt := make([]shard, len(grows))
+	e.directSum = batchSum{}
 	e.pending.Store(0)
 	e.cut.Store(e.stop.Load())
 	e.notePeak()
@@ -528,6 +541,10 @@ func (e *explorer) expandAll(chunks []*chunk) string {
 			return
 		}
 		w.expand(c)
+		if c.rejected {
+			e.cut.Store(true)
+			return
+		}
 		c.done = true
 		e.noteChunk(c)
 		w.noteBuffers()
@@ -554,6 +571,9 @@ func (e *explorer) expandAll(chunks []*chunk) string {
 // beside the batch's budget.
 func (e *explorer) growsAhead() []int {
 	var grows []int
+	if e.direct {
+		return nil // a direct run stores as it goes: its shards grow then
+	}
 	var bytes uint64
 	for sh, n := range e.lastCounts {
 		if e.st.mustGrow(sh, n) {
@@ -598,6 +618,15 @@ func (e *explorer) numberCandidates(chunks []*chunk) (uint64, string) {
 // taken first: growing is the longest task, and the other workers insert
 // into the other shards meanwhile.
 func (e *explorer) insertAll(chunks []*chunk) {
+	if e.direct {
+		// Stored in phase 1, where the stored successors were dropped.
+		for _, c := range chunks {
+			for j := range c.isNew {
+				c.isNew[j] = true
+			}
+		}
+		return
+	}
 	var counts [numShards]uint64
 	for _, c := range chunks {
 		for sh := range counts {
@@ -786,6 +815,7 @@ func (w *worker) expand(c *chunk) {
 	c.cw, c.ck, c.ch, c.from, c.cord, c.orbit = c.cw[:0], c.ck[:0], c.ch[:0], c.from[:0], c.cord[:0], c.orbit[:0]
 	c.deg, c.edge = c.deg[:0], c.edge[:0]
 	c.transitions, c.fullTrans, c.deadlocks, c.firstDead = 0, 0, 0, -1
+	c.rejected = false
 	w.c = c
 	e.resetRanks(c)
 	for pos := c.lo; pos < c.hi; pos++ {
@@ -851,11 +881,15 @@ func (w *worker) key(c *chunk, s []uint64) uint64 {
 	return e.st.keyInto(c.ck[n:], s)
 }
 
-// stored looks candidate j of c (hash h) up in the visited set. A disk run
-// keeps its visited set in files, where its levels are merged.
+// stored looks candidate j of c (hash h) up in the visited set; a direct
+// run stores it there if it is not. A disk run keeps its visited set in
+// files, where its levels are merged.
 func (e *explorer) stored(c *chunk, j int, h uint64) (uint32, bool) {
-	if e.disk != nil {
+	switch {
+	case e.disk != nil:
 		return 0, false
+	case e.direct:
+		return e.st.insert(e.keyAt(c, j), h, 0)
 	}
 	return e.st.lookup(e.keyAt(c, j), h)
 }
@@ -870,13 +904,19 @@ func (e *explorer) keyAt(c *chunk, j int) []uint64 {
 }
 
 // filter drops the successors of a chunk that are stored, keeping the
-// others (the candidates) in order. The slots of all the successors are
+// others (the candidates) in order; a direct run stores them as it finds
+// them, once the chunk fits under the memory cap (fitsDirect), and else
+// rejects the chunk. The slots of all the successors are
 // first read in one pass of independent loads, so that the processor
 // overlaps their cache misses, then looked up for real.
 func (w *worker) filter(c *chunk) {
 	e := w.e
 	words := e.words
 	first := w.dedupe(c)
+	if e.direct && !e.fitsDirect(c, first) {
+		c.rejected = true
+		return
+	}
 	// Read the slots first, loads independent of each other that the
 	// processor overlaps; then look them up from the cache. The loop has
 	// no branch: a mispredicted one would cancel the loads issued after
