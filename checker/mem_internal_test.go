@@ -69,7 +69,7 @@ func BenchmarkRandomLines(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
-			_ = sink
+			runtime.KeepAlive(sink)
 		})
 	}
 }
