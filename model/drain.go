@@ -111,7 +111,7 @@ func (f *drainFields) rank(s []uint64, memo *rankMemo) uint64 {
 	for c := 0; c < f.n; c++ {
 		var p, r, o uint64
 		if memo != nil {
-			p, r, o = memo.terms(f, getBits(s, f.hb+uint(c)*f.cb, f.cb))
+			p, r, o = f.memoTerms(memo, getBits(s, f.hb+uint(c)*f.cb, f.cb))
 		} else {
 			p, r, o = f.cpuRank(s, c)
 		}
@@ -123,17 +123,42 @@ func (f *drainFields) rank(s []uint64, memo *rankMemo) uint64 {
 	return pending<<(rankStepBits+rankReaderBits) | readers<<rankStepBits | steps
 }
 
-// rankMemoBits is log2 of the entries of a rankMemo (32 KiB).
-const rankMemoBits = 10
+// memoBits is log2 of the entries of a wordMemo.
+const memoBits = 10
 
-// rankMemo is an expander's cache of cpuTerms by CPU word: the states of a
-// run share few CPU words, and a word's terms cost a dozen field reads.
-// It is direct-mapped; every entry holds a word and that word's terms, from
-// the start (all ones, whose terms are computed), so a hit is never wrong.
-type rankMemo struct {
-	word [1 << rankMemoBits]uint64
-	got  [1 << rankMemoBits][3]uint64
+// wordMemo is an expander's cache of what a function of one CPU's word
+// gives (V): the states of a run share few CPU words, and a word's value
+// costs a dozen field reads. It is direct-mapped; every entry holds a word
+// and that word's value, from the start (all ones, whose value is
+// computed), so a hit is never wrong.
+type wordMemo[V any] struct {
+	word [1 << memoBits]uint64
+	got  [1 << memoBits]V
 }
+
+// newWordMemo returns a memo whose entries all hold the word of all ones
+// and its value v.
+func newWordMemo[V any](v V) *wordMemo[V] {
+	m := &wordMemo[V]{}
+	for i := range m.word {
+		m.word[i], m.got[i] = ^uint64(0), v
+	}
+	return m
+}
+
+// slot returns the entry of word w, and whether it holds w's value; when
+// not, it is w's from now on, and the caller writes the value.
+func (m *wordMemo[V]) slot(w uint64) (*V, bool) {
+	i := w * 0x9E3779B97F4A7C15 >> (64 - memoBits)
+	if m.word[i] != w {
+		m.word[i] = w
+		return &m.got[i], false
+	}
+	return &m.got[i], true
+}
+
+// rankMemo is a memo of cpuTerms by CPU word (32 KiB).
+type rankMemo = wordMemo[[3]uint64]
 
 // newRankMemo returns a memo for the CPUs of f, or nil when a CPU's bits do
 // not fit a word.
@@ -141,22 +166,17 @@ func newRankMemo(f *drainFields) *rankMemo {
 	if f.cb > 64 {
 		return nil
 	}
-	m := &rankMemo{}
 	p, r, o := f.wordTerms(^uint64(0))
-	for i := range m.word {
-		m.word[i], m.got[i] = ^uint64(0), [3]uint64{p, r, o}
-	}
-	return m
+	return newWordMemo([3]uint64{p, r, o})
 }
 
-// terms returns cpuTerms of the CPU whose bits are w.
-func (m *rankMemo) terms(f *drainFields, w uint64) (pending, readers, owed uint64) {
-	i := w * 0x9E3779B97F4A7C15 >> (64 - rankMemoBits)
-	if m.word[i] != w {
+// memoTerms returns cpuTerms of the CPU whose bits are w, from memo m.
+func (f *drainFields) memoTerms(m *rankMemo, w uint64) (pending, readers, owed uint64) {
+	t, ok := m.slot(w)
+	if !ok {
 		p, r, o := f.wordTerms(w)
-		m.word[i], m.got[i] = w, [3]uint64{p, r, o}
+		*t = [3]uint64{p, r, o}
 	}
-	t := &m.got[i]
 	return t[0], t[1], t[2]
 }
 

@@ -39,14 +39,14 @@ type fastExpander struct {
 	missLeft branches // the plan's branches with and without a page in the pool
 	missNone branches //
 	cur      *State   // the state being expanded, for the hooks
-	eval     *State   // Evaluate's own: it runs inside Successors' emit
 	w, nw    []uint64 // CPUs' packed words: the state's, a successor's
 	out      []uint64
 	emit     func(checker.Action, []uint64) // Successors' argument, during the call
 	// walk is the generated walk of rules (zz_generated.go) whose
 	// structure is the table's, or nil: the table is walked generically.
-	walk func(x *fastExpander, s []uint64, h uint64)
-	memo *rankMemo // Rank's
+	walk     func(x *fastExpander, s []uint64, h uint64)
+	memo     *rankMemo         // Rank's
+	evalMemo *wordMemo[uint64] // Evaluate's
 }
 
 // slotW is a slot in a CPU's word: its phase, its bits with the channel's
@@ -84,9 +84,9 @@ func newFastExpander(m *Model) *fastExpander {
 	k := newCompiler(m)
 	x := &fastExpander{
 		m: m, rules: k.compile(), hb: l.hb, cb: l.cb, hMask: lowBits(l.hb),
-		cur: &State{CPUs: make([]CPU, n)}, eval: &State{CPUs: make([]CPU, n)},
-		w: make([]uint64, n), nw: make([]uint64, n), out: make([]uint64, l.words),
-		memo: newRankMemo(&m.drain),
+		cur: &State{CPUs: make([]CPU, n)},
+		w:   make([]uint64, n), nw: make([]uint64, n), out: make([]uint64, l.words),
+		memo: newRankMemo(&m.drain), evalMemo: newWordMemo(m.eval.cpuEval(^uint64(0))),
 	}
 	for i, v := range l.cpu {
 		f := k.cpu[i]
@@ -532,5 +532,5 @@ func (x *fastExpander) all(s []uint64, h uint64, code uint32) {
 
 // Evaluate implements checker.Expander.
 func (x *fastExpander) Evaluate(s []uint64, inv, goal []bool, metric []int64) {
-	evaluate(x.m, x.eval, s, inv, goal, metric)
+	x.m.eval.evaluate(s, x.evalMemo, int64(x.m.params.Reserve), inv, goal, metric)
 }

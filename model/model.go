@@ -27,6 +27,7 @@ type Model struct {
 	// it performs branch bi of rule ri.
 	genApply func(m *Model, s *State, a Action, ri, bi int)
 	drain    drainFields // what Drainable's rank reads (drain.go)
+	eval     evalFields  // what Evaluate reads (evaluate.go)
 }
 
 // New returns the model of design d with parameters p. The parameters are
@@ -45,6 +46,7 @@ func New(d Design, p Params) (*Model, error) {
 	m := &Model{design: d, params: p, layout: newLayout(p), rules: rules(d)}
 	m.layout.resolve(m.rules, &p)
 	m.drain = newDrainFields(&m.layout)
+	m.eval = newEvalFields(&m.layout)
 	for k := range m.byKind {
 		m.byKind[k] = -1
 	}
