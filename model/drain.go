@@ -54,15 +54,18 @@ func (b bitField) in(s []uint64, base uint) uint64 { return getBits(s, base+b.of
 // of returns the variable's value in w, its CPU's bits in a register.
 func (b bitField) of(w uint64) uint64 { return w >> (b.off & 63) & b.mask }
 
+// placeOf is the place of the variable of vs called name in slot (-1 for
+// none).
+func placeOf(vs []variable, name string, slot int) bitField {
+	v := vs[lookup(vs, name, slot)]
+	return bitField{v.off, v.width, lowBits(v.width)}
+}
+
 func newDrainFields(l *layout) drainFields {
-	place := func(vs []variable, name string, slot int) bitField {
-		v := vs[lookup(vs, name, slot)]
-		return bitField{v.off, v.width, lowBits(v.width)}
-	}
-	cpu := func(name string, slot int) bitField { return place(l.cpu, name, slot) }
+	cpu := func(name string, slot int) bitField { return placeOf(l.cpu, name, slot) }
 	f := drainFields{
 		n: l.n, hb: l.hb, cb: l.cb,
-		gp: place(l.header, "gp", -1), stuck: place(l.header, "stuck", -1),
+		gp: placeOf(l.header, "gp", -1), stuck: placeOf(l.header, "stuck", -1),
 		objs: cpu("objs", -1), heads: cpu("heads", -1), pages: cpu("pages", -1), rd: cpu("rd", -1), blk: cpu("blk", -1),
 	}
 	for j := range f.phase {

@@ -16,14 +16,10 @@ type evalFields struct {
 }
 
 func newEvalFields(l *layout) evalFields {
-	place := func(vs []variable, name string, slot int) bitField {
-		v := vs[lookup(vs, name, slot)]
-		return bitField{v.off, v.width, lowBits(v.width)}
-	}
-	cpu := func(name string, slot int) bitField { return place(l.cpu, name, slot) }
+	cpu := func(name string, slot int) bitField { return placeOf(l.cpu, name, slot) }
 	f := evalFields{
 		n: l.n, hb: l.hb, cb: l.cb,
-		stuck: place(l.header, "stuck", -1), reserve: place(l.header, "reserve", -1),
+		stuck: placeOf(l.header, "stuck", -1), reserve: placeOf(l.header, "reserve", -1),
 		pages: cpu("pages", -1), cache: cpu("cache", -1), objs: cpu("objs", -1), heads: cpu("heads", -1),
 		blk: cpu("blk", -1), bpn: cpu("blkpin", -1),
 	}
