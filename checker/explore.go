@@ -958,6 +958,9 @@ func (w *worker) filter(c *chunk) {
 	if w.canon != nil {
 		c.orbit = c.orbit[:kept]
 	}
+	if e.direct {
+		return // stored already: phase 2, which reads byShard, is skipped
+	}
 	for sh := range c.byShard {
 		c.byShard[sh] = c.byShard[sh][:0]
 	}

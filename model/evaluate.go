@@ -8,11 +8,11 @@ package model
 
 // evalFields are the variables Evaluate reads, placed by the layout.
 type evalFields struct {
-	n                                   int
-	hb, cb                              uint
-	stuck, reserve                      bitField
-	pages, cache, objs, heads, blk, bpn bitField
-	phase, bpages, bobjs, bheads, bpin  [2]bitField
+	n                                      int
+	hb, cb                                 uint
+	stuck, reserve                         bitField
+	pages, cache, objs, heads, blk, blkpin bitField
+	phase, bpages, bobjs, bheads, bpin     [2]bitField
 }
 
 func newEvalFields(l *layout) evalFields {
@@ -21,7 +21,7 @@ func newEvalFields(l *layout) evalFields {
 		n: l.n, hb: l.hb, cb: l.cb,
 		stuck: placeOf(l.header, "stuck", -1), reserve: placeOf(l.header, "reserve", -1),
 		pages: cpu("pages", -1), cache: cpu("cache", -1), objs: cpu("objs", -1), heads: cpu("heads", -1),
-		blk: cpu("blk", -1), bpn: cpu("blkpin", -1),
+		blk: cpu("blk", -1), blkpin: cpu("blkpin", -1),
 	}
 	for j := range f.phase {
 		f.phase[j], f.bpages[j], f.bobjs[j], f.bheads[j], f.bpin[j] =
@@ -37,7 +37,7 @@ func newEvalFields(l *layout) evalFields {
 func (f *evalFields) cpuEval(w uint64) uint64 {
 	pages := f.pages.of(w) + f.cache.of(w)
 	pending := f.objs.of(w) + f.heads.of(w) + b2u(f.blk.of(w) != uint64(PhaseNone))
-	bad := b2u(f.blk.of(w) == uint64(PhaseDone) && f.bpn.of(w) != 0)
+	bad := b2u(f.blk.of(w) == uint64(PhaseDone) && f.blkpin.of(w) != 0)
 	for j := range f.phase {
 		pages += f.bpages[j].of(w)
 		pending += f.bobjs[j].of(w) + f.bheads[j].of(w)
