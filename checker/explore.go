@@ -136,7 +136,8 @@ type explorer struct {
 type worker struct {
 	e       *explorer
 	exp     Expander
-	ranker  Ranker // exp, when it ranks and the goals are decided by ranks
+	app     Appender // exp, when it appends its successors
+	ranker  Ranker   // exp, when it ranks and the goals are decided by ranks
 	canon   Canonicalizer
 	scratch []uint64
 	state   []uint64 // the frontier state being expanded
@@ -314,6 +315,7 @@ func (e *explorer) newWorkers(nw int, sym Symmetric) {
 			w.canon = sym.NewCanonicalizer()
 		}
 		w.emit = w.add
+		w.app, _ = w.exp.(Appender)
 		e.workers = append(e.workers, w)
 	}
 	e.workerFixed = heapAllocated() - before
@@ -822,8 +824,14 @@ func (w *worker) expand(c *chunk) {
 		w.pos = pos
 		w.ordinal = 0
 		e.frontier.get(pos, w.state)
-		k0 := len(c.ch)
-		w.exp.Successors(w.state, w.emit)
+		k0 := len(c.from)
+		if w.app != nil {
+			c.cw = w.app.AppendSuccessors(w.state, c.cw)
+			w.ordinal = uint32(len(c.cw)/e.words - k0)
+		} else {
+			w.exp.Successors(w.state, w.emit)
+		}
+		w.candidates(c, k0)
 		if w.ranker != nil {
 			w.certify(c, pos, k0)
 		}
@@ -842,43 +850,54 @@ func (w *worker) expand(c *chunk) {
 			c.deg = append(c.deg, uint32(d))
 		}
 	}
+	e.keys(c)
 	w.filter(c)
 	e.pending.Add(c.transitions)
 }
 
-// add is the emit function of a worker: it keeps a successor as a
-// candidate unless it is stored.
+// add is the emit function of a worker, for expanders that do not append
+// (Appender): it appends the successor to the chunk's states.
 func (w *worker) add(_ Action, next []uint64) {
-	c := w.c
-	k := w.ordinal
 	w.ordinal++
-	s := next
-	var orbit uint64
-	if w.canon != nil {
-		copy(w.scratch, next)
-		orbit = w.canon.Canonicalize(w.scratch)
-		s = w.scratch
+	w.c.cw = append(w.c.cw, next...)
+}
+
+// candidates completes the successors of the state at w.pos, those of c
+// from k0 on, as candidates: each is put in canonical form under symmetry,
+// and gets its parent and its ordinal.
+func (w *worker) candidates(c *chunk, k0 int) {
+	words := w.e.words
+	n := len(c.cw) / words
+	from := uint32(w.pos - c.lo)
+	c.from = slices.Grow(c.from, n-k0)[:n]
+	c.cord = slices.Grow(c.cord, n-k0)[:n]
+	for j := k0; j < n; j++ {
+		c.from[j], c.cord[j] = from, uint32(j-k0)
 	}
-	c.cw = append(c.cw, s...)
-	c.ch = append(c.ch, w.key(c, s))
-	c.from = append(c.from, uint32(w.pos-c.lo))
-	c.cord = append(c.cord, k)
 	if w.canon != nil {
-		c.orbit = append(c.orbit, orbit)
+		c.orbit = slices.Grow(c.orbit, n-k0)[:n]
+		for j := k0; j < n; j++ {
+			c.orbit[j] = w.canon.Canonicalize(c.cw[j*words : (j+1)*words])
+		}
 	}
 }
 
-// key appends the key of successor s to c.ck and returns its hash: the
-// visited set's (store.key), or in a disk run, whose files order states by
-// it, hashState's.
-func (w *worker) key(c *chunk, s []uint64) uint64 {
-	e := w.e
+// keys gives every candidate of c its hash, and its key as store.key
+// gives it: the visited set's; in a disk run, whose files order states by
+// it, hashState's, and no key.
+func (e *explorer) keys(c *chunk) {
+	words := e.words
+	n := len(c.cw) / words
+	c.ch = slices.Grow(c.ch[:0], n)[:n]
 	if e.disk != nil {
-		return hashState(s)
+		for j := range n {
+			c.ch[j] = hashState(c.cw[j*words : (j+1)*words])
+		}
+		return
 	}
-	n := len(c.ck)
-	c.ck = slices.Grow(c.ck, e.st.kw)[:n+e.st.kw]
-	return e.st.keyInto(c.ck[n:], s)
+	kw := e.st.kw
+	c.ck = slices.Grow(c.ck[:0], n*kw)[:n*kw]
+	e.st.keysInto(c.ck, c.ch, c.cw)
 }
 
 // stored looks candidate j of c (hash h) up in the visited set; a direct

@@ -119,6 +119,35 @@ func (k *keyer) slotKey(dst, src []uint64) uint64 {
 	return h
 }
 
+// slotKeys is slotKey for the states packed one after the other in src:
+// the key of state j goes to dst[j*words:], its hash to hs[j]. States of
+// two words with a shard's bits dropped, the spec's, take a loop of their
+// own with mix and keyHash written out (a third of the instructions).
+func (k *keyer) slotKeys(dst, hs, src []uint64) {
+	if k.words == 2 && k.drop > 0 {
+		k.slotKeys2(dst, hs, src)
+		return
+	}
+	w := k.words
+	for j := range hs {
+		hs[j] = k.slotKey(dst[j*w:(j+1)*w], src[j*w:(j+1)*w])
+	}
+}
+
+// slotKeys2 is slotKeys for states of two words, k.drop > 0.
+func (k *keyer) slotKeys2(dst, hs, src []uint64) {
+	n := len(hs)
+	dst, src = dst[:2*n], src[:2*n]
+	spread, top, keep := (64-k.lastBits)&63, (k.lastBits-k.drop)&63, k.keep
+	for j := range n {
+		s, d := src[2*j:2*j+2:2*j+2], dst[2*j:2*j+2:2*j+2]
+		x0 := scramble64(s[0] ^ s[1]*mixA)
+		x1 := s[1] ^ x0*mixC>>spread
+		hs[j] = x1>>top<<(64-shardBits) | x0>>shardBits
+		d[0], d[1] = x0, x1&keep
+	}
+}
+
 // restore puts back into key, as a slot of shard sh keeps it, the bits
 // the shard gives, and returns its hash.
 func (k *keyer) restore(key []uint64, sh int) uint64 {

@@ -129,3 +129,36 @@ func checkKey(t *testing.T, k *keyer, s []uint64) {
 		t.Fatalf("state %x: slot key restored to %x (hash %x), want %x (hash %x)", s, slot, got, key, h)
 	}
 }
+
+// TestSlotKeysOneByOne: the keys and hashes of states packed one after the
+// other, as slotKeys and store.keysInto give them (two-word states take a
+// loop of their own), are those slotKey and keyInto give one state at a
+// time, in both stores and at widths on both sides of that loop's.
+func TestSlotKeysOneByOne(t *testing.T) {
+	for _, nbits := range []int{3, 64, 65, 68, 69, 76, 128, 129, 200} {
+		for _, fp := range []bool{false, true} {
+			t.Run(fmt.Sprint(nbits, fp), func(t *testing.T) {
+				words := (nbits + 63) / 64
+				st := newStore(words, nbits, fp, false)
+				const n = 300
+				rng := rand.New(rand.NewPCG(uint64(nbits), 7))
+				src := make([]uint64, n*words)
+				for i := range src {
+					src[i] = rng.Uint64()
+					if i%words == words-1 {
+						src[i] &= ^uint64(0) >> (64 - st.keys.lastBits)
+					}
+				}
+				keys, hs := make([]uint64, n*st.kw), make([]uint64, n)
+				st.keysInto(keys, hs, src)
+				for j := range n {
+					key := make([]uint64, st.kw)
+					h := st.keyInto(key, src[j*words:(j+1)*words])
+					if got := keys[j*st.kw : (j+1)*st.kw]; h != hs[j] || fmt.Sprint(got) != fmt.Sprint(key) {
+						t.Fatalf("state %d %x: key %x hash %x in a batch, %x hash %x alone", j, src[j*words:(j+1)*words], got, hs[j], key, h)
+					}
+				}
+			})
+		}
+	}
+}

@@ -48,6 +48,15 @@ type Expander interface {
 	Evaluate(s []uint64, inv, goal []bool, metric []int64)
 }
 
+// Appender is implemented by expanders that can hand over the successors
+// of a state all at once: AppendSuccessors appends to dst the words of the
+// states Successors would emit, in the same order, and returns the
+// extended slice. The checker then makes no call per transition: it uses
+// AppendSuccessors when it needs no action, that is while exploring.
+type Appender interface {
+	AppendSuccessors(s, dst []uint64) []uint64
+}
+
 // Ranker is implemented by expanders that can spare the checker the
 // transition graph when it decides the goals. Rank returns a rank of s for
 // goal g, or math.MaxUint64 for "unranked". The checker verifies, on every

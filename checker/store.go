@@ -304,6 +304,18 @@ func (s *store) keyInto(dst, w []uint64) uint64 {
 	return s.keys.slotKey(dst, w)
 }
 
+// keysInto is keyInto for the states packed one after the other in src:
+// the key of state j goes to dst[j*kw:], its hash to hs[j].
+func (s *store) keysInto(dst, hs, src []uint64) {
+	if !s.fp {
+		s.keys.slotKeys(dst, hs, src)
+		return
+	}
+	for j := range hs {
+		hs[j] = s.keyInto(dst[j:j+1], src[j*s.words:(j+1)*s.words])
+	}
+}
+
 // find returns the shard of the state of key k and hash h (from key), and
 // the bucket and the slot in it of the state, or of the free slot where it
 // would go.

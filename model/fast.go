@@ -2,6 +2,7 @@ package model
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/rcucheck/rcucheck/checker"
 )
@@ -41,7 +42,8 @@ type fastExpander struct {
 	cur      *State   // the state being expanded, for the hooks
 	w, nw    []uint64 // CPUs' packed words: the state's, a successor's
 	out      []uint64
-	emit     func(checker.Action, []uint64) // Successors' argument, during the call
+	emit     func(checker.Action, []uint64) // Successors' argument, during the call; nil while appending
+	dst      []uint64                       // AppendSuccessors' slice, while it runs
 	// walk is the generated walk of rules (zz_generated.go) whose
 	// structure is the table's, or nil: the table is walked generically.
 	walk     func(x *fastExpander, s []uint64, h uint64)
@@ -128,11 +130,26 @@ func newFastExpander(m *Model) *fastExpander {
 // does: with the walk generated for the table's structure if there is one,
 // else with walkTable.
 func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64)) {
+	x.emit = emit
+	x.walkAll(s)
+	x.emit = nil
+}
+
+// AppendSuccessors implements checker.Appender: the walk of Successors,
+// each successor written in place at the end of dst.
+func (x *fastExpander) AppendSuccessors(s, dst []uint64) []uint64 {
+	x.dst = dst
+	x.walkAll(s)
+	dst, x.dst = x.dst, nil
+	return dst
+}
+
+// walkAll emits the successors of s.
+func (x *fastExpander) walkAll(s []uint64) {
 	h := s[0] & x.hMask
 	if x.stuckF.get(h) != 0 {
 		return
 	}
-	x.emit = emit
 	w := x.w
 	rd := uint64(0)
 	for c := range w {
@@ -148,7 +165,6 @@ func (x *fastExpander) Successors(s []uint64, emit func(checker.Action, []uint64
 	} else {
 		x.walkTable(s, h)
 	}
-	x.emit = nil
 }
 
 // walkTable emits the transitions of the rules, those of the common shapes
@@ -500,10 +516,19 @@ func (x *fastExpander) handOver(v, h uint64, join JoinPolicy) uint64 {
 	return nv
 }
 
-// start returns x.out holding s with header h. It copies word by word:
+// start returns the successor being built, holding s with header h: at
+// the end of x.dst while appending, else in x.out. It copies word by word:
 // copy's vector stores would stall the loads of the words that follow.
 func (x *fastExpander) start(s []uint64, h uint64) []uint64 {
 	out := x.out
+	if x.emit == nil {
+		n := len(x.dst)
+		if cap(x.dst)-n < len(s) {
+			x.dst = slices.Grow(x.dst, len(s))
+		}
+		x.dst = x.dst[:n+len(s)]
+		out = x.dst[n:]
+	}
 	out[0] = s[0]&^x.hMask | h
 	for i := 1; i < len(out); i++ {
 		out[i] = s[i]
@@ -511,12 +536,20 @@ func (x *fastExpander) start(s []uint64, h uint64) []uint64 {
 	return out
 }
 
+// done hands the successor built by start over: to emit, unless it is
+// appended already.
+func (x *fastExpander) done(code uint32, out []uint64) {
+	if x.emit != nil {
+		x.emit(checker.Action(code), out)
+	}
+}
+
 // one emits the successor of header h whose CPU c has packed word v, the
 // other CPUs being unchanged.
 func (x *fastExpander) one(s []uint64, h uint64, c int, v uint64, code uint32) {
 	out := x.start(s, h)
 	setReg(out, x.hb+uint(c)*x.cb, x.cb, v)
-	x.emit(checker.Action(code), out)
+	x.done(code, out)
 }
 
 // all emits the successor of header h whose CPUs have packed words x.nw.
@@ -527,7 +560,7 @@ func (x *fastExpander) all(s []uint64, h uint64, code uint32) {
 			setReg(out, x.hb+uint(c)*x.cb, x.cb, v)
 		}
 	}
-	x.emit(checker.Action(code), out)
+	x.done(code, out)
 }
 
 // Evaluate implements checker.Expander.

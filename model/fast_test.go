@@ -24,6 +24,17 @@ func collect(exp checker.Expander, s []uint64) []successor {
 	return out
 }
 
+// appendedOK reports whether AppendSuccessors appends to a slice already
+// holding words the successors want, in order.
+func appendedOK(x *fastExpander, s []uint64, want []successor) bool {
+	prefix := []uint64{7, 8, 9}
+	exp := slices.Clone(prefix)
+	for _, sc := range want {
+		exp = append(exp, sc.next...)
+	}
+	return slices.Equal(x.AppendSuccessors(s, slices.Clone(prefix)), exp)
+}
+
 // straightSuccessors is the straightforward path, written out here so that
 // the test does not depend on either expander: unpack, Enabled, then for
 // every action copy, Apply and pack.
@@ -181,6 +192,9 @@ func checkFastExpander(t *testing.T, d Design, p Params) {
 			}) {
 				t.Fatalf("state %v (%s): fast successors\n%v\nwant\n%v", s, m.Unpack(s), got, want)
 			}
+			if !appendedOK(fast, s, want) {
+				t.Fatalf("state %v (%s): AppendSuccessors differs from the successors\n%v", s, m.Unpack(s), want)
+			}
 			if r := collect(ref, s); !slices.EqualFunc(r, want, func(a, b successor) bool {
 				return a.act == b.act && slices.Equal(a.next, b.next)
 			}) {
@@ -316,6 +330,9 @@ func FuzzFastExpander(f *testing.F) {
 			want := straightSuccessors(m, s)
 			if got := collect(fast, s); !slices.EqualFunc(got, want, same) {
 				t.Fatalf("%s %s, step %d, state %s: fast successors\n%v\nwant\n%v", d.Name(), p, i, m.Unpack(s), got, want)
+			}
+			if !appendedOK(fast, s, want) {
+				t.Fatalf("%s %s, step %d, state %s: AppendSuccessors differs from the successors", d.Name(), p, i, m.Unpack(s))
 			}
 			if got := collect(ref, s); !slices.EqualFunc(got, want, same) {
 				t.Fatalf("%s %s, step %d, state %s: reference expander's successors differ", d.Name(), p, i, m.Unpack(s))
