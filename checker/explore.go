@@ -148,10 +148,12 @@ type worker struct {
 	pos     uint64 // frontier position of the state being expanded
 	ordinal uint32
 	emit    func(Action, []uint64)
-	sink    uint64  // keeps filter's loads from being optimised away
-	local   []int32 // dedupe's table
-	first   []int32 // dedupe's result
-	held    int64   // bytes of local and first, as counted in e.heldBytes
+	sink    uint64   // keeps filter's loads from being optimised away
+	found   []bool   // filter's: whether each successor of a chunk is stored
+	val     []uint32 // filter's: the value of each stored successor
+	local   []int32  // dedupe's table
+	first   []int32  // dedupe's result
+	held    int64    // bytes of local and first, as counted in e.heldBytes
 }
 
 // chunk is a run of frontier states and what expanding them produced.
@@ -900,19 +902,6 @@ func (e *explorer) keys(c *chunk) {
 	e.st.keysInto(c.ck, c.ch, c.cw)
 }
 
-// stored looks candidate j of c (hash h) up in the visited set; a direct
-// run stores it there if it is not. A disk run keeps its visited set in
-// files, where its levels are merged.
-func (e *explorer) stored(c *chunk, j int, h uint64) (uint32, bool) {
-	switch {
-	case e.disk != nil:
-		return 0, false
-	case e.direct:
-		return e.st.insert(e.keyAt(c, j), h, 0)
-	}
-	return e.st.lookup(e.keyAt(c, j), h)
-}
-
 // keyAt is the key of candidate j of c as store.key gives it.
 func (e *explorer) keyAt(c *chunk, j int) []uint64 {
 	if len(c.ck) == 0 {
@@ -930,33 +919,73 @@ func (e *explorer) keyAt(c *chunk, j int) []uint64 {
 // overlaps their cache misses, then looked up for real.
 func (w *worker) filter(c *chunk) {
 	e := w.e
-	words := e.words
 	first := w.dedupe(c)
 	if e.direct && !e.fitsDirect(c, first) {
 		c.rejected = true
 		return
+	}
+	found, val := w.lookups(c, first)
+	w.compact(c, first, found, val)
+	if e.direct {
+		return // stored already: phase 2, which reads byShard, is skipped
+	}
+	for sh := range c.byShard {
+		c.byShard[sh] = c.byShard[sh][:0]
+	}
+	for j, h := range c.ch {
+		sh := shardOf(h)
+		c.byShard[sh] = append(c.byShard[sh], int32(j))
+	}
+}
+
+// lookups looks the successors of c up in the visited set, those that
+// are the first of their kind in the chunk (first[j] < 0): found[j] tells
+// whether successor j is stored and val[j] its value; a direct run stores
+// those that are not. A disk run keeps its visited set in files, where
+// its levels are merged: nothing is found here.
+func (w *worker) lookups(c *chunk, first []int32) (found []bool, val []uint32) {
+	e := w.e
+	n := len(c.ch)
+	if cap(w.found) < n {
+		w.found, w.val = make([]bool, n), make([]uint32, n)
+	}
+	found, val = w.found[:n], w.val[:n]
+	clear(found)
+	if e.disk != nil {
+		return found, val
 	}
 	// Read the slots first, loads independent of each other that the
 	// processor overlaps; then look them up from the cache. The loop has
 	// no branch: a mispredicted one would cancel the loads issued after
 	// it, and the duplicates' slots are in the cache anyway.
 	w.sink += e.st.touch(c.ch)
-	// c.edge is empty here: the edge of successor j goes at c.edge[j].
+	e.st.storedAll(c.ck, c.ch, first, found, val, e.direct)
+	return found, val
+}
+
+// compact keeps the successors of c that are neither copies (first) nor
+// stored (found), in order, and with edges, notes the edge to each
+// successor: c.edge is empty here, and the edge of successor j goes at
+// c.edge[j].
+func (w *worker) compact(c *chunk, first []int32, found []bool, val []uint32) {
+	e := w.e
+	words, kw := e.words, e.st.kw
 	kept := 0
 	for j, h := range c.ch {
 		var edge uint64
-		if k := first[j]; k >= 0 {
+		switch k := first[j]; {
+		case k >= 0:
 			if !e.keepEdges {
 				continue
 			}
 			edge = c.edge[k]
-		} else if v, ok := e.stored(c, j, h); ok {
-			edge = uint64(v)
-		} else {
+		case found[j]:
+			edge = uint64(val[j])
+		default:
 			edge = candMark | uint64(kept)
 			if kept != j {
 				copy(c.cw[kept*words:], c.cw[j*words:(j+1)*words])
-				if kw := e.st.kw; len(c.ck) > 0 {
+				if len(c.ck) > 0 {
 					copy(c.ck[kept*kw:], c.ck[j*kw:(j+1)*kw])
 				}
 				c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
@@ -972,20 +1001,10 @@ func (w *worker) filter(c *chunk) {
 	}
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
 	if len(c.ck) > 0 {
-		c.ck = c.ck[:kept*e.st.kw]
+		c.ck = c.ck[:kept*kw]
 	}
 	if w.canon != nil {
 		c.orbit = c.orbit[:kept]
-	}
-	if e.direct {
-		return // stored already: phase 2, which reads byShard, is skipped
-	}
-	for sh := range c.byShard {
-		c.byShard[sh] = c.byShard[sh][:0]
-	}
-	for j, h := range c.ch {
-		sh := shardOf(h)
-		c.byShard[sh] = append(c.byShard[sh], int32(j))
 	}
 }
 

@@ -181,6 +181,12 @@ func (s *store) keyWord(tab []byte, p uint64, w int) uint64 {
 // setKey writes the key k at byte p of tab, leaving the bytes after it as
 // they are.
 func (s *store) setKey(tab []byte, p uint64, k []uint64) {
+	if len(k) == 2 {
+		binary.LittleEndian.PutUint64(tab[p:], k[0])
+		q := tab[p+8:]
+		binary.LittleEndian.PutUint64(q, binary.LittleEndian.Uint64(q)&^s.last|k[1])
+		return
+	}
 	last := len(k) - 1
 	for w, x := range k[:last] {
 		binary.LittleEndian.PutUint64(tab[p+8*uint64(w):], x)
@@ -245,6 +251,9 @@ func (s *store) slot(p, i uint64) uint64 { return p + 1 + i*s.kb }
 // findSlot returns the bucket and the slot in it of key k in sh, searched
 // from bucket b, or the free slot where it would go.
 func (s *store) findSlot(sh *shard, k []uint64, b uint64) (bucket, slot uint64, found bool) {
+	if s.kw == 2 {
+		return s.findPair(sh.tab, sh.buckets, k[0], k[1], b)
+	}
 	for {
 		p := b * s.bucket
 		n := s.used(sh.tab, p)
@@ -257,6 +266,27 @@ func (s *store) findSlot(sh *shard, k []uint64, b uint64) (bucket, slot uint64, 
 			return b, n, false
 		}
 		if b++; b == sh.buckets {
+			b = 0
+		}
+	}
+}
+
+// findPair is findSlot for keys of two words, k0 and k1 (the spec's
+// states), the second compared in place: a third fewer instructions.
+func (s *store) findPair(tab []byte, buckets, k0, k1, b uint64) (bucket, slot uint64, found bool) {
+	for {
+		p := b * s.bucket
+		n := uint64(tab[p])
+		for m := matchWords(tab[p+1:], s.per, s.kb, s.first, k0) & (1<<n - 1); m != 0; m &= m - 1 {
+			i := uint64(bits.TrailingZeros64(m))
+			if binary.LittleEndian.Uint64(tab[p+9+i*s.kb:])&s.last == k1 {
+				return b, i, true
+			}
+		}
+		if n < s.per {
+			return b, n, false
+		}
+		if b++; b == buckets {
 			b = 0
 		}
 	}
@@ -313,6 +343,54 @@ func (s *store) keysInto(dst, hs, src []uint64) {
 	}
 	for j := range hs {
 		hs[j] = s.keyInto(dst[j:j+1], src[j*s.words:(j+1)*s.words])
+	}
+}
+
+// storedAll looks up the keys of keys (kw words each, hashes hs) whose
+// first[j] is negative, the others being copies: found[j] tells whether
+// key j is stored, and with values val[j] is its value. With insert it
+// stores those that are not, with value 0, as insert does: one worker's
+// search, which looks each key up and stores it at once. Keys of two words
+// take a loop of their own without a call per key.
+func (s *store) storedAll(keys, hs []uint64, first []int32, found []bool, val []uint32, insert bool) {
+	if s.kw == 2 && !s.indexed {
+		s.storedPairs(keys, hs, first, found, insert)
+		return
+	}
+	kw := s.kw
+	for j, h := range hs {
+		if first[j] >= 0 {
+			continue
+		}
+		k := keys[j*kw : (j+1)*kw]
+		if insert {
+			val[j], found[j] = s.insert(k, h, 0)
+		} else {
+			val[j], found[j] = s.lookup(k, h)
+		}
+	}
+}
+
+// storedPairs is storedAll for keys of two words and no values.
+func (s *store) storedPairs(keys, hs []uint64, first []int32, found []bool, insert bool) {
+	keys = keys[:2*len(hs)]
+	for j, h := range hs {
+		if first[j] >= 0 {
+			continue
+		}
+		k := keys[2*j : 2*j+2 : 2*j+2]
+		si := shardOf(h)
+		sh := &s.shards[si]
+		b, i, ok := s.findPair(sh.tab, sh.buckets, k[0], k[1], home(h, sh.buckets))
+		found[j] = ok
+		if ok || !insert {
+			continue
+		}
+		sh.n++
+		s.put(sh, b, i, k)
+		if s.mustGrow(si, 0) {
+			s.grow(si)
+		}
 	}
 }
 
@@ -403,8 +481,12 @@ func (s *store) rebuilt(si int) shard {
 	for b := range sh.buckets {
 		p := b * s.bucket
 		for i := range s.used(sh.tab, p) {
-			for w := range k {
-				k[w] = s.keyWord(sh.tab, s.slot(p, i), w)
+			if q := s.slot(p, i); len(k) == 2 {
+				k[0], k[1] = binary.LittleEndian.Uint64(sh.tab[q:]), binary.LittleEndian.Uint64(sh.tab[q+8:])&s.last
+			} else {
+				for w := range k {
+					k[w] = s.keyWord(sh.tab, q, w)
+				}
 			}
 			var nb uint64
 			if s.fp {

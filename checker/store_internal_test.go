@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -176,5 +177,117 @@ func TestBucketShape(t *testing.T) {
 		if bytes%lineBytes != 0 || per == 0 || per > 63 || 1+per*kb > bytes || !fits(kb, bytes) || (bytes > lineBytes && fits(kb, bytes-lineBytes)) {
 			t.Fatalf("bucketShape(%d) = %d bytes, %d slots", kb, bytes, per)
 		}
+	}
+}
+
+// TestStoredAllAgainstMap: storedAll, a chunk's lookups (and a direct
+// run's insertions), finds what a map finds, batch after batch of states
+// drawn from a small pool so that many are stored already, skipping the
+// keys marked as copies; keys of two words, the spec's, take a loop of
+// their own, checked here at widths on both sides of it, with and without
+// values.
+func TestStoredAllAgainstMap(t *testing.T) {
+	for _, bits := range []int{12, 64, 65, 76, 128, 129, 200} {
+		for _, indexed := range []bool{false, true} {
+			for _, fp := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%d/indexed=%v/fp=%v", bits, indexed, fp), func(t *testing.T) {
+					testStoredAll(t, bits, indexed, fp)
+				})
+			}
+		}
+	}
+}
+
+func testStoredAll(t *testing.T, bits int, indexed, fp bool) {
+	words := (bits + 63) / 64
+	s := newStore(words, bits, fp, indexed)
+	defer s.free()
+	rng := rand.New(rand.NewPCG(uint64(bits), 3))
+	pool := make([][]uint64, 3000)
+	for i := range pool {
+		pool[i] = make([]uint64, words)
+		for w := range pool[i] {
+			pool[i][w] = rng.Uint64()
+		}
+		if r := bits % 64; r != 0 {
+			pool[i][words-1] &= 1<<r - 1
+		}
+	}
+	stored := map[string]bool{} // by state: a narrow pool repeats states
+	value := map[string]uint32{}
+	const n = 200
+	for batch := range 60 {
+		insert := !indexed && batch%3 != 2 // lookups only, every third batch
+		picks := make([]int, n)
+		states := make([]uint64, 0, n*words)
+		first := make([]int32, n)
+		for j := range picks {
+			picks[j] = rng.IntN(len(pool))
+			states = append(states, pool[picks[j]]...)
+			first[j] = -1
+			if j > 0 && rng.IntN(5) == 0 {
+				picks[j], first[j] = picks[j-1], int32(j-1)
+				copy(states[j*words:], pool[picks[j]])
+			}
+		}
+		keys, hs := make([]uint64, n*s.kw), make([]uint64, n)
+		s.keysInto(keys, hs, states)
+		found, val := make([]bool, n), make([]uint32, n)
+		s.storedAll(keys, hs, first, found, val, insert)
+		for j, p := range picks {
+			if first[j] >= 0 {
+				continue
+			}
+			k := fmt.Sprint(pool[p])
+			if found[j] != stored[k] {
+				t.Fatalf("batch %d, key %d (state %x): found %v, want %v", batch, j, pool[p], found[j], stored[k])
+			}
+			if v, ok := value[k]; indexed && found[j] && val[j] != v {
+				t.Fatalf("batch %d, key %d (state %x): value %d, want %d (%v)", batch, j, pool[p], val[j], v, ok)
+			}
+			stored[k] = stored[k] || insert // a later copy in the batch finds it
+		}
+		if indexed { // the values come from insert: store a few
+			for j, p := range picks[:20] {
+				if k := fmt.Sprint(pool[p]); !stored[k] {
+					s.insert(keys[j*s.kw:(j+1)*s.kw], hs[j], uint32(p))
+					stored[k], value[k] = true, uint32(p)
+				}
+			}
+		}
+	}
+}
+
+// TestStoredAllFirstWordTies is TestStoreFirstWordTies for storedAll on a
+// store without values, the loop of a direct run: keys that share their
+// first word are inserted in one batch and looked up in another, beside
+// keys of another first word.
+func TestStoredAllFirstWordTies(t *testing.T) {
+	s := newStore(2, 76, false, false)
+	defer s.free()
+	const n = 256 // every value of the 8 bits a slot keeps of the second word
+	batch := func(x uint64, insert bool) []bool {
+		keys, hs := make([]uint64, 2*n), make([]uint64, n)
+		for y := range uint64(n) {
+			keys[2*y], keys[2*y+1] = x, y
+			hs[y] = s.keys.restore(keys[2*y:2*y+2], 3)
+			keys[2*y+1] &= s.keys.keep
+		}
+		first := make([]int32, n)
+		for j := range first {
+			first[j] = -1 // none a copy
+		}
+		found := make([]bool, n)
+		s.storedAll(keys, hs, first, found, make([]uint32, n), insert)
+		return found
+	}
+	if found := batch(0x0123456789abcdef, true); slices.Contains(found, true) {
+		t.Fatalf("a key was found before it was inserted: %v", found)
+	}
+	if found := batch(0x0123456789abcdef, false); slices.Contains(found, false) {
+		t.Fatalf("an inserted key was not found: %v", found)
+	}
+	if found := batch(0x0123456789abcdee, false); slices.Contains(found, true) {
+		t.Fatalf("a key of another first word was found: %v", found)
 	}
 }
