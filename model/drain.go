@@ -31,8 +31,8 @@ var stepsOwed = [4]uint64{PhaseNext: 2, PhaseCur: 1}
 
 // drainFields are the variables the rank reads, placed by the layout.
 type drainFields struct {
-	n             int
-	hb, cb        uint
+	n int
+	cpuPlace
 	gp, stuck     bitField
 	objs, heads   bitField
 	pages, rd     bitField
@@ -51,6 +51,15 @@ type bitField struct {
 // in returns the variable's value in s, its CPU's bits starting at base.
 func (b bitField) in(s []uint64, base uint) uint64 { return getBits(s, base+b.off, b.width) }
 
+// head returns the value in s of a header variable, from the first word
+// when it lies there (as every header variable does but at many CPUs).
+func (b bitField) head(s []uint64) uint64 {
+	if b.off+b.width <= 64 {
+		return b.of(s[0])
+	}
+	return b.in(s, 0)
+}
+
 // of returns the variable's value in w, its CPU's bits in a register.
 func (b bitField) of(w uint64) uint64 { return w >> (b.off & 63) & b.mask }
 
@@ -64,7 +73,7 @@ func placeOf(vs []variable, name string, slot int) bitField {
 func newDrainFields(l *layout) drainFields {
 	cpu := func(name string, slot int) bitField { return placeOf(l.cpu, name, slot) }
 	f := drainFields{
-		n: l.n, hb: l.hb, cb: l.cb,
+		n: l.n, cpuPlace: newCPUPlace(l),
 		gp: placeOf(l.header, "gp", -1), stuck: placeOf(l.header, "stuck", -1),
 		objs: cpu("objs", -1), heads: cpu("heads", -1), pages: cpu("pages", -1), rd: cpu("rd", -1), blk: cpu("blk", -1),
 	}
@@ -96,7 +105,7 @@ func (f *drainFields) wordTerms(w uint64) (pending, readers, owed uint64) {
 func (f *drainFields) cpuRank(s []uint64, c int) (pending, readers, owed uint64) {
 	base := f.hb + uint(c)*f.cb
 	if f.cb <= 64 {
-		return f.wordTerms(getBits(s, base, f.cb))
+		return f.wordTerms(f.word(s, c))
 	}
 	return cpuTerms(f.objs.in(s, base), f.heads.in(s, base), f.pages.in(s, base), f.rd.in(s, base), f.blk.in(s, base),
 		f.phase[0].in(s, base), f.phase[1].in(s, base),
@@ -106,15 +115,15 @@ func (f *drainFields) cpuRank(s []uint64, c int) (pending, readers, owed uint64)
 // rank returns the Drainable rank of the packed state s; memo, when not
 // nil, holds the terms of CPU words seen before.
 func (f *drainFields) rank(s []uint64, memo *rankMemo) uint64 {
-	if f.stuck.in(s, 0) != 0 {
+	if f.stuck.head(s) != 0 {
 		return math.MaxUint64
 	}
-	steps := f.gp.in(s, 0)
+	steps := f.gp.head(s)
 	var pending, readers uint64
 	for c := 0; c < f.n; c++ {
 		var p, r, o uint64
 		if memo != nil {
-			p, r, o = f.memoTerms(memo, getBits(s, f.hb+uint(c)*f.cb, f.cb))
+			p, r, o = f.memoTerms(memo, f.word(s, c))
 		} else {
 			p, r, o = f.cpuRank(s, c)
 		}

@@ -8,8 +8,8 @@ package model
 
 // evalFields are the variables Evaluate reads, placed by the layout.
 type evalFields struct {
-	n                                      int
-	hb, cb                                 uint
+	n int
+	cpuPlace
 	stuck, reserve                         bitField
 	pages, cache, objs, heads, blk, blkpin bitField
 	phase, bpages, bobjs, bheads, bpin     [2]bitField
@@ -18,7 +18,7 @@ type evalFields struct {
 func newEvalFields(l *layout) evalFields {
 	cpu := func(name string, slot int) bitField { return placeOf(l.cpu, name, slot) }
 	f := evalFields{
-		n: l.n, hb: l.hb, cb: l.cb,
+		n: l.n, cpuPlace: newCPUPlace(l),
 		stuck: placeOf(l.header, "stuck", -1), reserve: placeOf(l.header, "reserve", -1),
 		pages: cpu("pages", -1), cache: cpu("cache", -1), objs: cpu("objs", -1), heads: cpu("heads", -1),
 		blk: cpu("blk", -1), blkpin: cpu("blkpin", -1),
@@ -52,7 +52,7 @@ func (f *evalFields) cpuEval(w uint64) uint64 {
 func (f *evalFields) evaluate(s []uint64, memo *wordMemo[uint64], reserve int64, inv, goal []bool, metric []int64) {
 	var sum, bad uint64
 	for c := 0; c < f.n; c++ {
-		w := getBits(s, f.hb+uint(c)*f.cb, f.cb)
+		w := f.word(s, c)
 		v, ok := memo.slot(w)
 		if !ok {
 			*v = f.cpuEval(w)
@@ -60,7 +60,7 @@ func (f *evalFields) evaluate(s []uint64, memo *wordMemo[uint64], reserve int64,
 		sum, bad = sum+*v&^1, bad|*v&1
 	}
 	pending := int64(sum >> 1 & (1<<31 - 1))
-	inv[0], inv[1] = f.stuck.in(s, 0) == 0, bad == 0
+	inv[0], inv[1] = f.stuck.head(s) == 0, bad == 0
 	goal[0] = pending == 0
-	metric[0], metric[1], metric[2] = int64(sum>>32), pending, reserve-int64(f.reserve.in(s, 0))
+	metric[0], metric[1], metric[2] = int64(sum>>32), pending, reserve-int64(f.reserve.head(s))
 }

@@ -26,7 +26,7 @@ type fastExpander struct {
 	m        *Model
 	rules    []wordRule
 	hMask    uint64   // the header's bits in word 0
-	hb, cb   uint     // bits of the header, of a CPU
+	cpuPlace          // the CPUs' bits
 	phaseLow uint64   // the low bit of every phase field of a CPU
 	pins     uint64   // bit 0 of every set field of a CPU
 	hpins    uint64   // bit 0 of every set field of the header
@@ -85,7 +85,7 @@ func newFastExpander(m *Model) *fastExpander {
 	l := &m.layout
 	k := newCompiler(m)
 	x := &fastExpander{
-		m: m, rules: k.compile(), hb: l.hb, cb: l.cb, hMask: lowBits(l.hb),
+		m: m, rules: k.compile(), cpuPlace: newCPUPlace(l), hMask: lowBits(l.hb),
 		cur: &State{CPUs: make([]CPU, n)},
 		w:   make([]uint64, n), nw: make([]uint64, n), out: make([]uint64, l.words),
 		memo: newRankMemo(&m.drain), evalMemo: newWordMemo(m.eval.cpuEval(^uint64(0))),
@@ -153,7 +153,7 @@ func (x *fastExpander) walkAll(s []uint64) {
 	w := x.w
 	rd := uint64(0)
 	for c := range w {
-		w[c] = getBits(s, x.hb+uint(c)*x.cb, x.cb)
+		w[c] = x.word(s, c)
 		rd |= x.rdF.get(w[c]) << uint(c)
 	}
 	x.rdSet = rd

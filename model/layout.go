@@ -308,12 +308,31 @@ func getBits(src []uint64, pos, n uint) uint64 {
 	if n == 0 {
 		return 0
 	}
+	return bitsAt(src, pos, n, lowBits(n))
+}
+
+// bitsAt is getBits for 0 < n <= 64 bits whose mask, lowBits(n), is known.
+func bitsAt(src []uint64, pos, n uint, mask uint64) uint64 {
 	i, off := pos>>6, pos&63
 	v := src[i] >> off
 	if off+n > 64 {
 		v |= src[i+1] << (64 - off)
 	}
-	return v & lowBits(n)
+	return v & mask
+}
+
+// cpuPlace is where the CPUs' bits lie in a packed state: after the
+// header's hb bits, cb bits (at most 64) each.
+type cpuPlace struct {
+	hb, cb  uint
+	cpuMask uint64 // lowBits(cb)
+}
+
+func newCPUPlace(l *layout) cpuPlace { return cpuPlace{l.hb, l.cb, lowBits(l.cb)} }
+
+// word returns the bits of CPU c of packed state s.
+func (p *cpuPlace) word(s []uint64, c int) uint64 {
+	return bitsAt(s, p.hb+uint(c)*p.cb, p.cb, p.cpuMask)
 }
 
 // setBits overwrites the n bits (0 <= n <= 64) of dst at bit pos with v,
