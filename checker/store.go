@@ -182,9 +182,7 @@ func (s *store) keyWord(tab []byte, p uint64, w int) uint64 {
 // they are.
 func (s *store) setKey(tab []byte, p uint64, k []uint64) {
 	if len(k) == 2 {
-		binary.LittleEndian.PutUint64(tab[p:], k[0])
-		q := tab[p+8:]
-		binary.LittleEndian.PutUint64(q, binary.LittleEndian.Uint64(q)&^s.last|k[1])
+		s.setPair(tab, p, k[0], k[1])
 		return
 	}
 	last := len(k) - 1
@@ -193,6 +191,13 @@ func (s *store) setKey(tab []byte, p uint64, k []uint64) {
 	}
 	q := tab[p+8*uint64(last):]
 	binary.LittleEndian.PutUint64(q, binary.LittleEndian.Uint64(q)&^s.last|k[last])
+}
+
+// setPair is setKey for a key of two words, k0 and k1.
+func (s *store) setPair(tab []byte, p, k0, k1 uint64) {
+	binary.LittleEndian.PutUint64(tab[p:], k0)
+	q := tab[p+8:]
+	binary.LittleEndian.PutUint64(q, binary.LittleEndian.Uint64(q)&^s.last|k1)
 }
 
 // matchWords returns the slots, of the per of kb bytes at the start of
@@ -477,16 +482,16 @@ func (s *store) rebuilt(si int) shard {
 	sh := &s.shards[si]
 	nsh := shard{n: sh.n}
 	s.alloc(&nsh, grown(sh.buckets))
+	if s.kw == 2 && !s.fp {
+		s.movePairs(sh, &nsh, si)
+		return nsh
+	}
 	k := make([]uint64, s.kw)
 	for b := range sh.buckets {
 		p := b * s.bucket
 		for i := range s.used(sh.tab, p) {
-			if q := s.slot(p, i); len(k) == 2 {
-				k[0], k[1] = binary.LittleEndian.Uint64(sh.tab[q:]), binary.LittleEndian.Uint64(sh.tab[q+8:])&s.last
-			} else {
-				for w := range k {
-					k[w] = s.keyWord(sh.tab, q, w)
-				}
+			for w := range k {
+				k[w] = s.keyWord(sh.tab, s.slot(p, i), w)
 			}
 			var nb uint64
 			if s.fp {
@@ -495,14 +500,41 @@ func (s *store) rebuilt(si int) shard {
 				nb = home(s.keys.restore(k, si), nsh.buckets)
 				k[s.kw-1] &= s.keys.keep
 			}
-			nb, ni := s.room(&nsh, nb)
-			s.put(&nsh, nb, ni, k)
-			if s.indexed {
-				nsh.val[nb*s.per+ni] = sh.val[b*s.per+i]
-			}
+			s.move(sh, &nsh, b, i, nb, k)
 		}
 	}
 	return nsh
+}
+
+// move puts key k, in slot i of bucket b of shard from, into shard to at
+// its first free slot from bucket nb on, with its value.
+func (s *store) move(from, to *shard, b, i, nb uint64, k []uint64) {
+	nb, ni := s.room(to, nb)
+	s.put(to, nb, ni, k)
+	if s.indexed {
+		to.val[nb*s.per+ni] = from.val[b*s.per+i]
+	}
+}
+
+// movePairs is rebuilt's loop for keys of two words (exact store), with
+// no call per key.
+func (s *store) movePairs(from, to *shard, si int) {
+	var k [2]uint64
+	tab := from.tab
+	for b := range from.buckets {
+		p := b * s.bucket
+		for i := range uint64(tab[p]) {
+			q := s.slot(p, i)
+			k[0], k[1] = binary.LittleEndian.Uint64(tab[q:]), binary.LittleEndian.Uint64(tab[q+8:])&s.last
+			nb, ni := s.room(to, home(s.keys.restore(k[:], si), to.buckets))
+			d := nb * s.bucket
+			s.setPair(to.tab, s.slot(d, ni), k[0], k[1]&s.keys.keep)
+			to.tab[d] = byte(ni + 1)
+			if s.indexed {
+				to.val[nb*s.per+ni] = from.val[b*s.per+i]
+			}
+		}
+	}
 }
 
 // bytes is the memory the store holds.
