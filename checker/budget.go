@@ -73,7 +73,7 @@ func (e *explorer) noteChunk(c *chunk) {
 
 // noteBuffers counts the growth of a worker's buffers in heldBytes.
 func (w *worker) noteBuffers() {
-	b := int64(cap(w.local)+cap(w.first)) * 4
+	b := int64(cap(w.local)+cap(w.first)+cap(w.uniq)) * 4
 	w.e.heldBytes.Add(b - w.held)
 	w.held = b
 }
@@ -120,7 +120,7 @@ func (e *explorer) trimChunks(k int) {
 	}
 	if k == 0 {
 		for _, w := range e.workers {
-			w.local, w.first = nil, nil
+			w.local, w.first, w.uniq = nil, nil, nil
 			w.noteBuffers()
 		}
 	}
@@ -163,18 +163,15 @@ func (e *explorer) fit(chunks []*chunk) []*chunk {
 // for a candidate, beside what the batch's chunks stored before it may
 // still cost (their shards have grown already: memory counts them). If so,
 // c is added to e.directSum.
-func (e *explorer) fitsDirect(c *chunk, first []int32) bool {
+func (e *explorer) fitsDirect(c *chunk, uniq []int32) bool {
 	if e.opt.MaxMemory == 0 {
 		return true
 	}
 	var counts [numShards]uint64
-	var n uint64
-	for j, h := range c.ch {
-		if first[j] < 0 {
-			counts[shardOf(h)]++
-			n++
-		}
+	for _, j := range uniq {
+		counts[shardOf(c.ch[j])]++
 	}
+	n := uint64(len(uniq))
 	b := &e.directSum
 	if e.memory()+e.storeCost(b.cands+n, b.trans+c.transitions, b.states+c.hi-c.lo, &counts) > e.opt.MaxMemory {
 		return false

@@ -149,6 +149,7 @@ type worker struct {
 	ordinal uint32
 	emit    func(Action, []uint64)
 	sink    uint64   // keeps filter's loads from being optimised away
+	uniq    []int32  // dedupe's: the successors of a chunk that are no copy
 	found   []bool   // filter's: whether each successor of a chunk is stored
 	val     []uint32 // filter's: the value of each stored successor
 	local   []int32  // dedupe's table
@@ -654,6 +655,13 @@ func (e *explorer) insertAll(chunks []*chunk) {
 			w.sink += e.st.touchSome(c.ch, c.byShard[sh])
 		}
 		for _, c := range chunks {
+			if !e.keepEdges { // no values: the loop of storedAll
+				e.st.storedAll(c.ck, c.ch, c.byShard[sh], c.isNew, nil, true)
+				for _, j := range c.byShard[sh] {
+					c.isNew[j] = !c.isNew[j] // found -> new
+				}
+				continue
+			}
 			for _, j32 := range c.byShard[sh] {
 				j := int(j32)
 				h := c.ch[j]
@@ -919,12 +927,12 @@ func (e *explorer) keyAt(c *chunk, j int) []uint64 {
 // overlaps their cache misses, then looked up for real.
 func (w *worker) filter(c *chunk) {
 	e := w.e
-	first := w.dedupe(c)
-	if e.direct && !e.fitsDirect(c, first) {
+	first, uniq := w.dedupe(c)
+	if e.direct && !e.fitsDirect(c, uniq) {
 		c.rejected = true
 		return
 	}
-	found, val := w.lookups(c, first)
+	found, val := w.lookups(c, uniq)
 	w.compact(c, first, found, val)
 	if e.direct {
 		return // stored already: phase 2, which reads byShard, is skipped
@@ -939,11 +947,11 @@ func (w *worker) filter(c *chunk) {
 }
 
 // lookups looks the successors of c up in the visited set, those that
-// are the first of their kind in the chunk (first[j] < 0): found[j] tells
+// are the first of their kind in the chunk (uniq): found[j] tells
 // whether successor j is stored and val[j] its value; a direct run stores
 // those that are not. A disk run keeps its visited set in files, where
 // its levels are merged: nothing is found here.
-func (w *worker) lookups(c *chunk, first []int32) (found []bool, val []uint32) {
+func (w *worker) lookups(c *chunk, uniq []int32) (found []bool, val []uint32) {
 	e := w.e
 	n := len(c.ch)
 	if cap(w.found) < n {
@@ -957,9 +965,9 @@ func (w *worker) lookups(c *chunk, first []int32) (found []bool, val []uint32) {
 	// Read the slots first, loads independent of each other that the
 	// processor overlaps; then look them up from the cache. The loop has
 	// no branch: a mispredicted one would cancel the loads issued after
-	// it, and the duplicates' slots are in the cache anyway.
-	w.sink += e.st.touch(c.ch)
-	e.st.storedAll(c.ck, c.ch, first, found, val, e.direct)
+	// it.
+	w.sink += e.st.touchSome(c.ch, uniq)
+	e.st.storedAll(c.ck, c.ch, uniq, found, val, e.direct)
 	return found, val
 }
 
@@ -1010,12 +1018,12 @@ func (w *worker) compact(c *chunk, first []int32, found []bool, val []uint32) {
 
 // dedupe finds the successors of a chunk equal to an earlier one of the same
 // chunk: first[j] is the position of the first successor equal to j, or -1
-// when j is the first. States close in the breadth-first order share many
+// when j is the first; uniq lists the firsts. States close in the breadth-first order share many
 // successors (the two orders of two independent transitions), and looking
 // each up once spares the visited set, whose probes miss the cache, a large
 // part of its work. A small table of positions, reused from chunk to chunk,
 // finds them.
-func (w *worker) dedupe(c *chunk) []int32 {
+func (w *worker) dedupe(c *chunk) (first, uniq []int32) {
 	words, fp := w.e.words, w.e.st.fp
 	n := len(c.ch)
 	size := 64
@@ -1028,9 +1036,9 @@ func (w *worker) dedupe(c *chunk) []int32 {
 	local := w.local[:size]
 	clear(local)
 	if cap(w.first) < n {
-		w.first = make([]int32, n)
+		w.first, w.uniq = make([]int32, n), make([]int32, 0, n)
 	}
-	first := w.first[:n]
+	first, uniq = w.first[:n], w.uniq[:0]
 	mask := uint64(size - 1)
 	for j, h := range c.ch {
 		first[j] = -1
@@ -1048,7 +1056,12 @@ func (w *worker) dedupe(c *chunk) []int32 {
 			}
 		}
 	}
-	return first
+	for j, k := range first {
+		if k < 0 {
+			uniq = append(uniq, int32(j))
+		}
+	}
+	return first, uniq
 }
 
 func (e *explorer) resetObs(c *chunk) {

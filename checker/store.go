@@ -351,38 +351,37 @@ func (s *store) keysInto(dst, hs, src []uint64) {
 	}
 }
 
-// storedAll looks up the keys of keys (kw words each, hashes hs) whose
-// first[j] is negative, the others being copies: found[j] tells whether
-// key j is stored, and with values val[j] is its value. With insert it
+// storedAll looks up the keys j of keys (kw words each, hashes hs) listed
+// in idx: found[j] tells whether key j is stored, and with values val[j]
+// is its value (val may be nil without values). With insert it
 // stores those that are not, with value 0, as insert does: one worker's
 // search, which looks each key up and stores it at once. Keys of two words
 // take a loop of their own without a call per key.
-func (s *store) storedAll(keys, hs []uint64, first []int32, found []bool, val []uint32, insert bool) {
+func (s *store) storedAll(keys, hs []uint64, idx []int32, found []bool, val []uint32, insert bool) {
 	if s.kw == 2 && !s.indexed {
-		s.storedPairs(keys, hs, first, found, insert)
+		s.storedPairs(keys, hs, idx, found, insert)
 		return
 	}
 	kw := s.kw
-	for j, h := range hs {
-		if first[j] >= 0 {
-			continue
-		}
-		k := keys[j*kw : (j+1)*kw]
+	for _, j := range idx {
+		h := hs[j]
+		k := keys[int(j)*kw : (int(j)+1)*kw]
+		var v uint32
 		if insert {
-			val[j], found[j] = s.insert(k, h, 0)
+			v, found[j] = s.insert(k, h, 0)
 		} else {
-			val[j], found[j] = s.lookup(k, h)
+			v, found[j] = s.lookup(k, h)
+		}
+		if val != nil {
+			val[j] = v
 		}
 	}
 }
 
 // storedPairs is storedAll for keys of two words and no values.
-func (s *store) storedPairs(keys, hs []uint64, first []int32, found []bool, insert bool) {
-	keys = keys[:2*len(hs)]
-	for j, h := range hs {
-		if first[j] >= 0 {
-			continue
-		}
+func (s *store) storedPairs(keys, hs []uint64, idx []int32, found []bool, insert bool) {
+	for _, j := range idx {
+		h := hs[j]
 		k := keys[2*j : 2*j+2 : 2*j+2]
 		si := shardOf(h)
 		sh := &s.shards[si]

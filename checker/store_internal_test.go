@@ -182,8 +182,8 @@ func TestBucketShape(t *testing.T) {
 
 // TestStoredAllAgainstMap: storedAll, a chunk's lookups (and a direct
 // run's insertions), finds what a map finds, batch after batch of states
-// drawn from a small pool so that many are stored already, skipping the
-// keys marked as copies; keys of two words, the spec's, take a loop of
+// drawn from a small pool so that many are stored already, on the keys
+// listed (those not marked as copies); keys of two words, the spec's, take a loop of
 // their own, checked here at widths on both sides of it, with and without
 // values.
 func TestStoredAllAgainstMap(t *testing.T) {
@@ -232,8 +232,14 @@ func testStoredAll(t *testing.T, bits int, indexed, fp bool) {
 		}
 		keys, hs := make([]uint64, n*s.kw), make([]uint64, n)
 		s.keysInto(keys, hs, states)
+		var uniq []int32
+		for j, k := range first {
+			if k < 0 {
+				uniq = append(uniq, int32(j))
+			}
+		}
 		found, val := make([]bool, n), make([]uint32, n)
-		s.storedAll(keys, hs, first, found, val, insert)
+		s.storedAll(keys, hs, uniq, found, val, insert)
 		for j, p := range picks {
 			if first[j] >= 0 {
 				continue
@@ -273,12 +279,12 @@ func TestStoredAllFirstWordTies(t *testing.T) {
 			hs[y] = s.keys.restore(keys[2*y:2*y+2], 3)
 			keys[2*y+1] &= s.keys.keep
 		}
-		first := make([]int32, n)
-		for j := range first {
-			first[j] = -1 // none a copy
+		all := make([]int32, n)
+		for j := range all {
+			all[j] = int32(j)
 		}
 		found := make([]bool, n)
-		s.storedAll(keys, hs, first, found, make([]uint32, n), insert)
+		s.storedAll(keys, hs, all, found, nil, insert)
 		return found
 	}
 	if found := batch(0x0123456789abcdef, true); slices.Contains(found, true) {
