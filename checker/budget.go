@@ -73,7 +73,7 @@ func (e *explorer) noteChunk(c *chunk) {
 
 // noteBuffers counts the growth of a worker's buffers in heldBytes.
 func (w *worker) noteBuffers() {
-	b := int64(cap(w.local)+cap(w.first)+cap(w.uniq)) * 4
+	b := int64(cap(w.local)+cap(w.first)+cap(w.uniq)+cap(w.val))*4 + int64(cap(w.found))
 	w.e.heldBytes.Add(b - w.held)
 	w.held = b
 }
@@ -120,7 +120,7 @@ func (e *explorer) trimChunks(k int) {
 	}
 	if k == 0 {
 		for _, w := range e.workers {
-			w.local, w.first, w.uniq = nil, nil, nil
+			w.local, w.first, w.uniq, w.found, w.val = nil, nil, nil, nil, nil
 			w.noteBuffers()
 		}
 	}

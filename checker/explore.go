@@ -154,7 +154,7 @@ type worker struct {
 	val     []uint32 // filter's: the value of each stored successor
 	local   []int32  // dedupe's table
 	first   []int32  // dedupe's result
-	held    int64    // bytes of local and first, as counted in e.heldBytes
+	held    int64    // bytes of the buffers above, as counted in e.heldBytes
 }
 
 // chunk is a run of frontier states and what expanding them produced.
@@ -922,9 +922,7 @@ func (e *explorer) keyAt(c *chunk, j int) []uint64 {
 // filter drops the successors of a chunk that are stored, keeping the
 // others (the candidates) in order; a direct run stores them as it finds
 // them, once the chunk fits under the memory cap (fitsDirect), and else
-// rejects the chunk. The slots of all the successors are
-// first read in one pass of independent loads, so that the processor
-// overlaps their cache misses, then looked up for real.
+// rejects the chunk.
 func (w *worker) filter(c *chunk) {
 	e := w.e
 	first, uniq := w.dedupe(c)
@@ -949,8 +947,10 @@ func (w *worker) filter(c *chunk) {
 // lookups looks the successors of c up in the visited set, those that
 // are the first of their kind in the chunk (uniq): found[j] tells
 // whether successor j is stored and val[j] its value; a direct run stores
-// those that are not. A disk run keeps its visited set in files, where
-// its levels are merged: nothing is found here.
+// those that are not. Their slots are first read in one pass of
+// independent loads, so that the processor overlaps their cache misses,
+// then searched. A disk run keeps its visited set in files, where its
+// levels are merged: nothing is found here.
 func (w *worker) lookups(c *chunk, uniq []int32) (found []bool, val []uint32) {
 	e := w.e
 	n := len(c.ch)
@@ -1016,13 +1016,13 @@ func (w *worker) compact(c *chunk, first []int32, found []bool, val []uint32) {
 	}
 }
 
-// dedupe finds the successors of a chunk equal to an earlier one of the same
-// chunk: first[j] is the position of the first successor equal to j, or -1
-// when j is the first; uniq lists the firsts. States close in the breadth-first order share many
-// successors (the two orders of two independent transitions), and looking
-// each up once spares the visited set, whose probes miss the cache, a large
-// part of its work. A small table of positions, reused from chunk to chunk,
-// finds them.
+// dedupe finds the successors of a chunk equal to an earlier one of the
+// same chunk: first[j] is the position of the first successor equal to j,
+// or -1 when j is the first; uniq lists the firsts. States close in the
+// breadth-first order share many successors (the two orders of two
+// independent transitions), and looking each up once spares the visited
+// set, whose probes miss the cache, a large part of its work. A small
+// table of positions, reused from chunk to chunk, finds them.
 func (w *worker) dedupe(c *chunk) (first, uniq []int32) {
 	words, fp := w.e.words, w.e.st.fp
 	n := len(c.ch)

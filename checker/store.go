@@ -284,7 +284,7 @@ func (s *store) findPair(tab []byte, buckets, k0, k1, b uint64) (bucket, slot ui
 		n := uint64(tab[p])
 		for m := matchWords(tab[p+1:], s.per, s.kb, s.first, k0) & (1<<n - 1); m != 0; m &= m - 1 {
 			i := uint64(bits.TrailingZeros64(m))
-			if binary.LittleEndian.Uint64(tab[p+9+i*s.kb:])&s.last == k1 {
+			if binary.LittleEndian.Uint64(tab[s.slot(p, i)+8:])&s.last == k1 {
 				return b, i, true
 			}
 		}

@@ -53,11 +53,11 @@ func (b bitField) in(s []uint64, base uint) uint64 { return getBits(s, base+b.of
 
 // head returns the value in s of a header variable, from the first word
 // when it lies there (as every header variable does but at many CPUs).
-func (b bitField) head(s []uint64) uint64 {
+func (b *bitField) head(s []uint64) uint64 {
 	if b.off+b.width <= 64 {
 		return b.of(s[0])
 	}
-	return b.in(s, 0)
+	return bitsAt(s, b.off, b.width, b.mask)
 }
 
 // of returns the variable's value in w, its CPU's bits in a register.

@@ -94,7 +94,8 @@ func BenchmarkDrainRank(b *testing.B) {
 // TestDrainRankOfStates compares the packed rank with the definition at the
 // top of drain.go computed on the typed state, on random walks, at sizes
 // where a CPU's bits fit in a register (N <= 3) and where they do not
-// (N = 12), with and without the memo of CPU words.
+// (N = 12), and where the header passes the first word (N = 64), with and
+// without the memo of CPU words.
 func TestDrainRankOfStates(t *testing.T) {
 	oracle := func(m *Model, s *State) uint64 {
 		if s.Stuck {
@@ -110,7 +111,7 @@ func TestDrainRankOfStates(t *testing.T) {
 		}
 		return uint64(m.Metrics(s).Pending)<<(rankStepBits+rankReaderBits) | uint64(s.RD().Len())<<rankStepBits | steps
 	}
-	for _, n := range []int{1, 2, 3, 12} {
+	for _, n := range []int{1, 2, 3, 12, 64} {
 		for _, d := range Designs() {
 			p := DefaultParams()
 			p.CPUs = n
