@@ -546,19 +546,10 @@ func (s *store) bytes() uint64 {
 	return b
 }
 
-// touch reads the home bucket of each hash of hs, so that lookups soon
-// after find it in the cache. The loops have no call and no branch but
-// their own: the processor then keeps many of these loads, which miss the
-// cache, in flight at once.
-func (s *store) touch(hs []uint64) uint64 {
-	var sink uint64
-	for _, h := range hs {
-		sink += s.homeWord(h)
-	}
-	return sink
-}
-
-// touchSome is touch for the hashes hs[i], i in idx.
+// touchSome reads the home bucket of each hash hs[i], i in idx, so that
+// lookups soon after find it in the cache. The loop has no call and no
+// branch but its own: the processor then keeps many of these loads, which
+// miss the cache, in flight at once.
 func (s *store) touchSome(hs []uint64, idx []int32) uint64 {
 	var sink uint64
 	for _, i := range idx {

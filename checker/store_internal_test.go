@@ -120,15 +120,18 @@ func BenchmarkStoreLookup(b *testing.B) {
 		s.reserve(shardOf(h), 1)
 		s.insert(k, h, 0)
 	}
-	lookups := func(keys, hs []uint64) (found uint64) {
-		for j, h := range hs {
-			if _, ok := s.lookup(keys[2*j:2*j+2], h); ok {
-				found++
-			}
-		}
-		return found
-	}
 	for _, m := range []int{16, 768} {
+		all, found := make([]int32, m), make([]bool, m)
+		for j := range all {
+			all[j] = int32(j)
+		}
+		lookups := func(keys, hs []uint64) (n uint64) {
+			s.storedAll(keys, hs, all, found, nil, false)
+			for _, ok := range found {
+				n += b2u(ok)
+			}
+			return n
+		}
 		for _, mode := range []string{"keys", "touch", "touch+lookup", "touch+lookup2", "lookup"} {
 			b.Run(fmt.Sprintf("m=%d/%s", m, mode), func(b *testing.B) {
 				keys, hs := make([]uint64, 2*m), make([]uint64, m)
@@ -139,7 +142,7 @@ func BenchmarkStoreLookup(b *testing.B) {
 						hs[j] = s.keyInto(keys[2*j:2*j+2], state(rng.Uint64N(n*10/7)))
 					}
 					if mode != "keys" && mode != "lookup" {
-						sink += s.touch(hs)
+						sink += s.touchSome(hs, all)
 					}
 					if mode != "keys" && mode != "touch" {
 						sink += lookups(keys, hs)
