@@ -123,6 +123,33 @@ func TestMemoryCapInsideBatch(t *testing.T) {
 	}
 }
 
+// TestMemoryCapStoreGrowth: under a cap that the visited set's growth
+// reaches first (one-word states, two successors each: the chunks' buffers
+// stay small, and a shard that grows holds its old and new tables at once),
+// the run stops before its accounted memory passes the cap, with one
+// worker (each chunk fitted before it is stored, fitsDirect) and two
+// (each batch cut to what fits, fit). Either check skipped passes the cap
+// (by about 0.4 MiB here); with both, the run stops 2.7 and 1.9 MiB below it.
+func TestMemoryCapStoreGrowth(t *testing.T) {
+	const capBytes = 48 << 20
+	for _, workers := range []int{1, 2} {
+		r, err := checker.Explore(context.Background(), &slowModel{width: 1 << 14, depth: 1 << 30},
+			checker.Options{MaxMemory: capBytes, Workers: workers, SkipGoals: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Complete || !strings.Contains(r.StopReason, "memory limit") {
+			t.Fatalf("workers %d: complete %v, stop reason %q; want the memory limit", workers, r.Complete, r.StopReason)
+		}
+		if r.PeakBytes > capBytes {
+			t.Errorf("workers %d: accounted peak %d bytes passes the cap of %d", workers, r.PeakBytes, uint64(capBytes))
+		}
+		if r.PeakBytes < capBytes*7/8 {
+			t.Errorf("workers %d: accounted peak %d bytes, far below the cap of %d: the store did not bind", workers, r.PeakBytes, uint64(capBytes))
+		}
+	}
+}
+
 // slowModel is a band of width states a level, depth levels deep; each
 // expansion sleeps, so that a level takes a few milliseconds and the run
 // many progress periods.
