@@ -387,13 +387,8 @@ func (s *store) storedPairs(keys, hs []uint64, idx []int32, found []bool, insert
 		sh := &s.shards[si]
 		b, i, ok := s.findPair(sh.tab, sh.buckets, k[0], k[1], home(h, sh.buckets))
 		found[j] = ok
-		if ok || !insert {
-			continue
-		}
-		sh.n++
-		s.put(sh, b, i, k)
-		if s.mustGrow(si, 0) {
-			s.grow(si)
+		if !ok && insert {
+			s.add(si, b, i, k, 0)
 		}
 	}
 }
@@ -429,15 +424,23 @@ func (s *store) insert(k []uint64, h uint64, v uint32) (uint32, bool) {
 	case found:
 		return 0, true
 	}
+	s.add(shardOf(h), b, i, k, v)
+	return 0, false
+}
+
+// add stores key k, which a search of shard si did not find, in the free
+// slot i of bucket b where the search ended, with value v, and grows the
+// shard once it passes its load.
+func (s *store) add(si int, b, i uint64, k []uint64, v uint32) {
+	sh := &s.shards[si]
 	sh.n++
 	s.put(sh, b, i, k)
 	if s.indexed {
 		sh.val[b*s.per+i] = v
 	}
-	if s.mustGrow(shardOf(h), 0) {
-		s.grow(shardOf(h))
+	if s.mustGrow(si, 0) {
+		s.grow(si)
 	}
-	return 0, false
 }
 
 // mustGrow reports whether shard i would grow if n more states were stored
