@@ -73,7 +73,7 @@ func (e *explorer) noteChunk(c *chunk) {
 
 // noteBuffers counts the growth of a worker's buffers in heldBytes.
 func (w *worker) noteBuffers() {
-	b := int64(cap(w.local)+cap(w.first)+cap(w.uniq)+cap(w.val))*4 + int64(cap(w.found))
+	b := int64(cap(w.local)+cap(w.first)+cap(w.uniq)+cap(w.val))*4 + int64(cap(w.local16))*2 + int64(cap(w.found))
 	w.e.heldBytes.Add(b - w.held)
 	w.held = b
 }

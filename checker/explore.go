@@ -152,7 +152,8 @@ type worker struct {
 	uniq    []int32  // dedupe's: the successors of a chunk that are no copy
 	found   []bool   // filter's: whether each successor of a chunk is stored
 	val     []uint32 // filter's: the value of each stored successor
-	local   []int32  // dedupe's table
+	local   []uint32 // dedupe's table, for chunks of 65535 successors or more
+	local16 []uint16 // dedupe's table
 	first   []int32  // dedupe's result
 	held    int64    // bytes of the buffers above, as counted in e.heldBytes
 }
@@ -1024,44 +1025,64 @@ func (w *worker) compact(c *chunk, first []int32, found []bool, val []uint32) {
 // set, whose probes miss the cache, a large part of its work. A small
 // table of positions, reused from chunk to chunk, finds them.
 func (w *worker) dedupe(c *chunk) (first, uniq []int32) {
-	words, fp := w.e.words, w.e.st.fp
 	n := len(c.ch)
 	size := 64
 	for size < 2*n {
 		size *= 2
 	}
-	if cap(w.local) < size {
-		w.local = make([]int32, size)
-	}
-	local := w.local[:size]
-	clear(local)
 	if cap(w.first) < n {
 		w.first, w.uniq = make([]int32, n), make([]int32, 0, n)
 	}
-	first, uniq = w.first[:n], w.uniq[:0]
-	mask := uint64(size - 1)
-	for j, h := range c.ch {
-		first[j] = -1
+	t := dedupeTable{ch: c.ch, cw: c.cw, words: w.e.words, fp: w.e.st.fp, first: w.first[:n], uniq: w.uniq[:0]}
+	if n < math.MaxUint16 { // entries of 16 bits: half the cache lines
+		if cap(w.local16) < size {
+			w.local16 = make([]uint16, size)
+		}
+		return t.first, dedupeIn(&t, w.local16[:size])
+	}
+	if cap(w.local) < size {
+		w.local = make([]uint32, size)
+	}
+	return t.first, dedupeIn(&t, w.local[:size])
+}
+
+// dedupeTable is what dedupeIn reads and writes: a chunk's hashes and
+// states, and dedupe's results.
+type dedupeTable struct {
+	ch, cw []uint64
+	words  int
+	fp     bool
+	first  []int32
+	uniq   []int32
+}
+
+// dedupeIn is dedupe with a table of positions plus one (0: free) whose
+// length is a power of two, at least twice the number of successors; it
+// returns uniq. The successors that are no copy are listed as they are
+// found.
+func dedupeIn[T uint16 | uint32](t *dedupeTable, local []T) []int32 {
+	clear(local)
+	ch, cw, words, fp := t.ch, t.cw, t.words, t.fp
+	first, uniq := t.first, t.uniq
+	mask := uint64(len(local) - 1)
+	for j, h := range ch {
 		for i := h & mask; ; i = (i + 1) & mask {
 			f := local[i]
 			if f == 0 {
-				local[i] = int32(j + 1)
+				local[i] = T(j + 1)
+				first[j] = -1
+				uniq = append(uniq, int32(j))
 				break
 			}
 			// Equal hashes are the same state for the fingerprint
 			// store, which keeps only hash bits.
-			if k := int(f - 1); c.ch[k] == h && (fp || equalWords(c.cw[k*words:(k+1)*words], c.cw[j*words:(j+1)*words])) {
+			if k := int(f - 1); ch[k] == h && (fp || equalWords(cw[k*words:(k+1)*words], cw[j*words:(j+1)*words])) {
 				first[j] = int32(k)
 				break
 			}
 		}
 	}
-	for j, k := range first {
-		if k < 0 {
-			uniq = append(uniq, int32(j))
-		}
-	}
-	return first, uniq
+	return uniq
 }
 
 func (e *explorer) resetObs(c *chunk) {
