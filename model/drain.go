@@ -113,20 +113,22 @@ func (f *drainFields) cpuRank(s []uint64, c int) (pending, readers, owed uint64)
 }
 
 // rank returns the Drainable rank of the packed state s; memo, when not
-// nil, holds the terms of CPU words seen before.
+// nil, holds the parts of CPU words seen before (see newRankMemo).
 func (f *drainFields) rank(s []uint64, memo *rankMemo) uint64 {
 	if f.stuck.head(s) != 0 {
 		return math.MaxUint64
 	}
+	if memo != nil {
+		r := f.gp.head(s)
+		for c := 0; c < f.n; c++ {
+			r += f.memoPart(memo, f.word(s, c))
+		}
+		return r
+	}
 	steps := f.gp.head(s)
 	var pending, readers uint64
 	for c := 0; c < f.n; c++ {
-		var p, r, o uint64
-		if memo != nil {
-			p, r, o = f.memoTerms(memo, f.word(s, c))
-		} else {
-			p, r, o = f.cpuRank(s, c)
-		}
+		p, r, o := f.cpuRank(s, c)
 		pending, readers, steps = pending+p, readers+r, steps+2*o
 	}
 	if pending >= 1<<(64-rankStepBits-rankReaderBits) {
@@ -169,27 +171,39 @@ func (m *wordMemo[V]) slot(w uint64) (*V, bool) {
 	return &m.got[i], true
 }
 
-// rankMemo is a memo of cpuTerms by CPU word (32 KiB).
-type rankMemo = wordMemo[[3]uint64]
+// rankMemo is a memo of a CPU's part of the rank by CPU word (16 KiB).
+type rankMemo = wordMemo[uint64]
 
 // newRankMemo returns a memo for the CPUs of f, or nil when a CPU's bits do
-// not fit a word.
+// not fit a word, or when a sum of the CPUs' parts could carry from one
+// term's bits into the next (a CPU owes at most 9 steps).
 func newRankMemo(f *drainFields) *rankMemo {
 	if f.cb > 64 {
 		return nil
 	}
-	p, r, o := f.wordTerms(^uint64(0))
-	return newWordMemo([3]uint64{p, r, o})
+	n := uint64(f.n)
+	maxPending := f.objs.mask + f.heads.mask + f.bobjs[0].mask + f.bobjs[1].mask + 1 + f.bheads[0].mask + f.bheads[1].mask
+	if n*maxPending >= 1<<(64-rankStepBits-rankReaderBits) || n*f.rd.mask >= 1<<rankReaderBits || 1+n*2*9 >= 1<<rankStepBits {
+		return nil
+	}
+	return newWordMemo(rankPart(f.wordTerms(^uint64(0))))
 }
 
-// memoTerms returns cpuTerms of the CPU whose bits are w, from memo m.
-func (f *drainFields) memoTerms(m *rankMemo, w uint64) (pending, readers, owed uint64) {
+// rankPart is a CPU's part of the rank, its terms in their bits: the rank
+// of a state that is not stuck is its grace period's step plus its CPUs'
+// parts, since no sum of parts carries from one term's bits into the next
+// (rankStepBits, rankReaderBits, newRankMemo).
+func rankPart(pending, readers, owed uint64) uint64 {
+	return pending<<(rankStepBits+rankReaderBits) | readers<<rankStepBits | 2*owed
+}
+
+// memoPart returns rankPart of the CPU whose bits are w, from memo m.
+func (f *drainFields) memoPart(m *rankMemo, w uint64) uint64 {
 	t, ok := m.slot(w)
 	if !ok {
-		p, r, o := f.wordTerms(w)
-		*t = [3]uint64{p, r, o}
+		*t = rankPart(f.wordTerms(w))
 	}
-	return t[0], t[1], t[2]
+	return *t
 }
 
 // Rank implements checker.Ranker for the reference expander.

@@ -142,3 +142,34 @@ func TestDrainRankOfStates(t *testing.T) {
 		}
 	}
 }
+
+// TestRankMemoOnlyWithoutCarry: the memo sums CPUs' parts of the rank, so
+// newRankMemo gives none where a sum could carry from one term's bits into
+// the next; fields widened here past what the defaults need, one at a time.
+func TestRankMemoOnlyWithoutCarry(t *testing.T) {
+	p := DefaultParams()
+	p.CPUs = 3 // a CPU's bits fit in a register
+	m, err := New(Designs()[0], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		widen func(f *drainFields)
+		memo  bool
+	}{
+		{"as laid out", func(*drainFields) {}, true},
+		{"pending within its bits", func(f *drainFields) { f.objs.mask = 1<<44 - 1 }, true},
+		{"pending past its bits", func(f *drainFields) { f.objs.mask = 1<<45 - 1 }, false},
+		{"readers within their bits", func(f *drainFields) { f.rd.mask = 42 }, true},
+		{"readers past their bits", func(f *drainFields) { f.rd.mask = 43 }, false},
+		{"steps within their bits", func(f *drainFields) { f.n = 113 }, true},
+		{"steps past their bits", func(f *drainFields) { f.n = 114 }, false},
+	} {
+		f := m.drain
+		tc.widen(&f)
+		if got := newRankMemo(&f) != nil; got != tc.memo {
+			t.Errorf("%s: memo %v, want %v", tc.name, got, tc.memo)
+		}
+	}
+}
