@@ -932,7 +932,7 @@ func (w *worker) filter(c *chunk) {
 		return
 	}
 	found, val := w.lookups(c, uniq)
-	w.compact(c, first, found, val)
+	w.compact(c, first, uniq, found, val)
 	if e.direct {
 		return // stored already: phase 2, which reads byShard, is skipped
 	}
@@ -972,42 +972,73 @@ func (w *worker) lookups(c *chunk, uniq []int32) (found []bool, val []uint32) {
 	return found, val
 }
 
-// compact keeps the successors of c that are neither copies (first) nor
-// stored (found), in order, and with edges, notes the edge to each
-// successor: c.edge is empty here, and the edge of successor j goes at
-// c.edge[j].
-func (w *worker) compact(c *chunk, first []int32, found []bool, val []uint32) {
-	e := w.e
-	words, kw := e.words, e.st.kw
+// compact keeps the successors of c that are neither copies (first; uniq
+// lists the others) nor stored (found), in order, and with edges, notes the
+// edge to each successor: c.edge is empty here, and the edge of successor j
+// goes at c.edge[j].
+func (w *worker) compact(c *chunk, first, uniq []int32, found []bool, val []uint32) {
+	if w.e.keepEdges {
+		w.compactEdges(c, first, found, val)
+		return
+	}
 	kept := 0
-	for j, h := range c.ch {
+	for _, j := range uniq {
+		if !found[j] {
+			w.move(c, kept, int(j))
+			kept++
+		}
+	}
+	w.truncate(c, kept)
+}
+
+// compactEdges is compact with edges.
+func (w *worker) compactEdges(c *chunk, first []int32, found []bool, val []uint32) {
+	kept := 0
+	for j := range c.ch {
 		var edge uint64
 		switch k := first[j]; {
 		case k >= 0:
-			if !e.keepEdges {
-				continue
-			}
 			edge = c.edge[k]
 		case found[j]:
 			edge = uint64(val[j])
 		default:
 			edge = candMark | uint64(kept)
-			if kept != j {
-				copy(c.cw[kept*words:], c.cw[j*words:(j+1)*words])
-				if len(c.ck) > 0 {
-					copy(c.ck[kept*kw:], c.ck[j*kw:(j+1)*kw])
-				}
-				c.ch[kept], c.from[kept], c.cord[kept] = h, c.from[j], c.cord[j]
-				if w.canon != nil {
-					c.orbit[kept] = c.orbit[j]
-				}
-			}
+			w.move(c, kept, j)
 			kept++
 		}
-		if e.keepEdges {
-			c.edge = append(c.edge, edge)
-		}
+		c.edge = append(c.edge, edge)
 	}
+	w.truncate(c, kept)
+}
+
+// move moves successor j of c to position to (to <= j).
+func (w *worker) move(c *chunk, to, j int) {
+	if to == j {
+		return
+	}
+	moveWords(c.cw, to, j, w.e.words)
+	if len(c.ck) > 0 {
+		moveWords(c.ck, to, j, w.e.st.kw)
+	}
+	c.ch[to], c.from[to], c.cord[to] = c.ch[j], c.from[j], c.cord[j]
+	if w.canon != nil {
+		c.orbit[to] = c.orbit[j]
+	}
+}
+
+// moveWords moves the n words of item j of a to item to, the states of
+// two words (the spec's) without a call.
+func moveWords(a []uint64, to, j, n int) {
+	if n == 2 {
+		a[2*to], a[2*to+1] = a[2*j], a[2*j+1]
+		return
+	}
+	copy(a[to*n:(to+1)*n], a[j*n:(j+1)*n])
+}
+
+// truncate keeps the first kept successors of c.
+func (w *worker) truncate(c *chunk, kept int) {
+	words, kw := w.e.words, w.e.st.kw
 	c.cw, c.ch, c.from, c.cord = c.cw[:kept*words], c.ch[:kept], c.from[:kept], c.cord[:kept]
 	if len(c.ck) > 0 {
 		c.ck = c.ck[:kept*kw]
