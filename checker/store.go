@@ -382,13 +382,13 @@ func (s *store) storedAll(keys, hs []uint64, idx []int32, found []bool, val []ui
 func (s *store) storedPairs(keys, hs []uint64, idx []int32, found []bool, insert bool) {
 	for _, j := range idx {
 		h := hs[j]
-		k := keys[2*j : 2*j+2 : 2*j+2]
+		k0, k1 := keys[2*j], keys[2*j+1]
 		si := shardOf(h)
 		sh := &s.shards[si]
-		b, i, ok := s.findPair(sh.tab, sh.buckets, k[0], k[1], home(h, sh.buckets))
+		b, i, ok := s.findPair(sh.tab, sh.buckets, k0, k1, home(h, sh.buckets))
 		found[j] = ok
 		if !ok && insert {
-			s.add(si, b, i, k, 0)
+			s.add(si, b, i, keys[2*j:2*j+2], 0)
 		}
 	}
 }

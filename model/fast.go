@@ -520,6 +520,11 @@ func (x *fastExpander) handOver(v, h uint64, join JoinPolicy) uint64 {
 // the end of x.dst while appending, else in x.out. It copies word by word:
 // copy's vector stores would stall the loads of the words that follow.
 func (x *fastExpander) start(s []uint64, h uint64) []uint64 {
+	if x.emit == nil && len(s) == 2 { // the spec's states: no loop
+		n := len(x.dst)
+		x.dst = append(x.dst, s[0]&^x.hMask|h, s[1])
+		return x.dst[n:]
+	}
 	out := x.out
 	if x.emit == nil {
 		n := len(x.dst)
