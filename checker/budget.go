@@ -55,7 +55,7 @@ func (e *explorer) notePeak() {
 // bytes is the memory of a chunk's buffers.
 func (c *chunk) bytes() int64 {
 	b := int64(cap(c.cw)+cap(c.ck)+cap(c.ch)+cap(c.orbit)+cap(c.edge))*8 +
-		int64(cap(c.from)+cap(c.cord)+cap(c.ref)+cap(c.deg))*4 + int64(cap(c.isNew)) +
+		int64(cap(c.from)+cap(c.cord)+cap(c.starts)+cap(c.ref)+cap(c.deg))*4 + int64(cap(c.isNew)) +
 		int64(cap(c.bigLinks))*24 + c.links.bytes() + chunkOverhead
 	for _, s := range c.byShard {
 		b += int64(cap(s)) * 4
@@ -113,7 +113,7 @@ func (e *explorer) trimChunks(k int) {
 			continue
 		}
 		c.cw, c.ck, c.ch, c.from, c.cord, c.orbit, c.isNew = nil, nil, nil, nil, nil, nil, nil
-		c.ref, c.deg, c.edge, c.bigLinks = nil, nil, nil, nil
+		c.ref, c.deg, c.edge, c.bigLinks, c.starts = nil, nil, nil, nil, nil
 		c.links = linkSeg{}
 		c.byShard = [numShards][]int32{}
 		e.noteChunk(c)

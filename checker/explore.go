@@ -162,13 +162,16 @@ type worker struct {
 type chunk struct {
 	lo, hi uint64 // frontier positions
 
-	cw    []uint64 // candidates, packed back to back
-	ck    []uint64 // their keys as the visited set keeps them (store.key)
-	ch    []uint64 // their hashes (store.key)
-	from  []uint32 // frontier position of the parent, minus lo
-	cord  []uint32 // successor ordinal
-	orbit []uint64 // orbit size (symmetry)
-	isNew []bool   // the first candidate equal to its state in the level
+	cw   []uint64 // candidates, packed back to back
+	ck   []uint64 // their keys as the visited set keeps them (store.key)
+	ch   []uint64 // their hashes (store.key)
+	from []uint32 // frontier position of the parent, minus lo (compact)
+	cord []uint32 // successor ordinal (compact)
+	// starts[p]: the first successor of frontier state lo+p; its last
+	// entry is the number of successors.
+	starts []uint32
+	orbit  []uint64 // orbit size (symmetry)
+	isNew  []bool   // the first candidate equal to its state in the level
 	// byShard[s]: the candidates in shard s of the visited set, in order.
 	byShard [numShards][]int32
 	ref     []uint32 // indexed mode: level-wide number of that first candidate
@@ -826,6 +829,7 @@ func (e *explorer) merge(base uint64, chunks []*chunk) {
 func (w *worker) expand(c *chunk) {
 	e := w.e
 	c.cw, c.ck, c.ch, c.from, c.cord, c.orbit = c.cw[:0], c.ck[:0], c.ch[:0], c.from[:0], c.cord[:0], c.orbit[:0]
+	c.starts = c.starts[:0]
 	c.deg, c.edge = c.deg[:0], c.edge[:0]
 	c.transitions, c.fullTrans, c.deadlocks, c.firstDead = 0, 0, 0, -1
 	c.rejected = false
@@ -835,7 +839,8 @@ func (w *worker) expand(c *chunk) {
 		w.pos = pos
 		w.ordinal = 0
 		e.frontier.get(pos, w.state)
-		k0 := len(c.from)
+		k0 := len(c.cw) / e.words
+		c.starts = append(c.starts, uint32(k0))
 		if w.app != nil {
 			c.cw = w.app.AppendSuccessors(w.state, c.cw)
 			w.ordinal = uint32(len(c.cw)/e.words - k0)
@@ -861,6 +866,7 @@ func (w *worker) expand(c *chunk) {
 			c.deg = append(c.deg, uint32(d))
 		}
 	}
+	c.starts = append(c.starts, uint32(len(c.cw)/e.words))
 	e.keys(c)
 	w.filter(c)
 	e.pending.Add(c.transitions)
@@ -874,17 +880,11 @@ func (w *worker) add(_ Action, next []uint64) {
 }
 
 // candidates completes the successors of the state at w.pos, those of c
-// from k0 on, as candidates: each is put in canonical form under symmetry,
-// and gets its parent and its ordinal.
+// from k0 on, as candidates: under symmetry each is put in canonical form.
+// (compact gives the candidates kept their parent and ordinal.)
 func (w *worker) candidates(c *chunk, k0 int) {
 	words := w.e.words
 	n := len(c.cw) / words
-	from := uint32(w.pos - c.lo)
-	c.from = slices.Grow(c.from, n-k0)[:n]
-	c.cord = slices.Grow(c.cord, n-k0)[:n]
-	for j := k0; j < n; j++ {
-		c.from[j], c.cord[j] = from, uint32(j-k0)
-	}
 	if w.canon != nil {
 		c.orbit = slices.Grow(c.orbit, n-k0)[:n]
 		for j := k0; j < n; j++ {
@@ -981,10 +981,12 @@ func (w *worker) compact(c *chunk, first, uniq []int32, found []bool, val []uint
 		w.compactEdges(c, first, found, val)
 		return
 	}
-	kept := 0
+	w.sizeParents(c, len(uniq))
+	kept, p := 0, 0
 	for _, j := range uniq {
 		if !found[j] {
-			w.move(c, kept, int(j))
+			p = c.parentOf(int(j), p)
+			w.move(c, kept, int(j), p)
 			kept++
 		}
 	}
@@ -993,7 +995,8 @@ func (w *worker) compact(c *chunk, first, uniq []int32, found []bool, val []uint
 
 // compactEdges is compact with edges.
 func (w *worker) compactEdges(c *chunk, first []int32, found []bool, val []uint32) {
-	kept := 0
+	w.sizeParents(c, len(c.ch))
+	kept, p := 0, 0
 	for j := range c.ch {
 		var edge uint64
 		switch k := first[j]; {
@@ -1003,7 +1006,8 @@ func (w *worker) compactEdges(c *chunk, first []int32, found []bool, val []uint3
 			edge = uint64(val[j])
 		default:
 			edge = candMark | uint64(kept)
-			w.move(c, kept, j)
+			p = c.parentOf(j, p)
+			w.move(c, kept, j, p)
 			kept++
 		}
 		c.edge = append(c.edge, edge)
@@ -1011,8 +1015,25 @@ func (w *worker) compactEdges(c *chunk, first []int32, found []bool, val []uint3
 	w.truncate(c, kept)
 }
 
-// move moves successor j of c to position to (to <= j).
-func (w *worker) move(c *chunk, to, j int) {
+// sizeParents makes room for the parents of n candidates.
+func (w *worker) sizeParents(c *chunk, n int) {
+	c.from = slices.Grow(c.from[:0], n)[:n]
+	c.cord = slices.Grow(c.cord[:0], n)[:n]
+}
+
+// parentOf returns the parent of successor j of c, a position in the
+// chunk, searched from position p on (that of an earlier successor).
+func (c *chunk) parentOf(j, p int) int {
+	for int(c.starts[p+1]) <= j {
+		p++
+	}
+	return p
+}
+
+// move moves successor j of c, a successor of the state at position p of
+// the chunk, to position to (to <= j), and notes its parent and ordinal.
+func (w *worker) move(c *chunk, to, j, p int) {
+	c.from[to], c.cord[to] = uint32(p), uint32(j)-c.starts[p]
 	if to == j {
 		return
 	}
@@ -1020,7 +1041,7 @@ func (w *worker) move(c *chunk, to, j int) {
 	if len(c.ck) > 0 {
 		moveWords(c.ck, to, j, w.e.st.kw)
 	}
-	c.ch[to], c.from[to], c.cord[to] = c.ch[j], c.from[j], c.cord[j]
+	c.ch[to] = c.ch[j]
 	if w.canon != nil {
 		c.orbit[to] = c.orbit[j]
 	}

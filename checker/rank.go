@@ -75,7 +75,8 @@ func (w *worker) certify(c *chunk, pos uint64, k0 int) {
 		}
 		r := w.ranker.Rank(w.state, g)
 		ok := false
-		for j := k0; j < len(c.from) && !ok; j++ {
+		n := len(c.cw) / words
+		for j := k0; j < n && !ok; j++ {
 			ok = w.ranker.Rank(c.cw[j*words:(j+1)*words], g) < r
 		}
 		if ok {
@@ -84,7 +85,7 @@ func (w *worker) certify(c *chunk, pos uint64, k0 int) {
 		if c.rankFirst[g] < 0 {
 			c.rankFirst[g] = int64(pos)
 		}
-		if r != unranked || len(c.from) > k0 {
+		if r != unranked || len(c.cw)/words > k0 {
 			c.rankOpen[g] = true
 		}
 	}
