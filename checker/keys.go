@@ -100,14 +100,19 @@ func scramble(x uint64, b uint) uint64 {
 // shard in the top shardBits bits, then bits of the first word, which every
 // slot keeps.
 func (k *keyer) keyHash(key []uint64) uint64 {
-	switch {
-	case k.words == 1:
+	if k.words == 1 {
 		return key[0] << (64 - k.lastBits)
-	case k.drop == 0:
-		return key[0]
 	}
-	shard := key[k.words-1] >> (k.lastBits - k.drop)
-	return shard<<(64-shardBits) | key[0]>>shardBits
+	return k.hashIn(key[k.words-1]>>(k.lastBits-k.drop), key[0])
+}
+
+// hashIn is keyHash of a key of more than one word whose first word is
+// k0, kept in shard sh.
+func (k *keyer) hashIn(sh, k0 uint64) uint64 {
+	if k.drop == 0 {
+		return k0
+	}
+	return sh<<(64-shardBits) | k0>>shardBits
 }
 
 // slotKey writes to dst the key of state src as a slot keeps it: mixed,

@@ -521,16 +521,15 @@ func (s *store) move(from, to *shard, b, i, nb uint64, k []uint64) {
 // movePairs is rebuilt's loop for keys of two words (exact store), with
 // no call per key.
 func (s *store) movePairs(from, to *shard, si int) {
-	var k [2]uint64
 	tab := from.tab
 	for b := range from.buckets {
 		p := b * s.bucket
 		for i := range uint64(tab[p]) {
 			q := s.slot(p, i)
-			k[0], k[1] = binary.LittleEndian.Uint64(tab[q:]), binary.LittleEndian.Uint64(tab[q+8:])&s.last
-			nb, ni := s.room(to, home(s.keys.restore(k[:], si), to.buckets))
+			k0, k1 := binary.LittleEndian.Uint64(tab[q:]), binary.LittleEndian.Uint64(tab[q+8:])&s.last
+			nb, ni := s.room(to, home(s.keys.hashIn(uint64(si), k0), to.buckets))
 			d := nb * s.bucket
-			s.setPair(to.tab, s.slot(d, ni), k[0], k[1]&s.keys.keep)
+			s.setPair(to.tab, s.slot(d, ni), k0, k1)
 			to.tab[d] = byte(ni + 1)
 			if s.indexed {
 				to.val[nb*s.per+ni] = from.val[b*s.per+i]
