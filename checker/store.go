@@ -279,10 +279,17 @@ func (s *store) findSlot(sh *shard, k []uint64, b uint64) (bucket, slot uint64, 
 // findPair is findSlot for keys of two words, k0 and k1 (the spec's
 // states), the second compared in place: a third fewer instructions.
 func (s *store) findPair(tab []byte, buckets, k0, k1, b uint64) (bucket, slot uint64, found bool) {
+	seven := s.per == 7 && s.kb == 9
 	for {
 		p := b * s.bucket
 		n := uint64(tab[p])
-		for m := matchWords(tab[p+1:], s.per, s.kb, s.first, k0) & (1<<n - 1); m != 0; m &= m - 1 {
+		var m uint64
+		if seven {
+			m = match7x9(tab[p+1:], s.first, k0)
+		} else {
+			m = matchWords(tab[p+1:], s.per, s.kb, s.first, k0)
+		}
+		for m &= 1<<n - 1; m != 0; m &= m - 1 {
 			i := uint64(bits.TrailingZeros64(m))
 			if binary.LittleEndian.Uint64(tab[s.slot(p, i)+8:])&s.last == k1 {
 				return b, i, true
