@@ -14,30 +14,34 @@ import (
 // mode equal hashes are equal states.
 func TestDedupeAgainstMap(t *testing.T) {
 	for _, tc := range []struct {
-		n, distinct int
-		fp          bool
+		n, distinct, words int
+		fp                 bool
 	}{
-		{0, 1, false}, {1, 1, false}, {700, 300, false}, {700, 300, true},
-		{65534, 20000, false}, {65535, 20000, false}, {70000, 70000, false}, {70000, 30000, true},
+		{0, 1, 2, false}, {1, 1, 2, false}, {700, 300, 2, false}, {700, 300, 2, true},
+		{700, 300, 1, false}, {700, 300, 3, false},
+		{65534, 20000, 2, false}, {65535, 20000, 2, false}, {70000, 70000, 2, false}, {70000, 30000, 2, true},
 	} {
-		t.Run(fmt.Sprintf("n=%d/distinct=%d/fp=%v", tc.n, tc.distinct, tc.fp), func(t *testing.T) {
+		t.Run(fmt.Sprintf("n=%d/distinct=%d/words=%d/fp=%v", tc.n, tc.distinct, tc.words, tc.fp), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(int64(tc.n)))
 			c := &chunk{}
 			for range tc.n {
 				v := uint64(rng.Intn(tc.distinct))
-				c.cw = append(c.cw, v, v*v)
+				for range tc.words - 1 {
+					c.cw = append(c.cw, v>>1) // as the hash: only the last word tells
+				}
+				c.cw = append(c.cw, v)
 				h := v >> 1
 				if tc.fp {
 					h = v
 				}
 				c.ch = append(c.ch, h)
 			}
-			w := &worker{e: &explorer{words: 2, st: &store{fp: tc.fp}}}
+			w := &worker{e: &explorer{words: tc.words, st: &store{fp: tc.fp}}}
 			first, uniq := w.dedupe(c)
-			seen := map[[2]uint64]int32{}
+			seen := map[string]int32{}
 			var want []int32
 			for j := range tc.n {
-				k := [2]uint64{c.cw[2*j], c.cw[2*j+1]}
+				k := fmt.Sprint(c.cw[j*tc.words : (j+1)*tc.words])
 				f, ok := seen[k]
 				if !ok {
 					seen[k], f = int32(j), -1

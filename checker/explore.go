@@ -1047,6 +1047,15 @@ func (w *worker) move(c *chunk, to, j, p int) {
 	}
 }
 
+// sameItem reports whether items k and j of a, of n words each, are
+// equal, those of two words (the spec's states) without a loop.
+func sameItem(a []uint64, k, j, n int) bool {
+	if n == 2 {
+		return a[2*k] == a[2*j] && a[2*k+1] == a[2*j+1]
+	}
+	return equalWords(a[k*n:(k+1)*n], a[j*n:(j+1)*n])
+}
+
 // moveWords moves the n words of item j of a to item to, the states of
 // two words (the spec's) without a call.
 func moveWords(a []uint64, to, j, n int) {
@@ -1128,7 +1137,7 @@ func dedupeIn[T uint16 | uint32](t *dedupeTable, local []T) []int32 {
 			}
 			// Equal hashes are the same state for the fingerprint
 			// store, which keeps only hash bits.
-			if k := int(f - 1); ch[k] == h && (fp || equalWords(cw[k*words:(k+1)*words], cw[j*words:(j+1)*words])) {
+			if k := int(f - 1); ch[k] == h && (fp || sameItem(cw, k, j, words)) {
 				first[j] = int32(k)
 				break
 			}
