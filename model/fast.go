@@ -519,12 +519,9 @@ func (x *fastExpander) handOver(v, h uint64, join JoinPolicy) uint64 {
 // start returns the successor being built, holding s with header h: at
 // the end of x.dst while appending, else in x.out. It copies word by word:
 // copy's vector stores would stall the loads of the words that follow.
+// (States of two words, the spec's, are built in registers by one and all,
+// and appended whole: see pair.)
 func (x *fastExpander) start(s []uint64, h uint64) []uint64 {
-	if x.emit == nil && len(s) == 2 { // the spec's states: no loop
-		n := len(x.dst)
-		x.dst = append(x.dst, s[0]&^x.hMask|h, s[1])
-		return x.dst[n:]
-	}
 	out := x.out
 	if x.emit == nil {
 		n := len(x.dst)
@@ -534,12 +531,19 @@ func (x *fastExpander) start(s []uint64, h uint64) []uint64 {
 		x.dst = x.dst[:n+len(s)]
 		out = x.dst[n:]
 	}
-	out[0] = s[0]&^x.hMask | h
+	out[0] = x.head0(s, h)
 	for i := 1; i < len(out); i++ {
 		out[i] = s[i]
 	}
 	return out
 }
+
+// head0 is the first word of s with header h.
+func (x *fastExpander) head0(s []uint64, h uint64) uint64 { return s[0]&^x.hMask | h }
+
+// pair reports whether successors of s are built as two words in
+// registers and appended whole: states of two words, while appending.
+func (x *fastExpander) pair(s []uint64) bool { return x.emit == nil && len(s) == 2 }
 
 // done hands the successor built by start over: to emit, unless it is
 // appended already.
@@ -552,6 +556,12 @@ func (x *fastExpander) done(code uint32, out []uint64) {
 // one emits the successor of header h whose CPU c has packed word v, the
 // other CPUs being unchanged.
 func (x *fastExpander) one(s []uint64, h uint64, c int, v uint64, code uint32) {
+	if x.pair(s) {
+		out := [2]uint64{x.head0(s, h), s[1]}
+		setReg(out[:], x.hb+uint(c)*x.cb, x.cb, v)
+		x.dst = append(x.dst, out[0], out[1])
+		return
+	}
 	out := x.start(s, h)
 	setReg(out, x.hb+uint(c)*x.cb, x.cb, v)
 	x.done(code, out)
@@ -559,13 +569,24 @@ func (x *fastExpander) one(s []uint64, h uint64, c int, v uint64, code uint32) {
 
 // all emits the successor of header h whose CPUs have packed words x.nw.
 func (x *fastExpander) all(s []uint64, h uint64, code uint32) {
+	if x.pair(s) {
+		out := [2]uint64{x.head0(s, h), s[1]}
+		x.setCPUs(out[:])
+		x.dst = append(x.dst, out[0], out[1])
+		return
+	}
 	out := x.start(s, h)
+	x.setCPUs(out)
+	x.done(code, out)
+}
+
+// setCPUs writes into out the CPUs' words x.nw that differ from x.w.
+func (x *fastExpander) setCPUs(out []uint64) {
 	for c, v := range x.nw {
 		if v != x.w[c] {
 			setReg(out, x.hb+uint(c)*x.cb, x.cb, v)
 		}
 	}
-	x.done(code, out)
 }
 
 // Evaluate implements checker.Expander.
