@@ -12,7 +12,7 @@ import (
 // writable, that large ones are mapped (on Linux) from a huge-page boundary,
 // and that they can be freed.
 func TestTablesMapAndUnmap(t *testing.T) {
-	for _, n := range []uint64{1, hugeMin/4 - 1, hugeMin / 4, 3*hugeMin/4 + 5} {
+	for _, n := range []uint64{1, mapMin/4 - 1, mapMin / 4, hugeMin/4 - 1, hugeMin / 4, 3*hugeMin/4 + 5} {
 		tab, m := makeTable[uint32](n)
 		if uint64(len(tab)) != n {
 			t.Fatalf("n=%d: len %d", n, len(tab))
@@ -23,7 +23,7 @@ func TestTablesMapAndUnmap(t *testing.T) {
 			}
 			tab[i] = uint32(i)
 		}
-		big := n*4 >= hugeMin
+		big := n*4 >= mapMin
 		if runtime.GOOS == "linux" && big != (m != nil) {
 			t.Fatalf("n=%d: mapped %v, want %v", n, m != nil, big)
 		}

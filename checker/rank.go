@@ -69,13 +69,13 @@ func (e *explorer) resetRanks(c *chunk) {
 func (w *worker) certify(c *chunk, pos uint64, k0 int) {
 	e := w.e
 	words := e.words
+	n := len(c.cw) / words // the chunk's successors so far
 	for g := range e.goalBits {
 		if e.isGoal(g, e.rank.base+pos) {
 			continue
 		}
 		r := w.ranker.Rank(w.state, g)
 		ok := false
-		n := len(c.cw) / words
 		for j := k0; j < n && !ok; j++ {
 			ok = w.ranker.Rank(c.cw[j*words:(j+1)*words], g) < r
 		}
@@ -85,7 +85,7 @@ func (w *worker) certify(c *chunk, pos uint64, k0 int) {
 		if c.rankFirst[g] < 0 {
 			c.rankFirst[g] = int64(pos)
 		}
-		if r != unranked || len(c.cw)/words > k0 {
+		if r != unranked || n > k0 {
 			c.rankOpen[g] = true
 		}
 	}
