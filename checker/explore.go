@@ -946,8 +946,8 @@ func (w *worker) filter(c *chunk) {
 }
 
 // lookups looks the successors of c up in the visited set, those that
-// are the first of their kind in the chunk (uniq): found[j] tells
-// whether successor j is stored and val[j] its value; a direct run stores
+// are the first of their kind in the chunk (uniq): found[j] tells, for j
+// in uniq, whether successor j is stored and val[j] its value; a direct run stores
 // those that are not. Their slots are first read in one pass of
 // independent loads, so that the processor overlaps their cache misses,
 // then searched. A disk run keeps its visited set in files, where its
@@ -959,8 +959,8 @@ func (w *worker) lookups(c *chunk, uniq []int32) (found []bool, val []uint32) {
 		w.found, w.val = make([]bool, n), make([]uint32, n)
 	}
 	found, val = w.found[:n], w.val[:n]
-	clear(found)
 	if e.disk != nil {
+		clear(found)
 		return found, val
 	}
 	// Read the slots first, loads independent of each other that the

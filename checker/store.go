@@ -321,8 +321,12 @@ func (s *store) room(sh *shard, b uint64) (bucket, slot uint64) {
 func (s *store) put(sh *shard, b, i uint64, k []uint64) {
 	p := b * s.bucket
 	s.setKey(sh.tab, s.slot(p, i), k)
-	sh.tab[p] = byte(i + 1)
+	s.used1(sh.tab, p, i)
 }
+
+// used1 notes that slot i, the first free one of the bucket at byte p of
+// tab, is used now.
+func (s *store) used1(tab []byte, p, i uint64) { tab[p] = byte(i + 1) }
 
 // key returns what the store looks state w up by, in buf when it fits,
 // and that key's hash: in exact mode its slot key (keyer.slotKey), in
@@ -537,7 +541,7 @@ func (s *store) movePairs(from, to *shard, si int) {
 			nb, ni := s.room(to, home(s.keys.hashIn(uint64(si), k0), to.buckets))
 			d := nb * s.bucket
 			s.setPair(to.tab, s.slot(d, ni), k0, k1)
-			to.tab[d] = byte(ni + 1)
+			s.used1(to.tab, d, ni)
 			if s.indexed {
 				to.val[nb*s.per+ni] = from.val[b*s.per+i]
 			}

@@ -29,6 +29,9 @@ const (
 // stepsOwed is what a slot or blk in a phase still owes: NEXT 2, CUR 1.
 var stepsOwed = [4]uint64{PhaseNext: 2, PhaseCur: 1}
 
+// channelSteps is what a non-empty channel owes: monitor, gp_start, gp_end.
+const channelSteps = 3
+
 // drainFields are the variables the rank reads, placed by the layout.
 type drainFields struct {
 	n int
@@ -90,7 +93,7 @@ func cpuTerms(objs, heads, pages, rd, blk, ph0, ph1, bobjs, bheads uint64) (pend
 	pending = objs + heads + bobjs + b2u(blk != uint64(PhaseNone))
 	owed = stepsOwed[blk&3] + stepsOwed[ph0&3] + stepsOwed[ph1&3]
 	if pages+heads > 0 {
-		owed += 3
+		owed += channelSteps
 	}
 	return pending + bheads, rd, owed
 }
@@ -176,14 +179,15 @@ type rankMemo = wordMemo[uint64]
 
 // newRankMemo returns a memo for the CPUs of f, or nil when a CPU's bits do
 // not fit a word, or when a sum of the CPUs' parts could carry from one
-// term's bits into the next (a CPU owes at most 9 steps).
+// term's bits into the next.
 func newRankMemo(f *drainFields) *rankMemo {
 	if f.cb > 64 {
 		return nil
 	}
 	n := uint64(f.n)
 	maxPending := f.objs.mask + f.heads.mask + f.bobjs[0].mask + f.bobjs[1].mask + 1 + f.bheads[0].mask + f.bheads[1].mask
-	if n*maxPending >= 1<<(64-rankStepBits-rankReaderBits) || n*f.rd.mask >= 1<<rankReaderBits || 1+n*2*9 >= 1<<rankStepBits {
+	maxOwed := 3*stepsOwed[PhaseNext] + channelSteps // blk and both slots NEXT, the channel full
+	if n*maxPending >= 1<<(64-rankStepBits-rankReaderBits) || n*f.rd.mask >= 1<<rankReaderBits || 1+n*2*maxOwed >= 1<<rankStepBits {
 		return nil
 	}
 	return newWordMemo(rankPart(f.wordTerms(^uint64(0))))
